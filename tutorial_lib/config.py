@@ -1,0 +1,111 @@
+"""Where things live, what the two profiles mean, which device to use, and seeding.
+
+Every notebook starts with ``PROFILE = "quick"`` (or ``"full"``) and asks this module what
+that means: how many shapes to build, how wide the networks are, how long to train.
+``quick`` runs on a laptop CPU in minutes; ``full`` is the paper's scale, meant for a GPU.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+#: The repository root when the package is used from a source checkout (``pip install -e .``).
+PACKAGE_DIR = Path(__file__).resolve().parent
+REPO_ROOT = PACKAGE_DIR.parent if (PACKAGE_DIR.parent / "pyproject.toml").exists() else Path.cwd()
+
+#: The 64³ voxel grid and its padding, as in the talk ("Voxel 64X64X64, padding of 2 voxels").
+VOXEL_RESOLUTION = 64
+VOXEL_PADDING = 2
+#: Number of inside/outside samples per shape at each training resolution (the talk's budgets).
+POINT_BUDGETS = {16: 16**3, 32: 2 * 16**3, 64: 32**3}
+#: The latent code: 128 numbers in (0, 1).
+Z_DIM = 128
+#: Renderings per shape and their size (the talk's "20 synthetic images, 137X137").
+VIEWS_PER_SHAPE = 20
+IMAGE_SIZE = 137
+IMAGE_PADDING = 9
+#: The image encoder reads a random (train) or central (test) crop of this size.
+CROP_SIZE = 128
+
+
+def data_root() -> Path:
+    """Folder for generated datasets and trained models: ``$TUTORIAL_DATA`` or ``<repo>/data``."""
+    env = os.environ.get("TUTORIAL_DATA")
+    return Path(env).expanduser().resolve() if env else REPO_ROOT / "data"
+
+
+def shipped_checkpoints_dir() -> Path:
+    """The small checkpoints committed with the repository (always inside the checkout)."""
+    return REPO_ROOT / "data" / "checkpoints"
+
+
+def figures_dir() -> Path:
+    """Folder the notebooks save their figures to (committed; the README shows them)."""
+    path = REPO_ROOT / "figures"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+@dataclass(frozen=True)
+class DatasetSettings:
+    shapes_per_category: int  # train + test, for each of the 13 categories
+    test_fraction: float  # the talk's ~5000 train / ~1000 test is 1/6
+    views_per_shape: int = VIEWS_PER_SHAPE
+
+
+@dataclass(frozen=True)
+class Profile:
+    """Everything that differs between a laptop run and a paper-scale run."""
+
+    name: str
+    dataset: DatasetSettings
+    extra: dict = field(default_factory=dict)
+
+
+PROFILES: dict[str, Profile] = {
+    "quick": Profile(
+        name="quick",
+        dataset=DatasetSettings(shapes_per_category=30, test_fraction=1 / 6),
+    ),
+    "full": Profile(
+        name="full",
+        dataset=DatasetSettings(shapes_per_category=462, test_fraction=1 / 6),
+    ),
+}
+
+
+def get_profile(name: str | Profile) -> Profile:
+    """Look a profile up by name (``"quick"`` or ``"full"``)."""
+    if isinstance(name, Profile):
+        return name
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)}") from None
+
+
+def get_device(choice: str = "auto"):
+    """``"auto"`` picks CUDA when present, else the CPU; ``"cpu"``/``"cuda"``/``"cuda:1"`` are taken as given."""
+    import torch
+
+    if choice == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(choice)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError(f"device {choice!r} was asked for, but torch sees no CUDA device")
+    return device
+
+
+def seed_everything(seed: int) -> np.random.Generator:
+    """Seed Python, NumPy and torch (CPU and CUDA); return a fresh NumPy generator for the caller."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+    return np.random.default_rng(seed)
