@@ -1,0 +1,315 @@
+"""3D representations and the conversions between them.
+
+The conventions (the talk's "Dataset - Models" slide) live here, in one place:
+
+* World frame: Y is up, the object's front faces −Z, +X is the object's right side.
+* The voxel grid of resolution ``N`` covers the cube [-0.5, 0.5]³. Voxel ``(i, j, k)`` is the
+  cell whose centre is ``((i, j, k) + 0.5) / N - 0.5``; index ``i`` runs along X, ``j`` along Y,
+  ``k`` along Z (axis order "xyz"). This is also how IM-NET's HDF5 files relate points to
+  voxel indices, so our points and theirs mean the same thing.
+* A normalised mesh has its centre of mass at the origin and is scaled uniformly so that
+  it stays ``padding`` voxels away from every face of the 64³ grid.
+
+Functions: :func:`load_mesh`, :func:`normalize_mesh`, :func:`voxelize`,
+:func:`marching_cubes`, :func:`sample_surface`, and the grid ↔ world mapping
+(:func:`voxel_centers`, :func:`grid_points`, :func:`world_to_grid`, :func:`grid_to_world`).
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import trimesh
+
+from .config import VOXEL_PADDING, VOXEL_RESOLUTION
+
+MESH_SUFFIXES = (".obj", ".off", ".stl", ".ply", ".glb", ".gltf")
+
+
+class MeshError(ValueError):
+    """A mesh that cannot be used: empty, not finite, not a mesh at all, or not closed."""
+
+
+# --------------------------------------------------------------------------------------------
+# Grid <-> world
+# --------------------------------------------------------------------------------------------
+
+
+def voxel_centers(resolution: int) -> np.ndarray:
+    """World coordinate of the centre of each of the ``resolution`` cells along one axis."""
+    return (np.arange(resolution, dtype=np.float64) + 0.5) / resolution - 0.5
+
+
+def grid_points(resolution: int) -> np.ndarray:
+    """All voxel centres as a ``(resolution**3, 3)`` float32 array, in C order of ``grid[i, j, k]``.
+
+    ``grid_points(n).reshape(n, n, n, 3)[i, j, k]`` is the centre of voxel ``(i, j, k)``.
+    """
+    c = voxel_centers(resolution).astype(np.float32)
+    xs, ys, zs = np.meshgrid(c, c, c, indexing="ij")
+    return np.stack([xs, ys, zs], axis=-1).reshape(-1, 3)
+
+
+def grid_to_world(indices: np.ndarray, resolution: int) -> np.ndarray:
+    """Voxel indices (integer or fractional) to world coordinates."""
+    return (np.asarray(indices, dtype=np.float64) + 0.5) / resolution - 0.5
+
+
+def world_to_grid(points: np.ndarray, resolution: int) -> np.ndarray:
+    """World coordinates to fractional voxel indices (the inverse of :func:`grid_to_world`)."""
+    return (np.asarray(points, dtype=np.float64) + 0.5) * resolution - 0.5
+
+
+def fit_half_extent(resolution: int = VOXEL_RESOLUTION, padding: int = VOXEL_PADDING) -> float:
+    """Half the side of the cube a normalised mesh must fit in: 0.5 minus the padding."""
+    return 0.5 - padding / resolution
+
+
+# --------------------------------------------------------------------------------------------
+# Loading and normalising meshes
+# --------------------------------------------------------------------------------------------
+
+
+def load_mesh(path: str | Path) -> trimesh.Trimesh:
+    """Read a triangle mesh from ``.obj/.off/.stl/.ply`` (and glTF), with errors that name the file.
+
+    Scenes (several objects in one file) are merged into one mesh. Raises ``FileNotFoundError``
+    for a missing file and :class:`MeshError` for a file that holds no usable triangles.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    if path.suffix.lower() not in MESH_SUFFIXES:
+        raise MeshError(f"{path}: unsupported file type {path.suffix!r}; expected one of {MESH_SUFFIXES}")
+    try:
+        loaded = trimesh.load(path, force="mesh", process=True)
+    except Exception as exc:  # trimesh raises many kinds of errors for broken files
+        raise MeshError(f"{path}: could not be read as a mesh ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(loaded, trimesh.Trimesh):
+        raise MeshError(f"{path}: holds no triangles (got {type(loaded).__name__})")
+    check_mesh(loaded, name=str(path))
+    return loaded
+
+
+def check_mesh(mesh: trimesh.Trimesh, name: str = "mesh") -> None:
+    """Raise :class:`MeshError` (naming ``name``) for an empty, flat or non-finite mesh."""
+    if not isinstance(mesh, trimesh.Trimesh):
+        raise MeshError(f"{name}: expected a trimesh.Trimesh, got {type(mesh).__name__}")
+    if len(mesh.faces) == 0 or len(mesh.vertices) == 0:
+        raise MeshError(f"{name}: the mesh is empty (no faces)")
+    if not np.all(np.isfinite(mesh.vertices)):
+        raise MeshError(f"{name}: the mesh has non-finite vertex coordinates (NaN or inf)")
+    if mesh.area <= 0:
+        raise MeshError(f"{name}: the mesh has zero surface area (all faces degenerate)")
+
+
+_AXES = {"x": 0, "y": 1, "z": 2}
+
+
+def _axis_vector(spec: str) -> np.ndarray:
+    spec = spec.strip().lower()
+    sign = -1.0 if spec.startswith("-") else 1.0
+    axis = spec.lstrip("+-")
+    if axis not in _AXES:
+        raise ValueError(f"axis {spec!r} must be one of +x, -x, +y, -y, +z, -z")
+    vec = np.zeros(3)
+    vec[_AXES[axis]] = sign
+    return vec
+
+
+def orientation_matrix(up: str = "+y", front: str = "-z") -> np.ndarray:
+    """The 3×3 rotation that takes a mesh whose up is ``up`` and front is ``front`` to Y up, front −Z.
+
+    ShapeNet meshes are already Y up; ModelNet meshes are Z up (``up="+z"``).
+    """
+    u, f = _axis_vector(up), _axis_vector(front)
+    if abs(np.dot(u, f)) > 0.5:
+        raise ValueError(f"up {up!r} and front {front!r} must be different axes")
+    source = np.stack([np.cross(u, -f), u, -f])  # rows: source's right (+X), up (+Y), back (+Z)
+    return source  # orthonormal: maps source coordinates to the canonical frame
+
+
+def center_of_mass(mesh: trimesh.Trimesh) -> np.ndarray:
+    """Volume centroid of a closed mesh; the area-weighted surface centroid of an open one."""
+    if mesh.is_volume:
+        return np.asarray(mesh.center_mass, dtype=np.float64)
+    return np.asarray(mesh.triangles_center.T @ mesh.area_faces / mesh.area, dtype=np.float64)
+
+
+def normalize_mesh(
+    mesh: trimesh.Trimesh,
+    *,
+    up: str = "+y",
+    front: str = "-z",
+    resolution: int = VOXEL_RESOLUTION,
+    padding: int = VOXEL_PADDING,
+) -> trimesh.Trimesh:
+    """Return a copy in the talk's conventions: Y up, front −Z, centre of mass at the origin,
+    scaled uniformly so that every vertex lies within ``padding`` voxels of the grid's faces.
+
+    Because the centre of mass (not the bounding box) goes to the origin, the scale is set by
+    the vertex farthest from it along any axis: ``max |v| = 0.5 - padding / resolution``.
+    """
+    check_mesh(mesh)
+    out = mesh.copy()
+    rotation = orientation_matrix(up, front)
+    if not np.allclose(rotation, np.eye(3)):
+        transform = np.eye(4)
+        transform[:3, :3] = rotation
+        out.apply_transform(transform)
+    out.apply_translation(-center_of_mass(out))
+    extent = np.abs(out.vertices).max()
+    out.apply_scale(fit_half_extent(resolution, padding) / extent)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Mesh -> voxels
+# --------------------------------------------------------------------------------------------
+
+# Rays are nudged off the voxel centres by this (irrational-looking) fraction of a voxel, so
+# that they do not run exactly along the edges of axis-aligned boxes, where a ray can hit a
+# shared edge twice or not at all.
+_RAY_JITTER = (0.0131, 0.0173)
+
+
+def _ray_intersector(mesh: trimesh.Trimesh):
+    if trimesh.ray.has_embree:
+        from trimesh.ray.ray_pyembree import RayMeshIntersector
+
+        return RayMeshIntersector(mesh)
+    return trimesh.ray.ray_triangle.RayMeshIntersector(mesh)
+
+
+def _parity_along_axis(intersector, resolution: int, axis: int) -> np.ndarray:
+    """Inside/outside of every voxel centre by counting surface crossings along one axis.
+
+    One ray per column of voxels, cast from outside the grid along +``axis``; a voxel centre
+    is inside when an odd number of crossings lie before it (the Jordan curve theorem in 3D).
+    """
+    n = resolution
+    centers = voxel_centers(n)
+    u_axis, v_axis = [a for a in range(3) if a != axis]
+    uu, vv = np.meshgrid(centers + _RAY_JITTER[0] / n, centers + _RAY_JITTER[1] / n, indexing="ij")
+    origins = np.zeros((n * n, 3))
+    origins[:, u_axis] = uu.ravel()
+    origins[:, v_axis] = vv.ravel()
+    origins[:, axis] = -1.0
+    directions = np.zeros_like(origins)
+    directions[:, axis] = 1.0
+    locations, ray_index, _ = intersector.intersects_location(origins, directions, multiple_hits=True)
+
+    # Count crossings before each centre for all rays at once: put every ray's hits on its own
+    # stretch of one number line (ray r occupies [4r, 4r + 4)) and use one sorted search.
+    hit_keys = np.sort(ray_index * 4.0 + (locations[:, axis] + 2.0))
+    rays = np.arange(n * n)
+    query = rays[:, None] * 4.0 + (centers[None, :] + 2.0)
+    crossings = np.searchsorted(hit_keys, query) - np.searchsorted(hit_keys, rays * 4.0)[:, None]
+    inside = (crossings % 2 == 1).reshape(n, n, n)  # axes: (u, v, along-ray)
+    # Move the along-ray axis back to its place in (x, y, z).
+    return np.moveaxis(inside, 2, axis)
+
+
+def _shell_and_fill(mesh: trimesh.Trimesh, resolution: int) -> np.ndarray:
+    """Voxelise the surface (every voxel a surface sample falls in), then fill enclosed space.
+
+    Works for meshes with small holes (smaller than a voxel) and for inconsistent face
+    orientation; a hole wider than a voxel lets the "outside" leak in, and then only the shell
+    remains. That is the documented limit of this method.
+    """
+    from scipy import ndimage
+
+    spacing = 1.0 / (3 * resolution)  # three samples per voxel side
+    count = int(min(5_000_000, max(10_000, mesh.area / spacing**2)))
+    points, _ = trimesh.sample.sample_surface(mesh, count, seed=0)
+    points = np.concatenate([points, mesh.vertices])
+    index = np.floor((points + 0.5) * resolution).astype(int)
+    index = index[np.all((index >= 0) & (index < resolution), axis=1)]
+    shell = np.zeros((resolution,) * 3, dtype=bool)
+    shell[index[:, 0], index[:, 1], index[:, 2]] = True
+    filled = ndimage.binary_fill_holes(shell)
+    # The shell voxels straddle the surface. Keep those whose centre lies behind the nearest
+    # face (inside, by that face's normal), so the result is not one voxel too fat.
+    shell_index = np.argwhere(shell)
+    centres = grid_to_world(shell_index, resolution)
+    nearest, _, face = trimesh.proximity.closest_point(mesh, centres)
+    behind = np.einsum("ij,ij->i", centres - nearest, mesh.face_normals[face]) <= 0
+    filled[tuple(shell_index[~behind].T)] = False
+    return filled
+
+
+def voxelize(mesh: trimesh.Trimesh, resolution: int = VOXEL_RESOLUTION, method: str = "auto", name: str = "mesh") -> np.ndarray:
+    """Solid occupancy of a normalised mesh on the ``resolution``³ grid over [-0.5, 0.5]³.
+
+    A voxel is filled when its centre is inside the mesh (the interior is filled, as binvox
+    does). Returns a boolean array indexed ``[i, j, k]`` along (x, y, z).
+
+    ``method``:
+      * ``"parity"`` – for watertight meshes: one ray per column along each of the three axes,
+        counting surface crossings; the three answers are combined by majority vote, which
+        makes a grazing ray on one axis harmless. Exact up to that vote.
+      * ``"fill"`` – for meshes that are not watertight: voxelise the surface, then fill the
+        space it encloses. Robust to holes smaller than a voxel (see :func:`_shell_and_fill`).
+      * ``"auto"`` – ``"parity"`` for watertight meshes, ``"fill"`` (with a warning) otherwise.
+    """
+    check_mesh(mesh, name)
+    if method == "auto":
+        if mesh.is_watertight:
+            method = "parity"
+        else:
+            warnings.warn(f"{name}: mesh is not watertight; voxelising its surface and filling the enclosed space", stacklevel=2)
+            method = "fill"
+    if method == "parity":
+        if not mesh.is_watertight:
+            raise MeshError(f"{name}: method='parity' needs a watertight mesh; use method='fill' for open meshes")
+        intersector = _ray_intersector(mesh)
+        votes = sum(_parity_along_axis(intersector, resolution, axis).astype(np.uint8) for axis in range(3))
+        return votes >= 2
+    if method == "fill":
+        return _shell_and_fill(mesh, resolution)
+    raise ValueError(f"unknown voxelisation method {method!r}: use 'auto', 'parity' or 'fill'")
+
+
+# --------------------------------------------------------------------------------------------
+# Voxels / occupancy field -> mesh
+# --------------------------------------------------------------------------------------------
+
+
+def marching_cubes(field: np.ndarray, level: float = 0.5) -> trimesh.Trimesh:
+    """Surface of ``field >= level`` as a mesh in world coordinates.
+
+    ``field`` holds values at the voxel centres of a cubic grid over [-0.5, 0.5]³ (a boolean
+    voxel grid, or occupancy probabilities from a network). The grid is padded with one layer
+    of "outside" so that shapes touching the border still give a closed (watertight) mesh.
+    Returns an empty mesh when nothing crosses ``level``.
+    """
+    from skimage import measure
+
+    field = np.asarray(field, dtype=np.float32)
+    if field.ndim != 3 or len(set(field.shape)) != 1:
+        raise ValueError(f"marching_cubes expects a cubic 3-D grid, got shape {field.shape}")
+    resolution = field.shape[0]
+    padded = np.pad(field, 1, mode="constant", constant_values=min(float(field.min()), level - 1.0))
+    if not (padded.max() >= level > padded.min()):
+        return trimesh.Trimesh()
+    vertices, faces, _, _ = measure.marching_cubes(padded, level=level)
+    vertices = grid_to_world(vertices - 1.0, resolution)
+    mesh = trimesh.Trimesh(vertices=vertices, faces=faces, process=True)
+    if mesh.volume < 0:  # make the normals point outwards, whatever skimage's winding order
+        mesh.invert()
+    return mesh
+
+
+# --------------------------------------------------------------------------------------------
+# Mesh -> point cloud
+# --------------------------------------------------------------------------------------------
+
+
+def sample_surface(mesh: trimesh.Trimesh, count: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """``count`` points spread uniformly over the surface (area-weighted) and their unit normals."""
+    check_mesh(mesh)
+    points, face_index = trimesh.sample.sample_surface(mesh, count, seed=seed)
+    normals = mesh.face_normals[face_index]
+    return points.astype(np.float32), normals.astype(np.float32)
