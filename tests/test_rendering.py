@@ -1,0 +1,72 @@
+import numpy as np
+import pytest
+import trimesh
+
+from tutorial_lib import geometry, rendering
+
+
+@pytest.fixture
+def marked_cube():
+    """A normalised cube with a knob on its right side (+X), to tell left from right in images."""
+    cube = trimesh.creation.box([0.5, 0.5, 0.5])
+    knob = trimesh.creation.box([0.3, 0.2, 0.2]).apply_translation([0.35, 0, 0])
+    return geometry.normalize_mesh(trimesh.boolean.union([cube, knob], engine="manifold"))
+
+
+def test_camera_directions_follow_the_convention():
+    np.testing.assert_allclose(rendering.direction_from_angles(0, 0), [0, 0, -1], atol=1e-12)  # in front
+    np.testing.assert_allclose(rendering.direction_from_angles(90, 0), [1, 0, 0], atol=1e-12)  # right side
+    np.testing.assert_allclose(rendering.direction_from_angles(0, 90), [0, 1, 0], atol=1e-12)  # above
+
+
+def test_images_have_the_talks_size_padding_and_white_background(chair_like):
+    mesh = geometry.normalize_mesh(chair_like)
+    views = rendering.random_views(20, np.random.default_rng(0))
+    images = rendering.render_views(mesh, views)
+    assert images.shape == (20, 137, 137) and images.dtype == np.uint8
+    pad = 9
+    border = np.concatenate([images[:, :pad].ravel(), images[:, -pad:].ravel(), images[:, :, :pad].ravel(), images[:, :, -pad:].ravel()])
+    assert (border == 255).all()
+    corner = images[:, pad : pad + 5, pad : pad + 5]
+    assert (corner == 255).all()  # background inside the frame is white too
+    object_pixels = images < 255
+    assert object_pixels.sum(axis=(1, 2)).min() > 300  # every view sees the chair
+    assert images[object_pixels].max() < 255  # the object never blends into the background
+
+
+def test_views_are_within_the_talks_ranges():
+    views = rendering.random_views(1000, np.random.default_rng(0))
+    assert views[:, 0].min() >= -180 and views[:, 0].max() <= 180
+    assert views[:, 1].min() >= -40 and views[:, 1].max() <= 40
+
+
+def test_front_view_mirrors_left_and_right(marked_cube):
+    # From the front the object's right (+X) appears on the image's left; from behind, on the right.
+    front, back = rendering.render_views(marked_cube, [[0, 0], [180, 0]], shadows=False)
+    def centre_column(image):
+        cols = np.nonzero(image < 255)[1]
+        return cols.mean()
+    assert centre_column(front) < 68 < centre_column(back)
+
+
+def test_inclination_raises_the_camera():
+    # A thin horizontal plate is seen edge-on at inclination 0 and opens up from 40° above or below.
+    plate = geometry.normalize_mesh(trimesh.creation.box([0.8, 0.04, 0.8]))
+    level, above, below = rendering.render_views(plate, [[0, 0], [0, 40], [0, -40]], shadows=False)
+    area = lambda image: (image < 255).sum()  # noqa: E731
+    assert area(above) > 5 * area(level) and area(below) > 5 * area(level)
+    # from above we see the lit top face, from below the unlit bottom: different greys
+    assert above[above < 255].mean() != below[below < 255].mean()
+
+
+def test_orthographic_silhouette_of_a_sphere_is_a_disc():
+    sphere = trimesh.creation.icosphere(subdivisions=5, radius=0.4)
+    masks = rendering.orthographic_silhouettes(sphere, [[0, 0, 1], [1, 0, 0], [1, 1, 1]], size=128)
+    assert masks.shape == (3, 128, 128)
+    # The view spans [-r, r] and the disc has radius r: it fills pi/4 of the square.
+    np.testing.assert_allclose(masks.mean(axis=(1, 2)), np.pi / 4, atol=0.01)
+
+
+def test_render_rejects_an_empty_mesh():
+    with pytest.raises(geometry.MeshError, match="empty"):
+        rendering.render_views(trimesh.Trimesh(), [[0, 0]])

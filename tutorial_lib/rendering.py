@@ -1,0 +1,171 @@
+"""Headless ray-cast rendering: the dataset's grey views, and silhouettes.
+
+The talk's image spec ("Dataset - Images"): 137×137 pixels, camera on a sphere of radius 1.5
+around the centre, random azimuth in (−180°, 180°) and inclination in (−40°, 40°), a light
+1.5 units from the centre, 9 pixels of padding on each side.
+
+Camera angles: azimuth 0°, inclination 0° looks at the object's front (the camera sits on
+−Z); azimuth 90° looks at its right side (+X); positive inclination looks from above.
+
+The field of view is the same for every shape and view: it is set so that the whole cube a
+normalised mesh may occupy (see :func:`tutorial_lib.geometry.fit_half_extent`) projects
+inside the image minus its padding. The padding is therefore always white, and the image
+scale means the same thing for every shape, which the image encoder relies on.
+
+Rays are cast with Embree through trimesh, all views of a mesh in one call; no OpenGL or
+display is needed, so this runs on servers and in CI.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import trimesh
+
+from .config import IMAGE_PADDING, IMAGE_SIZE
+from .geometry import _ray_intersector, check_mesh, fit_half_extent
+
+CAMERA_DISTANCE = 1.5
+LIGHT_DISTANCE = 1.5
+#: The light sits this far from the camera, up and to the viewer's left, so that faces turned
+#: towards different directions get different greys and the form reads.
+LIGHT_OFFSET_DEG = (-35.0, 35.0)  # (azimuth, inclination) relative to the camera
+AMBIENT = 0.18
+DIFFUSE = 0.72  # brightest lit surface: AMBIENT + DIFFUSE = 0.9, distinct from the white background
+SHADOW = 0.45  # fraction of the diffuse light a point in shadow still gets
+
+
+@dataclass(frozen=True)
+class View:
+    azimuth: float  # degrees
+    inclination: float  # degrees
+
+
+def random_views(count: int, rng: np.random.Generator, azimuth_range=(-180.0, 180.0), inclination_range=(-40.0, 40.0)) -> np.ndarray:
+    """``count`` random (azimuth, inclination) pairs in degrees, as a float32 array ``[count, 2]``."""
+    azimuth = rng.uniform(*azimuth_range, size=count)
+    inclination = rng.uniform(*inclination_range, size=count)
+    return np.stack([azimuth, inclination], axis=1).astype(np.float32)
+
+
+def direction_from_angles(azimuth_deg, inclination_deg) -> np.ndarray:
+    """Unit vector from the centre towards a camera at the given azimuth and inclination."""
+    az = np.radians(np.asarray(azimuth_deg, dtype=np.float64))
+    el = np.radians(np.asarray(inclination_deg, dtype=np.float64))
+    return np.stack([np.sin(az) * np.cos(el), np.sin(el), -np.cos(az) * np.cos(el)], axis=-1)
+
+
+def camera_basis(position: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(forward, right, up) unit vectors of a camera at ``position`` looking at the origin, Y up."""
+    forward = -position / np.linalg.norm(position)
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    if np.linalg.norm(right) < 1e-8:  # looking straight down or up: any right vector will do
+        right = np.array([1.0, 0.0, 0.0])
+    right /= np.linalg.norm(right)
+    up = np.cross(right, forward)
+    return forward, right, up
+
+
+def fit_radius() -> float:
+    """Radius of the sphere that holds every normalised mesh (the corner of its cube)."""
+    return float(np.sqrt(3.0) * fit_half_extent())
+
+
+def _pixel_offsets(size: int, padding: int, half_width: float) -> tuple[np.ndarray, np.ndarray]:
+    """Image-plane offsets of the pixel centres: the inner ``size - 2*padding`` pixels span
+    ``[-half_width, half_width]``; rows go down, columns go right."""
+    scale = half_width / ((size - 2 * padding) / 2.0)
+    coords = (np.arange(size) + 0.5 - size / 2.0) * scale
+    cols, rows = np.meshgrid(coords, coords, indexing="xy")
+    return cols.ravel(), -rows.ravel()
+
+
+def perspective_rays(views: np.ndarray, size: int = IMAGE_SIZE, padding: int = IMAGE_PADDING, distance: float = CAMERA_DISTANCE):
+    """Ray origins and unit directions for every pixel of every view: arrays ``[V*size*size, 3]``."""
+    views = np.asarray(views, dtype=np.float64).reshape(-1, 2)
+    radius = fit_radius()
+    # A sphere of radius r seen from distance d fills the cone of half-angle asin(r/d); on the
+    # image plane at unit distance that is a disc of radius tan(asin(r/d)).
+    half_width = radius / np.sqrt(distance**2 - radius**2)
+    du, dv = _pixel_offsets(size, padding, half_width)
+    origins, directions = [], []
+    for azimuth, inclination in views:
+        position = distance * direction_from_angles(azimuth, inclination)
+        forward, right, up = camera_basis(position)
+        d = forward[None, :] + du[:, None] * right[None, :] + dv[:, None] * up[None, :]
+        directions.append(d / np.linalg.norm(d, axis=1, keepdims=True))
+        origins.append(np.broadcast_to(position, d.shape))
+    return np.concatenate(origins), np.concatenate(directions)
+
+
+def render_views(
+    mesh: trimesh.Trimesh,
+    views: np.ndarray,
+    size: int = IMAGE_SIZE,
+    padding: int = IMAGE_PADDING,
+    shadows: bool = True,
+) -> np.ndarray:
+    """Grey renderings of a normalised mesh, uint8 ``[V, size, size]``, white background.
+
+    Flat Lambertian shading from a point light ``LIGHT_DISTANCE`` from the centre, placed
+    relative to each camera (so that every view is lit alike), with an ambient term and,
+    optionally, cast shadows. Faces are lit from whichever side the camera sees, so meshes
+    with inconsistent normals still render sensibly.
+    """
+    check_mesh(mesh)
+    views = np.asarray(views, dtype=np.float64).reshape(-1, 2)
+    origins, directions = perspective_rays(views, size, padding)
+    intersector = _ray_intersector(mesh)
+    face, ray, hits = intersector.intersects_id(origins, directions, multiple_hits=False, return_locations=True)
+
+    image = np.full(len(origins), 255.0)
+    if len(ray):
+        normals = mesh.face_normals[face]
+        facing_away = np.einsum("ij,ij->i", normals, directions[ray]) > 0
+        normals[facing_away] *= -1.0
+        view_of_ray = ray // (size * size)
+        lights = LIGHT_DISTANCE * direction_from_angles(
+            views[view_of_ray, 0] + LIGHT_OFFSET_DEG[0], np.clip(views[view_of_ray, 1] + LIGHT_OFFSET_DEG[1], -89.0, 89.0)
+        )
+        to_light = lights - hits
+        light_distance = np.linalg.norm(to_light, axis=1)
+        to_light /= light_distance[:, None]
+        diffuse = np.clip(np.einsum("ij,ij->i", normals, to_light), 0.0, 1.0)
+        if shadows:
+            lit = diffuse > 0
+            starts = hits[lit] + normals[lit] * 1e-4
+            blocked_index, blocked_ray, blocked_at = intersector.intersects_id(
+                starts, to_light[lit], multiple_hits=False, return_locations=True
+            )
+            # Only geometry between the point and the light casts a shadow.
+            in_front = np.linalg.norm(blocked_at - starts[blocked_ray], axis=1) < light_distance[lit][blocked_ray]
+            shade = np.ones(lit.sum())
+            shade[blocked_ray[in_front]] = SHADOW
+            diffuse[lit] *= shade
+        image[ray] = 255.0 * (AMBIENT + DIFFUSE * diffuse)
+    return np.round(image).astype(np.uint8).reshape(len(views), size, size)
+
+
+def orthographic_silhouettes(mesh: trimesh.Trimesh, directions: np.ndarray, size: int = 256, radius: float | None = None) -> np.ndarray:
+    """Binary silhouettes seen along each unit vector of ``directions`` (orthographic), ``[V, size, size]``.
+
+    The view is centred on the origin and spans ``[-radius, radius]`` in both image axes
+    (default: the largest vertex distance from the origin, so the mesh just fits). Used by the
+    light field descriptor, which compares silhouettes from the vertices of a dodecahedron.
+    """
+    check_mesh(mesh)
+    directions = np.asarray(directions, dtype=np.float64).reshape(-1, 3)
+    if radius is None:
+        radius = float(np.linalg.norm(mesh.vertices, axis=1).max())
+    du, dv = _pixel_offsets(size, 0, radius)
+    origins, rays = [], []
+    for direction in directions:
+        direction = direction / np.linalg.norm(direction)
+        # The camera sits outside the mesh, looking along -direction towards the centre.
+        forward, right, up = camera_basis(direction * 3.0 * radius)
+        o = 3.0 * radius * direction[None, :] + du[:, None] * right[None, :] + dv[:, None] * up[None, :]
+        origins.append(o)
+        rays.append(np.broadcast_to(forward, o.shape))
+    hit = _ray_intersector(mesh).intersects_any(np.concatenate(origins), np.concatenate(rays))
+    return hit.reshape(len(directions), size, size)
