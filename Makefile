@@ -1,0 +1,38 @@
+# The commands the README names. Each one creates .venv and installs the package on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: install run test lab full data lint
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Execute every notebook in the quick profile into build/notebooks/ and refresh figures/.
+run: $(STAMP)
+	$(BIN)/python scripts/run_notebooks.py --profile quick --out build/notebooks
+
+## Unit tests of tutorial_lib, then every notebook through nbval (quick profile).
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+## JupyterLab on the notebooks.
+lab: $(STAMP)
+	$(BIN)/jupyter lab notebooks
+
+## The paper-scale run (meant for a GPU): every notebook in the full profile into build/notebooks_full/.
+full: $(STAMP)
+	$(BIN)/python scripts/run_notebooks.py --profile full --out build/notebooks_full
+
+## Build the quick dataset now (the notebooks also build it on first use).
+data: $(STAMP)
+	$(BIN)/python -m tutorial_lib data build --profile quick
+
+lint: $(STAMP)
+	$(BIN)/ruff check tutorial_lib tests benchmarks scripts
