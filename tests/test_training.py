@@ -1,0 +1,121 @@
+import numpy as np
+import pytest
+import torch
+
+from tutorial_lib.training import CheckpointError, EpochBatches, History, load_checkpoint, save_checkpoint, train
+
+
+class NoisyLine(torch.utils.data.Dataset):
+    """y = 3x + 1, with fresh noise on every read (randomness inside the dataset, as augmentation has)."""
+
+    def __init__(self, n=64):
+        self.x = torch.linspace(-1, 1, n)[:, None]
+
+    def __len__(self):
+        return len(self.x)
+
+    def __getitem__(self, i):
+        return self.x[i], 3 * self.x[i] + 1 + 0.01 * torch.randn(1)
+
+
+class Regressor(torch.nn.Module):
+    def __init__(self, hidden=16, dropout=0.1):
+        super().__init__()
+        self.config = {"hidden": hidden, "dropout": dropout}
+        self.net = torch.nn.Sequential(torch.nn.Linear(1, hidden), torch.nn.Dropout(dropout), torch.nn.Linear(hidden, 1))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+def mse(model, batch):
+    x, y = batch
+    return torch.nn.functional.mse_loss(model(x), y)
+
+
+def make(seed=0, hidden=16):
+    torch.manual_seed(seed)
+    model = Regressor(hidden)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=20, gamma=0.5)
+    return model, optimizer, scheduler
+
+
+def test_loss_goes_down_to_the_known_solution():
+    torch.manual_seed(0)
+    model = torch.nn.Linear(1, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=5e-2)
+    history = train(model, optimizer, mse, EpochBatches(NoisyLine(), 16), steps=400, progress=False)
+    assert history.loss[-1] < history.loss[0] / 100
+    assert model.weight.item() == pytest.approx(3.0, abs=0.02)
+    assert model.bias.item() == pytest.approx(1.0, abs=0.02)
+
+
+def test_resumed_run_ends_with_the_same_weights(tmp_path):
+    model, optimizer, scheduler = make()
+    train(model, optimizer, mse, EpochBatches(NoisyLine(), 8, seed=3), 60, scheduler=scheduler, checkpoint=tmp_path / "whole.pt", progress=False, seed=3)
+
+    first, optimizer1, scheduler1 = make()
+    train(first, optimizer1, mse, EpochBatches(NoisyLine(), 8, seed=3), 25, scheduler=scheduler1, checkpoint=tmp_path / "split.pt", progress=False, seed=3)
+    second, optimizer2, scheduler2 = make(seed=99)  # a fresh process would start from other weights
+    history = train(second, optimizer2, mse, EpochBatches(NoisyLine(), 8, seed=3), 60, scheduler=scheduler2, checkpoint=tmp_path / "split.pt", progress=False, seed=3)
+
+    for a, b in zip(model.state_dict().values(), second.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+    assert history.step == list(range(1, 61))
+
+
+def test_ctrl_c_saves_and_the_run_continues(tmp_path):
+    reference, optimizer, scheduler = make()
+    train(reference, optimizer, mse, EpochBatches(NoisyLine(), 8), 40, scheduler=scheduler, progress=False)
+
+    def interrupt(history, step):
+        if step == 17:
+            raise KeyboardInterrupt
+
+    model, optimizer, scheduler = make()
+    with pytest.raises(KeyboardInterrupt):
+        train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 40, scheduler=scheduler, checkpoint=tmp_path / "c.pt", callback=interrupt, callback_every=1, progress=False)
+    assert load_checkpoint(tmp_path / "c.pt")["step"] == 17
+    model, optimizer, scheduler = make()
+    train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 40, scheduler=scheduler, checkpoint=tmp_path / "c.pt", progress=False)
+    for a, b in zip(reference.state_dict().values(), model.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_checkpoint_of_another_architecture_is_a_clear_error(tmp_path):
+    model, optimizer, _ = make(hidden=16)
+    save_checkpoint(tmp_path / "h16.pt", model, optimizer, step=5)
+    other, _, _ = make(hidden=32)
+    with pytest.raises(CheckpointError, match=r"h16.pt: made for .*'hidden': 16.*'hidden': 32"):
+        load_checkpoint(tmp_path / "h16.pt", other)
+    (tmp_path / "junk.pt").write_text("no")
+    with pytest.raises(CheckpointError, match="junk.pt"):
+        load_checkpoint(tmp_path / "junk.pt", other)
+
+
+def test_epoch_batches_visit_every_item_once_per_epoch():
+    batches = EpochBatches(list(range(10)), batch_size=3, seed=1)
+    assert batches.per_epoch == 3  # the incomplete last batch is dropped
+    epoch0 = sum((batches.indices(s) for s in range(3)), [])
+    assert len(set(epoch0)) == 9
+    assert batches.indices(3) != batches.indices(0)  # a new order every epoch
+    assert EpochBatches(list(range(10)), 3, seed=1).indices(4) == batches.indices(4)  # recomputable
+
+
+def test_time_budget_and_evaluation():
+    model, optimizer, _ = make()
+    history = train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 1000, max_seconds=0, progress=False)
+    assert history.step == []
+    calls = []
+    history = train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 30, evaluate=lambda m: calls.append(1) or {"w": 1.0}, evaluate_every=10, progress=False)
+    assert [s for s, _ in history.metrics["w"]] == [10, 20, 30] and len(calls) == 3
+
+
+def test_history_round_trip_and_smoothing():
+    h = History()
+    for i in range(50):
+        h.log(i + 1, float(i), 0.1 * i, accuracy=0.5)
+    back = History.from_dict(h.to_dict())
+    assert back.loss == h.loss and back.metrics["accuracy"][0] == (1, 0.5)
+    assert np.allclose(h.smoothed_loss(10)[-1], np.mean(range(40, 50)))

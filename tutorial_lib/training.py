@@ -1,0 +1,283 @@
+"""One small training loop that every model of the tutorial uses.
+
+    history = train(model, optimizer, loss_fn, batches, steps=2000, checkpoint="runs/ae.pt")
+
+* ``batches(step)`` returns the batch for a step (see :class:`EpochBatches`), and ``loss_fn(model,
+  batch)`` returns the loss (or ``(loss, {"name": value, ...})`` to log more numbers).
+* A ``tqdm`` progress bar shows the running loss; :class:`History` keeps every logged number
+  so a notebook can plot it, live through ``callback``.
+* With ``checkpoint=`` the run saves itself every ``checkpoint_every`` steps and at the end,
+  and a later call with the same path continues where it stopped.
+
+Resuming is exact, not approximate: before every step the loop reseeds torch from
+``(seed, step)``, and :class:`EpochBatches` derives each epoch's order from ``(seed, epoch)``.
+So everything random in step ``s`` (which shapes, which points, which crops) depends on ``s``
+alone, and an interrupted run that resumes ends with the same weights as one that did not stop.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import torch
+
+from .config import get_device
+
+
+class CheckpointError(ValueError):
+    """A checkpoint that does not fit the model it is loaded into."""
+
+
+@dataclass
+class History:
+    """Everything a run logged: per-step loss and time, and any named metrics."""
+
+    step: list[int] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)  # wall time since the run started (summed over resumes)
+    metrics: dict[str, list[tuple[int, float]]] = field(default_factory=dict)  # name -> [(step, value)]
+
+    def log(self, step: int, loss: float, seconds: float, **metrics: float) -> None:
+        self.step.append(step)
+        self.loss.append(loss)
+        self.seconds.append(seconds)
+        for name, value in metrics.items():
+            self.metrics.setdefault(name, []).append((step, float(value)))
+
+    def log_metrics(self, step: int, **metrics: float) -> None:
+        for name, value in metrics.items():
+            self.metrics.setdefault(name, []).append((step, float(value)))
+
+    def smoothed_loss(self, window: int = 20) -> np.ndarray:
+        loss = np.asarray(self.loss, dtype=float)
+        if len(loss) < window:
+            return loss
+        kernel = np.ones(window) / window
+        head = np.cumsum(loss[: window - 1]) / np.arange(1, window)
+        return np.concatenate([head, np.convolve(loss, kernel, mode="valid")])
+
+    def to_dict(self) -> dict:
+        return {"step": self.step, "loss": self.loss, "seconds": self.seconds, "metrics": self.metrics}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "History":
+        return cls(list(d["step"]), list(d["loss"]), list(d["seconds"]), {k: [tuple(x) for x in v] for k, v in d["metrics"].items()})
+
+    def plot(self, ax=None, x: str = "step", log_y: bool = True, label: str = "training loss"):
+        """Loss against ``"step"`` or ``"seconds"``, raw (faint) and smoothed."""
+        import matplotlib.pyplot as plt
+
+        if ax is None:
+            _, ax = plt.subplots(figsize=(6, 3.5))
+        xs = self.step if x == "step" else self.seconds
+        ax.plot(xs, self.loss, alpha=0.25, color="C0")
+        ax.plot(xs, self.smoothed_loss(), color="C0", label=label)
+        ax.set_xlabel("step" if x == "step" else "seconds")
+        ax.set_ylabel("loss")
+        if log_y and len(self.loss) and min(self.loss) > 0:
+            ax.set_yscale("log")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        return ax
+
+
+class EpochBatches:
+    """``batches(step)`` for a map-style dataset: shuffled epochs of ``batch_size`` items.
+
+    The order of epoch ``e`` is a permutation seeded by ``(seed, e)``, so the batch of any
+    step can be recomputed at any time (which is what makes resuming exact). Items are
+    collated with ``torch.utils.data.default_collate``.
+    """
+
+    def __init__(self, dataset, batch_size: int, seed: int = 0, drop_last: bool = True):
+        if len(dataset) == 0:
+            raise ValueError("the dataset is empty")
+        self.dataset = dataset
+        self.batch_size = min(batch_size, len(dataset))
+        self.seed = seed
+        self.per_epoch = len(dataset) // self.batch_size if drop_last else math.ceil(len(dataset) / self.batch_size)
+        self._epoch, self._order = -1, None
+
+    def order(self, epoch: int) -> torch.Tensor:
+        if epoch != self._epoch:
+            generator = torch.Generator().manual_seed(self.seed * 1_000_003 + epoch)
+            self._epoch, self._order = epoch, torch.randperm(len(self.dataset), generator=generator)
+        return self._order
+
+    def indices(self, step: int) -> list[int]:
+        epoch, position = divmod(step, self.per_epoch)
+        return self.order(epoch)[position * self.batch_size : (position + 1) * self.batch_size].tolist()
+
+    def __call__(self, step: int):
+        return torch.utils.data.default_collate([self.dataset[i] for i in self.indices(step)])
+
+
+def to_device(batch: Any, device: torch.device) -> Any:
+    """Move every tensor in a (nested) batch to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device, non_blocking=True)
+    if isinstance(batch, (list, tuple)):
+        return type(batch)(to_device(b, device) for b in batch)
+    if isinstance(batch, dict):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+def architecture_of(model: torch.nn.Module) -> dict:
+    """What a checkpoint records about a model to recognise it: its class and constructor config."""
+    return {"class": type(model).__name__, "config": dict(getattr(model, "config", {}))}
+
+
+def save_checkpoint(path: str | Path, model, optimizer=None, scheduler=None, step: int = 0, history: History | None = None, **extra) -> None:
+    """Save atomically (write to a temporary file, then rename): an interrupt never corrupts it."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {
+        "architecture": architecture_of(model),
+        "model": model.state_dict(),
+        "optimizer": optimizer.state_dict() if optimizer is not None else None,
+        "scheduler": scheduler.state_dict() if scheduler is not None else None,
+        "step": step,
+        "history": history.to_dict() if history is not None else None,
+        **extra,
+    }
+    tmp = path.with_suffix(path.suffix + ".partial")
+    torch.save(state, tmp)
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | Path, model=None, optimizer=None, scheduler=None, map_location="cpu") -> dict:
+    """Load a checkpoint, into ``model`` (and optimizer, scheduler) when given.
+
+    Raises :class:`CheckpointError` naming the file when the checkpoint was made for another
+    architecture (another class, other widths), instead of a wall of size-mismatch errors.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such checkpoint")
+    try:
+        state = torch.load(path, map_location=map_location, weights_only=False)
+    except Exception as exc:
+        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
+    if not isinstance(state, dict) or "model" not in state:
+        raise CheckpointError(f"{path}: not a tutorial_lib checkpoint (no 'model' entry)")
+    if model is not None:
+        expected, found = architecture_of(model), state.get("architecture", {})
+        if expected != found:
+            raise CheckpointError(f"{path}: made for {found}, but the model is {expected}")
+        model.load_state_dict(state["model"])
+        if optimizer is not None and state.get("optimizer") is not None:
+            optimizer.load_state_dict(state["optimizer"])
+        if scheduler is not None and state.get("scheduler") is not None:
+            scheduler.load_state_dict(state["scheduler"])
+    return state
+
+
+def train(
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    loss_fn: Callable,
+    batches: Callable[[int], Any],
+    steps: int,
+    *,
+    scheduler=None,
+    device: str | torch.device = "auto",
+    seed: int = 0,
+    checkpoint: str | Path | None = None,
+    checkpoint_every: int = 200,
+    evaluate: Callable[[torch.nn.Module], dict] | None = None,
+    evaluate_every: int = 0,
+    callback: Callable[[History, int], None] | None = None,
+    callback_every: int = 50,
+    max_seconds: float | None = None,
+    clip_grad_norm: float | None = None,
+    progress: bool = True,
+    description: str = "training",
+) -> History:
+    """Train ``model`` for ``steps`` optimiser steps (or until ``max_seconds``) and return its :class:`History`.
+
+    If ``checkpoint`` exists, the run resumes from it (model, optimiser, scheduler, step,
+    history); it is saved every ``checkpoint_every`` steps, at the end, and on Ctrl-C.
+    ``evaluate(model) -> {name: value}`` runs every ``evaluate_every`` steps (in eval mode, no
+    gradients) and at the end; its numbers go into ``history.metrics``.
+    """
+    from tqdm.auto import tqdm
+
+    device = get_device(device) if isinstance(device, str) else device
+    model.to(device)
+    history, start_step = History(), 0
+    if checkpoint is not None and Path(checkpoint).exists():
+        state = load_checkpoint(checkpoint, model, optimizer, scheduler, map_location=device)
+        start_step = state["step"]
+        history = History.from_dict(state["history"]) if state.get("history") else History()
+    elapsed_before = history.seconds[-1] if history.seconds else 0.0
+
+    def save(step: int) -> None:
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, optimizer, scheduler, step, history, seed=seed)
+
+    def run_evaluation(step: int) -> None:
+        if evaluate is None:
+            return
+        model.eval()
+        with torch.no_grad():
+            history.log_metrics(step, **evaluate(model))
+        model.train()
+
+    started = time.time()
+    step = start_step
+    bar = tqdm(total=steps, initial=start_step, desc=description, disable=not progress, dynamic_ncols=True)
+    running = None
+    model.train()
+    try:
+        while step < steps:
+            if max_seconds is not None and time.time() - started > max_seconds:
+                break
+            # Every random choice of this step depends on (seed, step) only: resume is exact.
+            torch.manual_seed(seed * 1_000_003 + step)
+            batch = to_device(batches(step), device)
+            out = loss_fn(model, batch)
+            loss, metrics = out if isinstance(out, tuple) else (out, {})
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            if clip_grad_norm is not None:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+            optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
+            step += 1
+            value = float(loss.detach())
+            if not math.isfinite(value):
+                raise FloatingPointError(f"loss became {value} at step {step}; lower the learning rate")
+            history.log(step, value, elapsed_before + time.time() - started, **{k: float(v) for k, v in metrics.items()})
+            running = value if running is None else 0.95 * running + 0.05 * value
+            bar.update()
+            bar.set_postfix(loss=f"{running:.4g}")
+            if evaluate_every and step % evaluate_every == 0 and step < steps:
+                run_evaluation(step)
+            if callback is not None and step % callback_every == 0:
+                callback(history, step)
+            if checkpoint is not None and step % checkpoint_every == 0:
+                save(step)
+    except KeyboardInterrupt:
+        save(step)
+        bar.close()
+        raise
+    bar.close()
+    if step > start_step:
+        run_evaluation(step)
+    if callback is not None:
+        callback(history, step)
+    save(step)
+    model.eval()
+    return history
+
+
+def count_parameters(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
