@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import random
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,22 +59,33 @@ class DatasetSettings:
 
 
 @dataclass(frozen=True)
+class AutoencoderSettings:
+    encoder_width: int  # channels of the first 3D convolution (the paper: 32)
+    decoder_width: int  # units of the decoder's last hidden layer (the paper: 128, so 2048 first)
+    shapes_per_batch: int
+    points_per_shape: int  # points of each shape per step, drawn from its edge sample
+    steps: int  # optimiser steps of the whole progressive run (16³ → 32³ → 64³)
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything that differs between a laptop run and a paper-scale run."""
 
     name: str
     dataset: DatasetSettings
-    extra: dict = field(default_factory=dict)
+    autoencoder: AutoencoderSettings
 
 
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
         dataset=DatasetSettings(shapes_per_category=30, test_fraction=1 / 6),
+        autoencoder=AutoencoderSettings(encoder_width=16, decoder_width=32, shapes_per_batch=16, points_per_shape=2048, steps=3000),
     ),
     "full": Profile(
         name="full",
         dataset=DatasetSettings(shapes_per_category=462, test_fraction=1 / 6),
+        autoencoder=AutoencoderSettings(encoder_width=32, decoder_width=128, shapes_per_batch=32, points_per_shape=8192, steps=60000),
     ),
 }
 

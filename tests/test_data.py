@@ -1,0 +1,177 @@
+import h5py
+import numpy as np
+import pytest
+import trimesh
+
+from tutorial_lib import data
+from tutorial_lib.data import DatasetError
+
+
+@pytest.fixture(scope="module")
+def mesh_folder(tmp_path_factory):
+    """A tiny ShapeNet-like source folder: two categories, one broken file."""
+    root = tmp_path_factory.mktemp("meshes")
+    (root / "boxes").mkdir()
+    (root / "03001627" / "abc123" / "models").mkdir(parents=True)  # ShapeNet layout: chair synset
+    for i, size in enumerate([(0.5, 0.3, 0.2), (0.2, 0.6, 0.3), (0.4, 0.4, 0.4)]):
+        trimesh.creation.box(size).export(root / "boxes" / f"box{i}.stl")
+    chair = trimesh.util.concatenate([trimesh.creation.box([0.5, 0.05, 0.5]), trimesh.creation.box([0.5, 0.5, 0.05]).apply_translation([0, 0.25, 0.25])])
+    trimesh.boolean.union([chair], engine="manifold").export(root / "03001627" / "abc123" / "models" / "model_normalized.obj")
+    trimesh.creation.icosphere(radius=0.3).export(root / "03001627" / "round.ply")
+    (root / "boxes" / "broken.off").write_text("OFF\nthis is not a mesh\n")
+    return root
+
+
+@pytest.fixture(scope="module")
+def built(mesh_folder, tmp_path_factory):
+    out = tmp_path_factory.mktemp("built")
+    report = data.build_dataset(source=mesh_folder, out=out, workers=1, progress=False)
+    return report
+
+
+def test_build_from_folder_skips_and_lists_bad_meshes(built):
+    assert set(built.failed) == {"boxes_broken"}
+    assert "broken.off" in built.failed["boxes_broken"]
+    assert sum(built.counts.values()) == 5
+    assert "skipped" in built.summary() and "boxes_broken" in built.summary()
+
+
+def test_built_file_has_imnet_keys_and_our_own(built):
+    path = data.split_path(built.folder, "train")
+    with h5py.File(path) as f:
+        n = f["voxels"].shape[0]
+        assert f["voxels"].shape == (n, 64, 64, 64, 1) and f["voxels"].dtype == np.uint8
+        for res, count in [(16, 4096), (32, 8192), (64, 32768)]:
+            assert f[f"points_{res}"].shape == (n, count, 3)
+            assert f[f"values_{res}"].shape == (n, count, 1)
+        assert f["pixels"].shape == (n, 20, 137, 137)
+        assert f["view_angles"].shape == (n, 20, 2)
+        assert f.attrs["schema_version"] == 1 and f.attrs["axis_order"] == "xyz"
+    arrays = data.read_split(path)
+    assert all(c in ("boxes", "chair") for c in arrays["categories"])  # synset id → name
+    assert "chair_abc123" in arrays["names"] + data.read_split(data.split_path(built.folder, "test"))["names"]
+
+
+def test_values_match_voxels_in_built_file(built):
+    arrays = data.read_split(data.split_path(built.folder, "train"))
+    voxels = arrays["voxels"][..., 0].astype(bool)
+    for i in range(len(voxels)):
+        index = np.round((arrays["points_64"][i] + 0.5) * 64 - 0.5).astype(int)
+        np.testing.assert_array_equal(voxels[i][tuple(index.T)], arrays["values_64"][i][:, 0])
+
+
+def test_meshes_are_stored_normalised(built):
+    mesh = data.read_mesh(data.split_path(built.folder, "train"), 0)
+    assert mesh.is_watertight
+    assert np.abs(mesh.vertices).max() == pytest.approx(0.5 - 2 / 64, abs=1e-6)
+
+
+def test_rebuild_is_a_no_op_and_deterministic(mesh_folder, built, tmp_path):
+    again = data.build_dataset(source=mesh_folder, out=built.folder, workers=1, progress=False)
+    assert again.built_now == 0
+    # an independent build in another folder, in parallel, gives the same geometry
+    other = data.build_dataset(source=mesh_folder, out=tmp_path / "other", workers=2, progress=False)
+    for split in data.SPLITS:
+        a = data.read_attrs(data.split_path(built.folder, split))["fingerprint"]
+        b = data.read_attrs(data.split_path(other.folder, split))["fingerprint"]
+        assert a == b
+
+
+def test_interrupted_build_resumes_where_it_stopped(mesh_folder, built, tmp_path):
+    # Simulate an interrupt: two shapes were finished (their part files exist), then the process died.
+    jobs = data.source_jobs(mesh_folder)
+    parts = tmp_path / "resumed" / "parts"
+    parts.mkdir(parents=True)
+    for job in jobs[:2]:
+        data._build_and_store(job, parts, 20)
+    report = data.build_dataset(source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
+    assert report.built_now == len(jobs) - 2
+    for split in data.SPLITS:
+        fresh = data.read_split(data.split_path(built.folder, split), ("voxels", "points_64", "values_64"))
+        resumed = data.read_split(data.split_path(report.folder, split), ("voxels", "points_64", "values_64"))
+        for key in ("voxels", "points_64", "values_64"):
+            np.testing.assert_array_equal(fresh[key], resumed[key])
+    assert not parts.exists()  # cleaned up once the split files are written
+
+
+def _fake_record(i, rng):
+    record = {"name": f"thing_{i}", "category": "thing", "variant": "v",
+              "voxels": rng.random((64, 64, 64)) < 0.3, "pixels": rng.integers(0, 256, (20, 137, 137), dtype=np.uint8),
+              "view_angles": rng.uniform(-40, 40, (20, 2)).astype(np.float32), "sampling_stages": np.array([1, 2, 2]),
+              "edge_counts": np.array([10, 20, 30]), "mesh_vertices": rng.random((8, 3)).astype(np.float32),
+              "mesh_faces": rng.integers(0, 8, (12, 3)).astype(np.int32)}  # fmt: skip
+    for res, count in [(16, 4096), (32, 8192), (64, 32768)]:
+        record[f"points_{res}"] = rng.uniform(-0.5, 0.5, (count, 3)).astype(np.float32)
+        record[f"values_{res}"] = rng.integers(0, 2, (count, 1), dtype=np.uint8)
+    return record
+
+
+def test_round_trip_through_our_format(tmp_path, rng):
+    records = [_fake_record(i, rng) for i in range(3)]
+    path = tmp_path / "train.hdf5"
+    data.write_split(path, records, {"seed": 7})
+    back = data.read_split(path, data.IMNET_KEYS + ("pixels", "view_angles"))
+    np.testing.assert_array_equal(back["voxels"][..., 0], np.stack([r["voxels"] for r in records]))
+    for key in ("points_16", "values_32", "points_64", "pixels", "view_angles"):
+        np.testing.assert_array_equal(back[key], np.stack([r[key] for r in records]))
+    assert back["names"] == ["thing_0", "thing_1", "thing_2"]
+    assert back["attrs"]["seed"] == 7
+    np.testing.assert_array_equal(data.read_mesh(path, 1).vertices, records[1]["mesh_vertices"])
+
+
+def test_reads_imnet_layout(tmp_path, rng):
+    # IM-NET's all_vox256_img files: uint8 points on a 256 grid, voxels [N,64,64,64,1], 24 views.
+    path = tmp_path / "all_vox256_img_test.hdf5"
+    voxels = (rng.random((2, 64, 64, 64, 1)) < 0.2).astype(np.uint8)
+    points = {res: rng.integers(0, 256, (2, n, 3), dtype=np.uint8) for res, n in [(16, 4096), (32, 8192), (64, 32768)]}
+    with h5py.File(path, "w") as f:
+        f["voxels"] = voxels
+        f["pixels"] = rng.integers(0, 256, (2, 24, 137, 137), dtype=np.uint8)
+        for res, p in points.items():
+            f[f"points_{res}"] = p
+            f[f"values_{res}"] = rng.integers(0, 2, (2, p.shape[1], 1), dtype=np.uint8)
+    back = data.read_split(path)
+    np.testing.assert_array_equal(back["voxels"], voxels)
+    np.testing.assert_allclose(back["points_64"], (points[64].astype(np.float32) + 0.5) / 256 - 0.5)
+    assert back["points_16"].min() >= -0.5 and back["points_16"].max() <= 0.5
+    assert back["names"][0] == "shape_00000" and back["categories"] == ["unknown", "unknown"]
+    images = data.ImageDataset(path)
+    assert len(images) == 2 * 24
+    with pytest.raises(DatasetError, match="no meshes"):
+        data.read_mesh(path, 0)
+
+
+def test_missing_keys_and_bad_files_name_the_file(tmp_path):
+    path = tmp_path / "half.hdf5"
+    with h5py.File(path, "w") as f:
+        f["voxels"] = np.zeros((1, 64, 64, 64, 1), np.uint8)
+    with pytest.raises(DatasetError, match=r"half.hdf5: missing keys \['points_16'"):
+        data.read_split(path)
+    junk = tmp_path / "junk.hdf5"
+    junk.write_text("not hdf5")
+    with pytest.raises(DatasetError, match="junk.hdf5: not a readable HDF5"):
+        data.read_split(junk)
+    with pytest.raises(FileNotFoundError, match="nowhere.hdf5"):
+        data.read_split(tmp_path / "nowhere.hdf5")
+
+
+def test_torch_datasets(built):
+    path = data.split_path(built.folder, "train")
+    points = data.PointValueDataset(path, resolution=32, points_per_shape=1000)
+    voxels, p, v = points[0]
+    assert voxels.shape == (1, 64, 64, 64) and p.shape == (1000, 3) and v.shape == (1000, 1)
+    assert set(v.unique().tolist()) <= {0.0, 1.0}
+    images = data.ImageDataset(path)
+    image, shape = images[len(images) - 1]
+    assert len(images) == len(points) * 20 and image.shape == (1, 137, 137) and shape == len(points) - 1
+    assert 0.0 <= image.min() and image.max() == 1.0
+
+
+def test_procedural_split_is_balanced_and_about_five_to_one():
+    jobs = data.procedural_jobs("full")
+    assert 5800 <= len(jobs) <= 6200
+    for category in {j.category for j in jobs}:
+        mine = [j for j in jobs if j.category == category]
+        share = sum(j.split == "test" for j in mine) / len(mine)
+        assert abs(share - 1 / 6) < 0.01
+    assert len({j.seed for j in jobs}) == len(jobs)

@@ -1,0 +1,561 @@
+"""The dataset: its HDF5 format, the builder, and torch ``Dataset`` views of it.
+
+One HDF5 file per split (``train.hdf5``, ``test.hdf5``) in a dataset folder. The arrays use
+IM-NET's key names, so that code reading our files also reads IM-NET's published
+``all_vox256_img_{train,test}.hdf5``:
+
+========================  ==========================  =========================================
+key                       shape, dtype                meaning
+========================  ==========================  =========================================
+``voxels``                [N, 64, 64, 64, 1] uint8    solid occupancy, indexed [i, j, k] = x, y, z
+``points_16``             [N, 4096, 3] float32        edge-sampled voxel centres of the 16³ grid
+``values_16``             [N, 4096, 1] uint8          1 inside, 0 outside
+``points_32/values_32``   [N, 8192, ...]              the same on the 32³ grid
+``points_64/values_64``   [N, 32768, ...]             the same on the 64³ grid
+``pixels``                [N, 20, 137, 137] uint8     grey renderings, white background
+========================  ==========================  =========================================
+
+Our own keys: ``names``, ``categories``, ``variants`` (strings), ``view_angles`` [N, 20, 2]
+(azimuth, inclination in degrees), ``sampling_stages`` and ``edge_counts`` [N, 3] (for 16, 32,
+64), ``mesh_vertices``/``mesh_faces`` (the normalised mesh, flattened, variable length).
+Attributes: ``schema_version``, ``axis_order``, ``point_coordinates``, ``builder`` (JSON of
+the build settings), ``seed``, ``fingerprint``.
+
+Points are stored in world coordinates in [-0.5, 0.5]³. IM-NET stores them as uint8 on a
+256 grid; :func:`read_split` converts those with ``(p + 0.5) / 256 - 0.5`` so both read alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+import trimesh
+
+from . import config
+from .config import IMAGE_SIZE, POINT_BUDGETS, VIEWS_PER_SHAPE, VOXEL_RESOLUTION
+
+SCHEMA_VERSION = 1
+SPLITS = ("train", "test")
+RESOLUTIONS = tuple(POINT_BUDGETS)  # (16, 32, 64)
+IMNET_KEYS = ("voxels", "points_16", "values_16", "points_32", "values_32", "points_64", "values_64")
+#: ShapeNet's synset ids of the 13 categories of IM-NET's subset (folder names in ShapeNetCore).
+SHAPENET_SYNSETS = {
+    "02691156": "airplane", "02828884": "bench", "02933112": "cabinet", "02958343": "car",
+    "03001627": "chair", "03211117": "display", "03636649": "lamp", "03691459": "loudspeaker",
+    "04090263": "rifle", "04256520": "sofa", "04379243": "table", "04401088": "telephone",
+    "04530566": "watercraft",
+}  # fmt: skip
+
+
+class DatasetError(ValueError):
+    """A dataset file that is missing, incomplete or not in a format we can read."""
+
+
+# --------------------------------------------------------------------------------------------
+# Reading
+# --------------------------------------------------------------------------------------------
+
+
+def dataset_dir(profile: str = "quick") -> Path:
+    """Folder of the procedural dataset of a profile: ``<data root>/<profile>``."""
+    return config.data_root() / config.get_profile(profile).name
+
+
+def split_path(folder: str | Path, split: str) -> Path:
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: use one of {SPLITS}")
+    return Path(folder) / f"{split}.hdf5"
+
+
+def _open(path: str | Path) -> h5py.File:
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such dataset file (build one with `python -m tutorial_lib data build`)")
+    try:
+        return h5py.File(path, "r")
+    except OSError as exc:
+        raise DatasetError(f"{path}: not a readable HDF5 file ({exc})") from exc
+
+
+def _decode(strings) -> list[str]:
+    return [s.decode() if isinstance(s, bytes) else str(s) for s in strings]
+
+
+def read_split(path: str | Path, keys: tuple[str, ...] | None = None) -> dict:
+    """Load arrays of a split file (ours or IM-NET's) into memory.
+
+    ``keys`` defaults to everything needed for training; ``"pixels"`` is large, ask for it when
+    you need it. Always returns ``names`` and ``categories`` (synthesised for IM-NET files,
+    which carry neither). Points come back as float32 world coordinates whatever the file held.
+    """
+    keys = tuple(keys) if keys is not None else IMNET_KEYS
+    with _open(path) as f:
+        missing = [k for k in keys if k not in f]
+        if missing:
+            raise DatasetError(f"{path}: missing keys {missing}; it has {sorted(f.keys())}")
+        count = f[keys[0]].shape[0] if keys else f["voxels"].shape[0]
+        out: dict = {}
+        for key in keys:
+            array = f[key][()]
+            if key.startswith("points_") and array.dtype == np.uint8:
+                array = (array.astype(np.float32) + 0.5) / 256.0 - 0.5  # IM-NET's 256-grid encoding
+            out[key] = array
+        if "names" in f:
+            out["names"] = _decode(f["names"][()])
+            out["categories"] = _decode(f["categories"][()])
+        else:  # an IM-NET file: shapes are anonymous
+            out["names"] = [f"shape_{i:05d}" for i in range(count)]
+            out["categories"] = ["unknown"] * count
+        out["attrs"] = dict(f.attrs)
+    return out
+
+
+def read_attrs(path: str | Path) -> dict:
+    """The file's attributes, with ``builder`` decoded from JSON."""
+    with _open(path) as f:
+        attrs = dict(f.attrs)
+    if "builder" in attrs:
+        attrs["builder"] = json.loads(attrs["builder"])
+    return attrs
+
+
+def read_mesh(path: str | Path, index: int) -> trimesh.Trimesh:
+    """The normalised mesh of shape ``index`` of a split file."""
+    with _open(path) as f:
+        if "mesh_vertices" not in f:
+            raise DatasetError(f"{path}: holds no meshes (IM-NET files have none); use marching cubes on its voxels")
+        vertices = f["mesh_vertices"][index].reshape(-1, 3)
+        faces = f["mesh_faces"][index].reshape(-1, 3)
+    return trimesh.Trimesh(vertices=vertices, faces=faces, process=False)
+
+
+def read_pixels(path: str | Path, indices=None) -> np.ndarray:
+    """Renderings ``[N, V, 137, 137]`` (all shapes, or those at ``indices``, in sorted order)."""
+    with _open(path) as f:
+        if "pixels" not in f:
+            raise DatasetError(f"{path}: has no 'pixels'")
+        if indices is None:
+            return f["pixels"][()]
+        return f["pixels"][np.sort(np.asarray(indices))]
+
+
+# --------------------------------------------------------------------------------------------
+# Writing
+# --------------------------------------------------------------------------------------------
+
+
+def write_split(path: str | Path, records: list[dict], attrs: dict) -> None:
+    """Write one split file from per-shape records (as made by :func:`build_shape`).
+
+    Written to a temporary name and renamed at the end, so an interrupted write never leaves
+    a file that looks complete.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".hdf5.partial")
+    n = len(records)
+    if n == 0:
+        raise ValueError(f"{path}: no shapes to write")
+    views = records[0]["pixels"].shape[0]
+    string = h5py.string_dtype()
+    with h5py.File(tmp, "w") as f:
+
+        def put(key, array, chunk_shape=None):
+            f.create_dataset(key, data=array, chunks=chunk_shape, compression="gzip", compression_opts=4, shuffle=True)
+
+        voxels = np.stack([r["voxels"] for r in records]).astype(np.uint8)[..., None]
+        put("voxels", voxels, (1,) + voxels.shape[1:])
+        for res in RESOLUTIONS:
+            points = np.stack([r[f"points_{res}"] for r in records]).astype(np.float32)
+            put(f"points_{res}", points, (1,) + points.shape[1:])
+            put(f"values_{res}", np.stack([r[f"values_{res}"] for r in records]).astype(np.uint8), (1, points.shape[1], 1))
+        put("pixels", np.stack([r["pixels"] for r in records]), (1, views, IMAGE_SIZE, IMAGE_SIZE))
+        put("view_angles", np.stack([r["view_angles"] for r in records]).astype(np.float32))
+        put("sampling_stages", np.stack([r["sampling_stages"] for r in records]).astype(np.uint8))
+        put("edge_counts", np.stack([r["edge_counts"] for r in records]).astype(np.int32))
+        for key, field in (("names", "name"), ("categories", "category"), ("variants", "variant")):
+            f.create_dataset(key, data=np.array([r[field] for r in records], dtype=object), dtype=string)
+        vertices = f.create_dataset("mesh_vertices", (n,), dtype=h5py.vlen_dtype(np.float32))
+        faces = f.create_dataset("mesh_faces", (n,), dtype=h5py.vlen_dtype(np.int32))
+        for i, r in enumerate(records):
+            vertices[i] = r["mesh_vertices"].astype(np.float32).ravel()
+            faces[i] = r["mesh_faces"].astype(np.int32).ravel()
+        f.attrs["schema_version"] = SCHEMA_VERSION
+        f.attrs["axis_order"] = "xyz"
+        f.attrs["point_coordinates"] = "world coordinates of voxel centres, cube [-0.5, 0.5]^3"
+        f.attrs["fingerprint"] = fingerprint(records)
+        for key, value in attrs.items():
+            f.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
+    os.replace(tmp, path)
+
+
+def fingerprint(records: list[dict]) -> str:
+    """A short hash of the shapes' names and voxels: two files with the same fingerprint hold
+    the same geometry (checkpoint manifests record it to say which data a model saw)."""
+    digest = hashlib.sha256()
+    for r in records:
+        digest.update(r["name"].encode())
+        digest.update(np.packbits(np.asarray(r["voxels"], dtype=bool)).tobytes())
+    return digest.hexdigest()[:16]
+
+
+# --------------------------------------------------------------------------------------------
+# Building one shape
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ShapeJob:
+    """What the builder needs to make one shape: a procedural recipe or a mesh file."""
+
+    name: str
+    category: str
+    split: str
+    seed: int  # all randomness of this shape (generator, sampling, camera angles) derives from it
+    source: str = ""  # a mesh file path, or "" for a procedural shape
+    up: str = "+y"
+    front: str = "-z"
+
+
+def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
+    """Make every array the dataset stores for one shape (the unit of work of the builder)."""
+    from . import geometry, point_sampling, rendering
+
+    shape_rng, sample_rng, view_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(job.seed).spawn(3))
+    if job.source:
+        mesh = geometry.load_mesh(job.source)
+        variant = ""
+    else:
+        from .shapes import make_shape
+
+        shape = make_shape(job.category, shape_rng)
+        mesh, variant = shape.mesh, shape.variant
+    mesh = geometry.normalize_mesh(mesh, up=job.up, front=job.front)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # open meshes are handled (and were reported) by voxelize
+        voxels = geometry.voxelize(mesh, VOXEL_RESOLUTION, name=job.source or job.name)
+    if not voxels.any():
+        raise geometry.MeshError(f"{job.source or job.name}: voxelises to an empty grid (too thin or open)")
+    samples = point_sampling.sample_all_resolutions(voxels, sample_rng)
+    view_angles = rendering.random_views(views_per_shape, view_rng)
+    record = {
+        "name": job.name,
+        "category": job.category,
+        "variant": variant,
+        "voxels": voxels,
+        "pixels": rendering.render_views(mesh, view_angles),
+        "view_angles": view_angles,
+        "sampling_stages": np.array([samples[r].stage for r in RESOLUTIONS]),
+        "edge_counts": np.array([samples[r].edge_count for r in RESOLUTIONS]),
+        "mesh_vertices": np.asarray(mesh.vertices, dtype=np.float32),
+        "mesh_faces": np.asarray(mesh.faces, dtype=np.int32),
+    }
+    for res in RESOLUTIONS:
+        record[f"points_{res}"] = samples[res].points
+        record[f"values_{res}"] = samples[res].values
+    return record
+
+
+# --------------------------------------------------------------------------------------------
+# Planning a build
+# --------------------------------------------------------------------------------------------
+
+
+def procedural_jobs(profile: str = "quick", seed: int = 0) -> list[ShapeJob]:
+    """Every shape of a profile's procedural dataset, split about 5:1 in every category."""
+    from .shapes import CATEGORIES
+
+    settings = config.get_profile(profile).dataset
+    per_category = settings.shapes_per_category
+    n_test = max(1, round(per_category * settings.test_fraction))
+    jobs = []
+    for c, category in enumerate(CATEGORIES):
+        for i in range(per_category):
+            split = "test" if i >= per_category - n_test else "train"
+            shape_seed = int(np.random.SeedSequence([seed, c, i]).generate_state(1)[0])
+            jobs.append(ShapeJob(name=f"{category}_{i:04d}", category=category, split=split, seed=shape_seed))
+    return jobs
+
+
+def source_jobs(source: str | Path, seed: int = 0, test_fraction: float = 1 / 6, up: str = "+y", front: str = "-z") -> list[ShapeJob]:
+    """Shapes from a folder of meshes in category sub-folders.
+
+    ``<source>/<category>/**/<mesh>`` with mesh files ``.obj/.off/.stl/.ply``. ShapeNet's synset
+    folder names are turned into category names. Where a path holds a ``train`` or ``test``
+    folder (ModelNet's layout) that split is kept; otherwise every category is split about
+    5:1 by a seeded shuffle.
+    """
+    from .geometry import MESH_SUFFIXES
+
+    source = Path(source)
+    if not source.is_dir():
+        raise FileNotFoundError(f"{source}: no such folder of meshes")
+    jobs = []
+    category_dirs = sorted(p for p in source.iterdir() if p.is_dir())
+    if not category_dirs:
+        raise DatasetError(f"{source}: expected one sub-folder per category, found none")
+    for c, folder in enumerate(category_dirs):
+        category = SHAPENET_SYNSETS.get(folder.name, folder.name)
+        files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in MESH_SUFFIXES and p.is_file())
+        # ShapeNet keeps one model per folder (models/model_normalized.obj): name it by its folder.
+        rng = np.random.default_rng([seed, c])
+        order = rng.permutation(len(files))
+        n_test = max(1, round(len(files) * test_fraction)) if len(files) > 1 else 0
+        for rank, i in enumerate(order):
+            path = files[i]
+            parts = {p.lower() for p in path.relative_to(folder).parts[:-1]}
+            split = "test" if "test" in parts else "train" if "train" in parts else ("test" if rank < n_test else "train")
+            stem = path.stem if path.stem not in ("model", "model_normalized") else path.parent.name if path.parent.name != "models" else path.parent.parent.name
+            jobs.append(ShapeJob(name=f"{category}_{stem}", category=category, split=split,
+                                 seed=int(np.random.SeedSequence([seed, c, int(i)]).generate_state(1)[0]),
+                                 source=str(path), up=up, front=front))  # fmt: skip
+    return jobs
+
+
+# --------------------------------------------------------------------------------------------
+# The build
+# --------------------------------------------------------------------------------------------
+
+
+def _part_path(parts_dir: Path, name: str) -> Path:
+    return parts_dir / f"{name}.npz"
+
+
+def _build_and_store(job: ShapeJob, parts_dir: Path, views_per_shape: int) -> tuple[str, str]:
+    """Worker: build one shape and save it as its own file; return (name, error or "")."""
+    try:
+        record = build_shape(job, views_per_shape)
+    except Exception as exc:  # any failure of one shape is reported, never fatal for the build
+        return job.name, f"{type(exc).__name__}: {exc}"
+    target = _part_path(parts_dir, job.name)
+    tmp = target.with_suffix(".tmp.npz")
+    np.savez(tmp, **{k: np.asarray(v) for k, v in record.items()})
+    os.replace(tmp, target)  # atomic: a part file exists only when complete
+    return job.name, ""
+
+
+def _load_part(path: Path) -> dict:
+    with np.load(path, allow_pickle=False) as z:
+        record = {k: z[k] for k in z.files}
+    for key in ("name", "category", "variant"):
+        record[key] = str(record[key])
+    return record
+
+
+@dataclass
+class BuildReport:
+    folder: Path
+    counts: dict  # split -> number of shapes written
+    failed: dict  # shape name -> error message
+    seconds: float
+    built_now: int  # shapes built in this run (the rest came from an interrupted earlier run)
+
+    def summary(self) -> str:
+        lines = [f"dataset in {self.folder}: " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
+                 + f" ({self.built_now} shapes built in {self.seconds:.0f} s)"]  # fmt: skip
+        if self.failed:
+            lines.append(f"{len(self.failed)} shapes skipped:")
+            lines += [f"  {name}: {error}" for name, error in sorted(self.failed.items())]
+        return "\n".join(lines)
+
+
+def build_dataset(
+    profile: str = "quick",
+    out: str | Path | None = None,
+    source: str | Path | None = None,
+    workers: int | None = None,
+    seed: int = 0,
+    up: str = "+y",
+    front: str = "-z",
+    progress: bool = True,
+) -> BuildReport:
+    """Build (or finish building) a dataset folder with ``train.hdf5`` and ``test.hdf5``.
+
+    Each shape is built by a worker process and saved on its own under ``<out>/parts/`` as
+    soon as it is done; the split files are assembled when all are there. Interrupt it at any
+    time and run it again: finished shapes are kept. Everything derives from ``seed``, so
+    two builds give the same data. Shapes that fail (unreadable or empty meshes from
+    ``source``) are skipped and listed in the report.
+    """
+    from tqdm.auto import tqdm
+
+    start = time.time()
+    settings = config.get_profile(profile).dataset
+    if source is not None:
+        jobs = source_jobs(source, seed=seed, test_fraction=settings.test_fraction, up=up, front=front)
+        folder = Path(out) if out else config.data_root() / Path(source).name
+    else:
+        jobs = procedural_jobs(profile, seed)
+        folder = Path(out) if out else dataset_dir(profile)
+    builder = {"profile": profile, "source": str(source) if source else "procedural", "seed": seed,
+               "shapes": len(jobs), "views_per_shape": settings.views_per_shape, "up": up, "front": front,
+               "resolution": VOXEL_RESOLUTION, "padding": config.VOXEL_PADDING,
+               "point_budgets": {str(k): v for k, v in POINT_BUDGETS.items()}, "image_size": IMAGE_SIZE,
+               "image_padding": config.IMAGE_PADDING, "edge_window": 7}  # fmt: skip
+    if is_complete(folder, builder):
+        return BuildReport(folder, {s: read_attrs(split_path(folder, s))["shapes_in_split"] for s in SPLITS}, {}, 0.0, 0)
+
+    parts_dir = folder / "parts"
+    parts_dir.mkdir(parents=True, exist_ok=True)
+    failures_file = folder / "failures.json"
+    failed = json.loads(failures_file.read_text()) if failures_file.exists() else {}
+    todo = [j for j in jobs if not _part_path(parts_dir, j.name).exists() and j.name not in failed]
+    workers = workers or max(1, min(os.cpu_count() or 1, 8))
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"building {folder.name}", unit="shape", disable=not progress)
+    if todo:
+        if workers == 1:
+            results = (_build_and_store(job, parts_dir, settings.views_per_shape) for job in todo)
+        else:
+            pool = ProcessPoolExecutor(max_workers=workers)
+            futures = [pool.submit(_build_and_store, job, parts_dir, settings.views_per_shape) for job in todo]
+            results = (future.result() for future in as_completed(futures))
+        try:
+            for name, error in results:
+                if error:
+                    failed[name] = error
+                    failures_file.write_text(json.dumps(failed, indent=1))
+                bar.update()
+        finally:
+            if workers != 1:
+                pool.shutdown(cancel_futures=True)
+    bar.close()
+
+    counts = {}
+    for split in SPLITS:
+        split_jobs = [j for j in jobs if j.split == split and j.name not in failed]
+        records = [_load_part(_part_path(parts_dir, j.name)) for j in split_jobs]
+        if not records:
+            errors = "\n".join(f"  {name}: {error}" for name, error in list(failed.items())[:5])
+            raise DatasetError(f"{folder}: no shape of the {split} split could be built; {len(failed)} failed, e.g.:\n{errors}")
+        write_split(split_path(folder, split), records, {**{"builder": builder}, "seed": seed, "shapes_in_split": len(records)})
+        counts[split] = len(records)
+    for job in jobs:  # the split files now hold everything: the parts are no longer needed
+        _part_path(parts_dir, job.name).unlink(missing_ok=True)
+    parts_dir.rmdir()
+    if failed:
+        failures_file.write_text(json.dumps(failed, indent=1))
+    return BuildReport(folder, counts, failed, time.time() - start, len(todo))
+
+
+def is_complete(folder: str | Path, builder: dict | None = None) -> bool:
+    """True when both split files exist (and, if given, were made with these build settings)."""
+    for split in SPLITS:
+        path = split_path(folder, split)
+        if not path.is_file():
+            return False
+        if builder is not None:
+            try:
+                if read_attrs(path).get("builder") != builder:
+                    return False
+            except (DatasetError, OSError, json.JSONDecodeError):
+                return False
+    return True
+
+
+def ensure_dataset(profile: str = "quick", progress: bool = True) -> Path:
+    """The folder of a profile's procedural dataset, built on first use (quick: about a minute)."""
+    report = build_dataset(profile, progress=progress)
+    if report.built_now:
+        print(report.summary())
+    return report.folder
+
+
+# --------------------------------------------------------------------------------------------
+# Torch datasets
+# --------------------------------------------------------------------------------------------
+
+
+def _torch():
+    import torch
+
+    return torch
+
+
+class PointValueDataset:
+    """(voxels, points, values) per shape, for the 3D autoencoder.
+
+    ``voxels`` float32 [1, 64, 64, 64]; ``points`` float32 [P, 3]; ``values`` float32 [P, 1]
+    at the current ``resolution`` (16, 32 or 64: set the attribute to move between the
+    stages of progressive training). All arrays are held in memory (a quick split is about
+    150 MB). ``points_per_shape`` takes a random subset of the edge-sampled points each time a
+    shape is read (from torch's global generator, which the training loop seeds per step).
+    """
+
+    def __init__(self, path: str | Path, resolution: int = 64, points_per_shape: int | None = None, resolutions: tuple[int, ...] = RESOLUTIONS):
+        if resolution not in resolutions:
+            raise ValueError(f"resolution must be one of {resolutions}, got {resolution}")
+        keys = ("voxels",) + tuple(f"{kind}_{r}" for r in resolutions for kind in ("points", "values"))
+        arrays = read_split(path, keys)
+        torch = _torch()
+        self.path = Path(path)
+        self.names = arrays["names"]
+        self.categories = arrays["categories"]
+        self.voxels = torch.from_numpy(arrays["voxels"][..., 0])  # uint8, made float per item
+        self.points = {r: torch.from_numpy(arrays[f"points_{r}"]) for r in resolutions}
+        self.values = {r: torch.from_numpy(arrays[f"values_{r}"]) for r in resolutions}
+        self.resolution = resolution
+        self.points_per_shape = points_per_shape
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __getitem__(self, index: int):
+        torch = _torch()
+        points, values = self.points[self.resolution][index], self.values[self.resolution][index]
+        if self.points_per_shape and self.points_per_shape < len(points):
+            pick = torch.randperm(len(points))[: self.points_per_shape]
+            points, values = points[pick], values[pick]
+        return self.voxels[index][None].float(), points, values.float()
+
+
+class ImageDataset:
+    """(image, shape index) pairs: one rendering of a shape, for classifiers and the image encoder.
+
+    ``image`` is float32 [1, 137, 137] in [0, 1] (white = 1), or whatever ``transform`` makes of
+    it. With ``views="all"`` every (shape, view) pair is an item; with an integer, only that view.
+    """
+
+    def __init__(self, path: str | Path, views="all", transform=None):
+        torch = _torch()
+        self.path = Path(path)
+        with _open(path) as f:
+            self.names = _decode(f["names"][()]) if "names" in f else [f"shape_{i:05d}" for i in range(f["pixels"].shape[0])]
+            self.categories = _decode(f["categories"][()]) if "categories" in f else ["unknown"] * len(self.names)
+            self.pixels = torch.from_numpy(f["pixels"][()])
+        n_shapes, n_views = self.pixels.shape[:2]
+        self.view_ids = list(range(n_views)) if views == "all" else [int(views)]
+        self.transform = transform
+
+    def __len__(self) -> int:
+        return len(self.names) * len(self.view_ids)
+
+    def __getitem__(self, index: int):
+        shape, view = divmod(index, len(self.view_ids))
+        image = self.pixels[shape, self.view_ids[view]][None].float() / 255.0
+        if self.transform is not None:
+            image = self.transform(image)
+        return image, shape
+
+
+def category_labels(categories: list[str]) -> tuple[np.ndarray, list[str]]:
+    """Integer labels for category names, and the sorted list of names they index."""
+    names = sorted(set(categories))
+    lookup = {c: i for i, c in enumerate(names)}
+    return np.array([lookup[c] for c in categories], dtype=np.int64), names
+
+
+__all__ = [
+    "BuildReport", "DatasetError", "ImageDataset", "PointValueDataset", "ShapeJob", "SHAPENET_SYNSETS",
+    "build_dataset", "build_shape", "category_labels", "dataset_dir", "ensure_dataset", "fingerprint",
+    "is_complete", "procedural_jobs", "read_attrs", "read_mesh", "read_pixels", "read_split",
+    "source_jobs", "split_path", "write_split",
+]  # fmt: skip
