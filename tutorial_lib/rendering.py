@@ -81,10 +81,14 @@ def _pixel_offsets(size: int, padding: int, half_width: float) -> tuple[np.ndarr
     return cols.ravel(), -rows.ravel()
 
 
-def perspective_rays(views: np.ndarray, size: int = IMAGE_SIZE, padding: int = IMAGE_PADDING, distance: float = CAMERA_DISTANCE):
-    """Ray origins and unit directions for every pixel of every view: arrays ``[V*size*size, 3]``."""
+def perspective_rays(views: np.ndarray, size: int = IMAGE_SIZE, padding: int = IMAGE_PADDING, distance: float = CAMERA_DISTANCE, radius: float | None = None):
+    """Ray origins and unit directions for every pixel of every view: arrays ``[V*size*size, 3]``.
+
+    The field of view fits a sphere of ``radius`` (default :func:`fit_radius`) inside the
+    image minus its padding.
+    """
     views = np.asarray(views, dtype=np.float64).reshape(-1, 2)
-    radius = fit_radius()
+    radius = fit_radius() if radius is None else radius
     # A sphere of radius r seen from distance d fills the cone of half-angle asin(r/d); on the
     # image plane at unit distance that is a disc of radius tan(asin(r/d)).
     half_width = radius / np.sqrt(distance**2 - radius**2)
@@ -105,17 +109,19 @@ def render_views(
     size: int = IMAGE_SIZE,
     padding: int = IMAGE_PADDING,
     shadows: bool = True,
+    radius: float | None = None,
 ) -> np.ndarray:
     """Grey renderings of a normalised mesh, uint8 ``[V, size, size]``, white background.
 
     Flat Lambertian shading from a point light ``LIGHT_DISTANCE`` from the centre, placed
     relative to each camera (so that every view is lit alike), with an ambient term and,
     optionally, cast shadows. Faces are lit from whichever side the camera sees, so meshes
-    with inconsistent normals still render sensibly.
+    with inconsistent normals still render sensibly. ``radius`` zooms: the sphere of that
+    radius fills the frame (default: the dataset's fixed framing, :func:`fit_radius`).
     """
     check_mesh(mesh)
     views = np.asarray(views, dtype=np.float64).reshape(-1, 2)
-    origins, directions = perspective_rays(views, size, padding)
+    origins, directions = perspective_rays(views, size, padding, radius=radius)
     intersector = _ray_intersector(mesh)
     face, ray, hits = intersector.intersects_id(origins, directions, multiple_hits=False, return_locations=True)
 
