@@ -1,0 +1,212 @@
+"""The networks of the tutorial, as IM-NET (Chen & Zhang 2019) and the talk describe them.
+
+* :class:`VoxelEncoder` – 3D CNN: a 64³ voxel grid → z, 128 numbers in (0, 1).
+* :class:`ImplicitDecoder` – MLP: (z, a point x, y, z) → is the point inside the shape?
+* :class:`Autoencoder` – the two together (the talk's "3D to 3D").
+* :class:`ImageEncoder` – ResNet-18: one 128×128 grey image → z (the talk's "2D to 3D").
+* :class:`CategoryCNN` – a small image classifier for the CNN notebook.
+
+Every model keeps the arguments it was built with in ``model.config`` so that checkpoints
+can rebuild it (:func:`build_model`) and refuse weights of another architecture.
+:func:`shape_table` prints a layer-by-layer table of output shapes and parameter counts.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from .config import Z_DIM
+
+LEAKY_SLOPE = 0.02  # IM-NET's LeakyReLU slope, in the encoder and the decoder
+
+
+class VoxelEncoder(nn.Module):
+    """IM-NET's 3D CNN encoder.
+
+    Four 4³ convolutions with stride 2 halve the grid each time (64 → 32 → 16 → 8 → 4) while the
+    channels grow ``width × (1, 2, 4, 8)`` (the paper: 32, 64, 128, 256); each is followed by
+    instance normalisation and LeakyReLU(0.02). A last 4³ convolution without padding turns the
+    4³ × 8·width block into ``z_dim`` numbers, and a sigmoid puts them in (0, 1).
+    """
+
+    def __init__(self, width: int = 32, z_dim: int = Z_DIM):
+        super().__init__()
+        self.config = {"width": width, "z_dim": z_dim}
+        layers, channels = [], 1
+        for multiple in (1, 2, 4, 8):
+            layers += [
+                nn.Conv3d(channels, width * multiple, kernel_size=4, stride=2, padding=1, bias=False),
+                nn.InstanceNorm3d(width * multiple, affine=True),
+                nn.LeakyReLU(LEAKY_SLOPE),
+            ]
+            channels = width * multiple
+        layers.append(nn.Conv3d(channels, z_dim, kernel_size=4, stride=1, padding=0))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, voxels: torch.Tensor) -> torch.Tensor:
+        """voxels [B, 1, 64, 64, 64] (0/1 floats) → z [B, z_dim] in (0, 1)."""
+        return torch.sigmoid(self.layers(voxels).flatten(1))
+
+
+class ImplicitDecoder(nn.Module):
+    """IM-NET's implicit decoder: an MLP that answers "inside?" for any point, given z.
+
+    Input: ``[z, x, y, z]`` (z_dim + 3 numbers). Five fully connected layers of
+    ``width × (16, 8, 4, 2, 1)`` units (the paper: 2048, 1024, 512, 256, 128) with
+    LeakyReLU(0.02), and a last layer to one number. Before every inner layer the input
+    ``[z, point]`` is concatenated again, so that no layer forgets which point it is asked about.
+
+    :meth:`forward` returns logits (any real number; > 0 means inside); :meth:`occupancy`
+    applies the sigmoid and returns the probability of "inside", in [0, 1].
+    """
+
+    def __init__(self, width: int = 128, z_dim: int = Z_DIM):
+        super().__init__()
+        self.config = {"width": width, "z_dim": z_dim}
+        skip = z_dim + 3
+        sizes = [width * m for m in (16, 8, 4, 2, 1)]
+        self.hidden = nn.ModuleList()
+        fan_in = skip
+        for i, size in enumerate(sizes):
+            self.hidden.append(nn.Linear(fan_in, size))
+            fan_in = size + (skip if i < len(sizes) - 1 else 0)
+        self.out = nn.Linear(sizes[-1], 1)
+        self.activation = nn.LeakyReLU(LEAKY_SLOPE)
+
+    def forward(self, z: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+        """z [B, z_dim], points [B, P, 3] → logits [B, P, 1]."""
+        zp = torch.cat([z[:, None, :].expand(-1, points.shape[1], -1), points], dim=-1)
+        h = zp
+        for i, layer in enumerate(self.hidden):
+            h = self.activation(layer(h))
+            if i < len(self.hidden) - 1:
+                h = torch.cat([h, zp], dim=-1)
+        return self.out(h)
+
+    def occupancy(self, z: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+        """Probability that each point is inside, [B, P, 1]."""
+        return torch.sigmoid(self.forward(z, points))
+
+
+class Autoencoder(nn.Module):
+    """Voxel encoder + implicit decoder: the talk's "3D to 3D reconstruction"."""
+
+    def __init__(self, encoder_width: int = 32, decoder_width: int = 128, z_dim: int = Z_DIM):
+        super().__init__()
+        self.config = {"encoder_width": encoder_width, "decoder_width": decoder_width, "z_dim": z_dim}
+        self.encoder = VoxelEncoder(encoder_width, z_dim)
+        self.decoder = ImplicitDecoder(decoder_width, z_dim)
+
+    def forward(self, voxels: torch.Tensor, points: torch.Tensor) -> torch.Tensor:
+        """Logits of "inside" for ``points`` of the shapes in ``voxels``."""
+        return self.decoder(self.encoder(voxels), points)
+
+
+class ImageEncoder(nn.Module):
+    """ResNet-18 that reads one grey 128×128 image and predicts the shape's z.
+
+    torchvision's ``resnet18`` with ``weights=None``: every weight is trained here, nothing is
+    downloaded. Two changes adapt it to our task:
+
+    * the first convolution takes 1 channel (grey renderings) instead of 3 (RGB photos);
+    * the classifier head (1000 ImageNet classes) becomes a linear layer to ``z_dim`` numbers,
+      followed by a sigmoid, because the autoencoder's z lives in (0, 1).
+
+    The rest is unchanged: at 128×128 the stem (7×7 stride-2 convolution, max-pool) gives
+    32×32 feature maps, the four residual stages 32 → 16 → 8 → 4, and global average pooling
+    a 512-vector.
+    """
+
+    def __init__(self, z_dim: int = Z_DIM, width: int = 64):
+        super().__init__()
+        from torchvision.models import resnet18
+
+        self.config = {"z_dim": z_dim, "width": width}
+        if width == 64:
+            net = resnet18(weights=None, num_classes=z_dim)
+        else:  # a narrower ResNet-18 (same depth and skips) for quick CPU runs
+            net = _narrow_resnet18(z_dim, width)
+        net.conv1 = nn.Conv2d(1, net.conv1.out_channels, kernel_size=7, stride=2, padding=3, bias=False)
+        self.net = net
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """images [B, 1, 128, 128] in [0, 1] → z [B, z_dim] in (0, 1)."""
+        # Centre the grey values (white background = 1) so the first layer sees values around 0.
+        return torch.sigmoid(self.net((images - 0.5) / 0.5))
+
+
+def _narrow_resnet18(num_outputs: int, width: int) -> nn.Module:
+    """ResNet-18's structure (2-2-2-2 basic blocks with skips) with channels width×(1, 2, 4, 8)."""
+    from torchvision.models.resnet import BasicBlock, ResNet
+
+    net = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_outputs)
+    # Rebuild the stages at the narrower width; torchvision's ResNet takes its width from
+    # `inplanes`, so we set it and call its own _make_layer.
+    net.inplanes = width
+    net.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
+    net.bn1 = nn.BatchNorm2d(width)
+    net.layer1 = net._make_layer(BasicBlock, width, 2)
+    net.layer2 = net._make_layer(BasicBlock, width * 2, 2, stride=2)
+    net.layer3 = net._make_layer(BasicBlock, width * 4, 2, stride=2)
+    net.layer4 = net._make_layer(BasicBlock, width * 8, 2, stride=2)
+    net.fc = nn.Linear(width * 8, num_outputs)
+    return net
+
+
+class CategoryCNN(nn.Module):
+    """A small CNN that names the category of a grey rendering (the CNN notebook's classifier).
+
+    Four blocks of (3×3 convolution, batch norm, ReLU, 2×2 max-pool) shrink a 128×128 image
+    to 8×8 while the channels grow; global average pooling and one linear layer give one
+    score per category.
+    """
+
+    def __init__(self, num_classes: int = 13, width: int = 16):
+        super().__init__()
+        self.config = {"num_classes": num_classes, "width": width}
+        blocks, channels = [], 1
+        for multiple in (1, 2, 4, 8):
+            blocks += [nn.Conv2d(channels, width * multiple, 3, padding=1, bias=False), nn.BatchNorm2d(width * multiple), nn.ReLU(), nn.MaxPool2d(2)]
+            channels = width * multiple
+        self.features = nn.Sequential(*blocks)
+        self.classifier = nn.Linear(channels, num_classes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features((images - 0.5) / 0.5).mean(dim=(2, 3)))
+
+
+MODELS = {cls.__name__: cls for cls in (VoxelEncoder, ImplicitDecoder, Autoencoder, ImageEncoder, CategoryCNN)}
+
+
+def build_model(architecture: dict) -> nn.Module:
+    """Rebuild a model from what a checkpoint records: ``{"class": name, "config": {...}}``."""
+    try:
+        cls = MODELS[architecture["class"]]
+    except KeyError:
+        raise ValueError(f"unknown model class in {architecture}: expected one of {sorted(MODELS)}") from None
+    return cls(**architecture["config"])
+
+
+def shape_table(model: nn.Module, *inputs: torch.Tensor) -> str:
+    """A table of every leaf layer: its output shape and parameter count, for the given inputs."""
+    rows = []
+
+    def hook(module, _inputs, output):
+        params = sum(p.numel() for p in module.parameters(recurse=False))
+        shape = tuple(output.shape) if isinstance(output, torch.Tensor) else "-"
+        rows.append((name_of[module], type(module).__name__, shape, params))
+
+    name_of = {m: n for n, m in model.named_modules()}
+    handles = [m.register_forward_hook(hook) for m in model.modules() if not list(m.children())]
+    try:
+        with torch.no_grad():
+            model(*inputs)
+    finally:
+        for h in handles:
+            h.remove()
+    width = max(len(r[0]) for r in rows) + 2
+    lines = [f"{'layer':{width}s}{'type':16s}{'output shape':26s}{'parameters':>12s}"]
+    lines += [f"{n:{width}s}{t:16s}{str(s):26s}{p:12,d}" for n, t, s, p in rows]
+    lines.append(f"{'total':{width}s}{'':16s}{'':26s}{sum(p.numel() for p in model.parameters()):12,d}")
+    return "\n".join(lines)
