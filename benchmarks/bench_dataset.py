@@ -12,8 +12,7 @@ Measures, on ``--shapes`` procedural shapes spread evenly over the 13 categories
 (e) a whole build with ``data.build_dataset(profile="quick", out=<temporary folder>,
     workers=N)``: shapes per second, and what that means for the full profile (6,006 shapes).
     By default it builds the whole quick profile (390 shapes); ``--build-shapes K`` builds
-    only its first K shapes of every category (the builder reads its job list from
-    ``data.procedural_jobs``, which is narrowed for the run).
+    only its first K shapes of every category (passed to the builder as ``jobs=``).
 
 Prints the machine and markdown tables. Timings are wall-clock on whatever else the
 machine is doing: the load average is printed so that a busy machine shows.
@@ -126,16 +125,11 @@ def bench_build(workers: int | None, per_category: int | None) -> dict:
             jobs += [j for j in mine if j.split == "train"][: per_category - n_test] + [j for j in mine if j.split == "test"][:n_test]
     else:
         jobs = all_jobs
-    original = data.procedural_jobs
-    data.procedural_jobs = lambda profile="quick", seed=0: list(jobs)  # the builder plans from this
-    try:
-        with tempfile.TemporaryDirectory(prefix="bench_dataset_") as tmp:
-            start = time.perf_counter()
-            report = data.build_dataset("quick", out=Path(tmp) / "quick", workers=workers, progress=False)
-            seconds = time.perf_counter() - start
-            size_mb = sum(p.stat().st_size for p in Path(tmp, "quick").glob("*.hdf5")) / 1e6
-    finally:
-        data.procedural_jobs = original
+    with tempfile.TemporaryDirectory(prefix="bench_dataset_") as tmp:
+        start = time.perf_counter()
+        report = data.build_dataset("quick", out=Path(tmp) / "quick", workers=workers, progress=False, jobs=jobs)
+        seconds = time.perf_counter() - start
+        size_mb = sum(p.stat().st_size for p in Path(tmp, "quick").glob("*.hdf5")) / 1e6
     built = sum(report.counts.values())
     full = config.get_profile("full").dataset
     return dict(shapes=built, failed=len(report.failed), seconds=seconds, size_mb=size_mb,

@@ -2,7 +2,14 @@ import numpy as np
 import pytest
 import torch
 
-from tutorial_lib.training import CheckpointError, EpochBatches, History, load_checkpoint, save_checkpoint, train
+from tutorial_lib.training import (
+    CheckpointError,
+    EpochBatches,
+    History,
+    load_checkpoint,
+    save_checkpoint,
+    train,
+)
 
 
 class NoisyLine(torch.utils.data.Dataset):

@@ -110,8 +110,9 @@ def read_split(path: str | Path, keys: tuple[str, ...] | None = None) -> dict:
                 array = (array.astype(np.float32) + 0.5) / 256.0 - 0.5  # IM-NET's 256-grid encoding
             out[key] = array
         if "names" in f:
-            out["names"] = _decode(f["names"][()])
-            out["categories"] = _decode(f["categories"][()])
+            for key in ("names", "categories", "variants"):
+                if key in f:
+                    out[key] = _decode(f[key][()])
         else:  # an IM-NET file: shapes are anonymous
             out["names"] = [f"shape_{i:05d}" for i in range(count)]
             out["categories"] = ["unknown"] * count
@@ -153,11 +154,13 @@ def read_pixels(path: str | Path, indices=None) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-def write_split(path: str | Path, records: list[dict], attrs: dict) -> None:
+def write_split(path: str | Path, records, attrs: dict) -> None:
     """Write one split file from per-shape records (as made by :func:`build_shape`).
 
-    Written to a temporary name and renamed at the end, so an interrupted write never leaves
-    a file that looks complete.
+    ``records`` may be a list or any sequence that loads each record when indexed (the builder
+    passes one that reads each shape from disk), so a split of thousands of shapes is written
+    one shape at a time and never held in memory whole. Written to a temporary name and
+    renamed at the end, so an interrupted write never leaves a file that looks complete.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -165,46 +168,54 @@ def write_split(path: str | Path, records: list[dict], attrs: dict) -> None:
     n = len(records)
     if n == 0:
         raise ValueError(f"{path}: no shapes to write")
-    views = records[0]["pixels"].shape[0]
+    first = records[0]
     string = h5py.string_dtype()
+    digest = hashlib.sha256()
+    per_shape = {  # key -> (shape of one shape's array, dtype)
+        "voxels": (first["voxels"].shape + (1,), np.uint8),
+        "pixels": (first["pixels"].shape, np.uint8),
+        "view_angles": (first["view_angles"].shape, np.float32),
+        "sampling_stages": ((len(RESOLUTIONS),), np.uint8),
+        "edge_counts": ((len(RESOLUTIONS),), np.int32),
+        **{f"points_{r}": (first[f"points_{r}"].shape, np.float32) for r in RESOLUTIONS},
+        **{f"values_{r}": (first[f"values_{r}"].shape, np.uint8) for r in RESOLUTIONS},
+    }
     with h5py.File(tmp, "w") as f:
-
-        def put(key, array, chunk_shape=None):
-            f.create_dataset(key, data=array, chunks=chunk_shape, compression="gzip", compression_opts=4, shuffle=True)
-
-        voxels = np.stack([r["voxels"] for r in records]).astype(np.uint8)[..., None]
-        put("voxels", voxels, (1,) + voxels.shape[1:])
-        for res in RESOLUTIONS:
-            points = np.stack([r[f"points_{res}"] for r in records]).astype(np.float32)
-            put(f"points_{res}", points, (1,) + points.shape[1:])
-            put(f"values_{res}", np.stack([r[f"values_{res}"] for r in records]).astype(np.uint8), (1, points.shape[1], 1))
-        put("pixels", np.stack([r["pixels"] for r in records]), (1, views, IMAGE_SIZE, IMAGE_SIZE))
-        put("view_angles", np.stack([r["view_angles"] for r in records]).astype(np.float32))
-        put("sampling_stages", np.stack([r["sampling_stages"] for r in records]).astype(np.uint8))
-        put("edge_counts", np.stack([r["edge_counts"] for r in records]).astype(np.int32))
-        for key, field in (("names", "name"), ("categories", "category"), ("variants", "variant")):
-            f.create_dataset(key, data=np.array([r[field] for r in records], dtype=object), dtype=string)
+        arrays = {key: f.create_dataset(key, (n,) + shape, dtype=dtype, chunks=(1,) + shape, compression="gzip", compression_opts=4, shuffle=True)
+                  for key, (shape, dtype) in per_shape.items()}  # fmt: skip
+        strings = {key: f.create_dataset(key, (n,), dtype=string) for key in ("names", "categories", "variants")}
         vertices = f.create_dataset("mesh_vertices", (n,), dtype=h5py.vlen_dtype(np.float32))
         faces = f.create_dataset("mesh_faces", (n,), dtype=h5py.vlen_dtype(np.int32))
-        for i, r in enumerate(records):
-            vertices[i] = r["mesh_vertices"].astype(np.float32).ravel()
-            faces[i] = r["mesh_faces"].astype(np.int32).ravel()
+        for i in range(n):
+            r = first if i == 0 else records[i]
+            for key, dataset in arrays.items():
+                value = np.asarray(r[key])
+                dataset[i] = value[..., None] if key == "voxels" else value
+            for key, field in (("names", "name"), ("categories", "category"), ("variants", "variant")):
+                strings[key][i] = str(r[field])
+            vertices[i] = np.asarray(r["mesh_vertices"], dtype=np.float32).ravel()
+            faces[i] = np.asarray(r["mesh_faces"], dtype=np.int32).ravel()
+            _update_fingerprint(digest, r)
         f.attrs["schema_version"] = SCHEMA_VERSION
         f.attrs["axis_order"] = "xyz"
         f.attrs["point_coordinates"] = "world coordinates of voxel centres, cube [-0.5, 0.5]^3"
-        f.attrs["fingerprint"] = fingerprint(records)
+        f.attrs["fingerprint"] = digest.hexdigest()[:16]
         for key, value in attrs.items():
             f.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
     os.replace(tmp, path)
 
 
-def fingerprint(records: list[dict]) -> str:
+def _update_fingerprint(digest, record: dict) -> None:
+    digest.update(str(record["name"]).encode())
+    digest.update(np.packbits(np.asarray(record["voxels"], dtype=bool)).tobytes())
+
+
+def fingerprint(records) -> str:
     """A short hash of the shapes' names and voxels: two files with the same fingerprint hold
     the same geometry (checkpoint manifests record it to say which data a model saw)."""
     digest = hashlib.sha256()
     for r in records:
-        digest.update(r["name"].encode())
-        digest.update(np.packbits(np.asarray(r["voxels"], dtype=bool)).tobytes())
+        _update_fingerprint(digest, r)
     return digest.hexdigest()[:16]
 
 
@@ -351,6 +362,19 @@ def _load_part(path: Path) -> dict:
     return record
 
 
+class _PartRecords:
+    """The built shapes of a split, read from their part files one at a time when indexed."""
+
+    def __init__(self, paths: list[Path]):
+        self.paths = paths
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> dict:
+        return _load_part(self.paths[i])
+
+
 @dataclass
 class BuildReport:
     folder: Path
@@ -377,6 +401,7 @@ def build_dataset(
     up: str = "+y",
     front: str = "-z",
     progress: bool = True,
+    jobs: list[ShapeJob] | None = None,
 ) -> BuildReport:
     """Build (or finish building) a dataset folder with ``train.hdf5`` and ``test.hdf5``.
 
@@ -384,17 +409,18 @@ def build_dataset(
     soon as it is done; the split files are assembled when all are there. Interrupt it at any
     time and run it again: finished shapes are kept. Everything derives from ``seed``, so
     two builds give the same data. Shapes that fail (unreadable or empty meshes from
-    ``source``) are skipped and listed in the report.
+    ``source``) are skipped and listed in the report. ``jobs`` replaces the planned list of
+    shapes (e.g. a subset, for benchmarks).
     """
     from tqdm.auto import tqdm
 
     start = time.time()
     settings = config.get_profile(profile).dataset
     if source is not None:
-        jobs = source_jobs(source, seed=seed, test_fraction=settings.test_fraction, up=up, front=front)
+        jobs = jobs if jobs is not None else source_jobs(source, seed=seed, test_fraction=settings.test_fraction, up=up, front=front)
         folder = Path(out) if out else config.data_root() / Path(source).name
     else:
-        jobs = procedural_jobs(profile, seed)
+        jobs = jobs if jobs is not None else procedural_jobs(profile, seed)
         folder = Path(out) if out else dataset_dir(profile)
     builder = {"profile": profile, "source": str(source) if source else "procedural", "seed": seed,
                "shapes": len(jobs), "views_per_shape": settings.views_per_shape, "up": up, "front": front,
@@ -410,7 +436,7 @@ def build_dataset(
     failed = json.loads(failures_file.read_text()) if failures_file.exists() else {}
     todo = [j for j in jobs if not _part_path(parts_dir, j.name).exists() and j.name not in failed]
     workers = workers or max(1, min(os.cpu_count() or 1, 8))
-    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"building {folder.name}", unit="shape", disable=not progress)
+    bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"building {folder.name}", unit="shape", disable=not progress, mininterval=1.0)
     if todo:
         if workers == 1:
             results = (_build_and_store(job, parts_dir, settings.views_per_shape) for job in todo)
@@ -432,10 +458,11 @@ def build_dataset(
     counts = {}
     for split in SPLITS:
         split_jobs = [j for j in jobs if j.split == split and j.name not in failed]
-        records = [_load_part(_part_path(parts_dir, j.name)) for j in split_jobs]
-        if not records:
+        records = _PartRecords([_part_path(parts_dir, j.name) for j in split_jobs])
+        if not len(records):
             errors = "\n".join(f"  {name}: {error}" for name, error in list(failed.items())[:5])
-            raise DatasetError(f"{folder}: no shape of the {split} split could be built; {len(failed)} failed, e.g.:\n{errors}")
+            hint = f"{len(failed)} failed, e.g.:\n{errors}" if failed else "a category needs at least 2 meshes to give one to the test split"
+            raise DatasetError(f"{folder}: no shape for the {split} split; {hint}")
         write_split(split_path(folder, split), records, {**{"builder": builder}, "seed": seed, "shapes_in_split": len(records)})
         counts[split] = len(records)
     for job in jobs:  # the split files now hold everything: the parts are no longer needed

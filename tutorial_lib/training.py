@@ -20,9 +20,10 @@ from __future__ import annotations
 import math
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
@@ -66,7 +67,7 @@ class History:
         return {"step": self.step, "loss": self.loss, "seconds": self.seconds, "metrics": self.metrics}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "History":
+    def from_dict(cls, d: dict) -> History:
         return cls(list(d["step"]), list(d["loss"]), list(d["seconds"]), {k: [tuple(x) for x in v] for k, v in d["metrics"].items()})
 
     def plot(self, ax=None, x: str = "step", log_y: bool = True, label: str = "training loss"):
@@ -255,7 +256,7 @@ def train(
             value = float(loss.detach())
             if not math.isfinite(value):
                 raise FloatingPointError(f"loss became {value} at step {step}; lower the learning rate")
-            history.log(step, value, elapsed_before + time.time() - started, **{k: float(v) for k, v in metrics.items()})
+            history.log(step, value, elapsed_before + time.time() - started, **{k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in metrics.items()})
             running = value if running is None else 0.95 * running + 0.05 * value
             bar.update()
             bar.set_postfix(loss=f"{running:.4g}")
