@@ -313,3 +313,80 @@ def sample_surface(mesh: trimesh.Trimesh, count: int, seed: int = 0) -> tuple[np
     points, face_index = trimesh.sample.sample_surface(mesh, count, seed=seed)
     normals = mesh.face_normals[face_index]
     return points.astype(np.float32), normals.astype(np.float32)
+
+
+# --------------------------------------------------------------------------------------------
+# Implicit field -> occupancy grid -> mesh (dense, and coarse-to-fine)
+# --------------------------------------------------------------------------------------------
+
+
+def dense_occupancy(field_fn, resolution: int, batch: int = 65536) -> tuple[np.ndarray, int]:
+    """Evaluate ``field_fn(points [P, 3]) -> values [P]`` at every voxel centre of a ``resolution``³ grid.
+
+    Returns the grid of values and the number of points evaluated (``resolution**3``).
+    """
+    points = grid_points(resolution)
+    values = np.concatenate([np.asarray(field_fn(points[i : i + batch])).reshape(-1) for i in range(0, len(points), batch)])
+    return values.reshape((resolution,) * 3).astype(np.float32), len(points)
+
+
+def coarse_to_fine_occupancy(field_fn, resolution: int, start: int = 32, level: float = 0.5, batch: int = 65536) -> tuple[np.ndarray, int]:
+    """Like :func:`dense_occupancy`, but evaluating only where the surface can be.
+
+    Evaluate the ``start``³ grid. Then, level by level (×2 each), split every cell into its 8
+    children, and evaluate the children only of cells on the boundary: cells whose
+    inside/outside answer differs from one of their 26 neighbours'. Every other child takes
+    its parent's value. The surface of an object has O(n²) cells out of n³, so at 256³ this
+    evaluates a small fraction of the 16.7 million points.
+
+    What it can miss: a part thinner than a ``start``-grid cell that no ``start``-grid centre
+    falls in. Starting at 32³ keeps that to parts under 1/32 of the object's box.
+
+    Returns the value grid (float32) and the number of points evaluated.
+    """
+    from scipy import ndimage
+
+    if resolution % start or (resolution // start) & (resolution // start - 1):
+        raise ValueError(f"resolution {resolution} must be start ({start}) times a power of two")
+    values, evaluated = dense_occupancy(field_fn, start, batch)
+    current = start
+    neighbourhood = np.ones((3, 3, 3), dtype=bool)
+    while current < resolution:
+        inside = values >= level
+        # A cell is on the boundary when its 3×3×3 neighbourhood holds both answers.
+        boundary = ndimage.binary_dilation(inside, neighbourhood) & ndimage.binary_dilation(~inside, neighbourhood)
+        current *= 2
+        values = values.repeat(2, 0).repeat(2, 1).repeat(2, 2)  # children inherit the parent's value
+        refine = boundary.repeat(2, 0).repeat(2, 1).repeat(2, 2)
+        index = np.argwhere(refine)
+        if len(index):
+            points = grid_to_world(index, current).astype(np.float32)
+            fresh = np.concatenate([np.asarray(field_fn(points[i : i + batch])).reshape(-1) for i in range(0, len(points), batch)])
+            values[tuple(index.T)] = fresh
+            evaluated += len(index)
+    return values.astype(np.float32), evaluated
+
+
+def extract_mesh(field_fn, resolution: int = 64, method: str = "coarse_to_fine", level: float = 0.5, start: int = 32) -> trimesh.Trimesh:
+    """Mesh of ``{p : field_fn(p) >= level}`` by marching cubes on a ``resolution``³ grid.
+
+    ``method`` is ``"dense"`` (every grid point) or ``"coarse_to_fine"`` (see
+    :func:`coarse_to_fine_occupancy`; used when ``resolution`` is ``start`` times a power of two).
+    """
+    if method == "dense" or resolution <= start:
+        values, _ = dense_occupancy(field_fn, resolution)
+    elif method == "coarse_to_fine":
+        values, _ = coarse_to_fine_occupancy(field_fn, resolution, start=start, level=level)
+    else:
+        raise ValueError(f"unknown method {method!r}: use 'dense' or 'coarse_to_fine'")
+    return marching_cubes(values, level)
+
+
+def save_mesh(mesh: trimesh.Trimesh, path: str | Path) -> Path:
+    """Write a mesh as ``.obj``, ``.ply``, ``.stl`` or ``.off`` (chosen by the suffix)."""
+    path = Path(path)
+    if path.suffix.lower() not in (".obj", ".ply", ".stl", ".off"):
+        raise ValueError(f"{path}: choose a .obj, .ply, .stl or .off file name")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    mesh.export(path)
+    return path
