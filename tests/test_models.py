@@ -1,0 +1,105 @@
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from tutorial_lib import geometry, point_sampling
+from tutorial_lib.models import (
+    Autoencoder,
+    CategoryCNN,
+    ImageEncoder,
+    ImplicitDecoder,
+    VoxelEncoder,
+    build_model,
+    shape_table,
+)
+from tutorial_lib.training import CheckpointError, load_checkpoint, save_checkpoint
+
+
+def test_voxel_encoder_halves_the_grid_four_times_then_gives_z():
+    encoder = VoxelEncoder(width=32)
+    x = torch.zeros(2, 1, 64, 64, 64)
+    sizes = []
+    h = x
+    for layer in encoder.layers:
+        h = layer(h)
+        if isinstance(layer, torch.nn.Conv3d):
+            sizes.append(tuple(h.shape[1:]))
+    assert sizes == [(32, 32, 32, 32), (64, 16, 16, 16), (128, 8, 8, 8), (256, 4, 4, 4), (128, 1, 1, 1)]
+    z = encoder(torch.rand(2, 1, 64, 64, 64).round())
+    assert z.shape == (2, 128) and 0 < z.min() and z.max() < 1
+
+
+def test_decoder_has_the_papers_layer_sizes():
+    decoder = ImplicitDecoder(width=128)
+    assert [(layer.in_features, layer.out_features) for layer in decoder.hidden] == [
+        (131, 2048), (2048 + 131, 1024), (1024 + 131, 512), (512 + 131, 256), (256 + 131, 128)]  # fmt: skip
+    assert (decoder.out.in_features, decoder.out.out_features) == (128, 1)
+    logits = decoder(torch.rand(3, 128), torch.rand(3, 50, 3) - 0.5)
+    assert logits.shape == (3, 50, 1)
+    p = decoder.occupancy(torch.rand(3, 128), torch.rand(3, 50, 3) - 0.5)
+    assert 0 <= p.min() and p.max() <= 1
+
+
+def test_decoder_shortcut_equals_concatenation():
+    decoder = ImplicitDecoder(width=8)
+    z, points = torch.rand(4, 128), torch.rand(4, 100, 3) - 0.5
+    torch.testing.assert_close(decoder(z, points), decoder.forward_by_concatenation(z, points), rtol=1e-5, atol=1e-6)
+
+
+def test_image_encoder_reads_one_grey_128_image():
+    for width in (64, 16):
+        encoder = ImageEncoder(width=width)
+        z = encoder(torch.rand(2, 1, 128, 128))
+        assert z.shape == (2, 128) and 0 < z.min() and z.max() < 1
+    assert ImageEncoder().net.conv1.in_channels == 1
+    assert sum(p.numel() for p in ImageEncoder().parameters()) == pytest.approx(11.2e6, rel=0.02)  # ResNet-18
+
+
+def test_category_cnn_scores_every_class():
+    assert CategoryCNN(num_classes=13)(torch.rand(5, 1, 128, 128)).shape == (5, 13)
+
+
+def test_shape_table_lists_layers_and_total():
+    model = Autoencoder(encoder_width=4, decoder_width=4)
+    table = shape_table(model, torch.zeros(1, 1, 64, 64, 64), torch.zeros(1, 10, 3))
+    assert "encoder.layers.0" in table and "(1, 4, 32, 32, 32)" in table
+    assert f"{sum(p.numel() for p in model.parameters()):,d}" in table.splitlines()[-1]
+
+
+def test_build_model_round_trip_and_clear_error_for_other_architectures(tmp_path):
+    model = Autoencoder(encoder_width=4, decoder_width=4)
+    save_checkpoint(tmp_path / "ae.pt", model, step=3)
+    state = load_checkpoint(tmp_path / "ae.pt")
+    rebuilt = build_model(state["architecture"])
+    rebuilt.load_state_dict(state["model"])
+    with pytest.raises(CheckpointError, match="ae.pt: made for .*'decoder_width': 4"):
+        load_checkpoint(tmp_path / "ae.pt", Autoencoder(encoder_width=4, decoder_width=8))
+    with pytest.raises(CheckpointError, match="ae.pt"):
+        load_checkpoint(tmp_path / "ae.pt", CategoryCNN())
+
+
+def test_tiny_autoencoder_overfits_one_shape():
+    # A box chair: seat, back, four legs, voxelised at 64³ and sampled at 32³.
+    import trimesh
+
+    parts = [trimesh.creation.box([0.6, 0.1, 0.6]).apply_translation([0, 0.3, 0]), trimesh.creation.box([0.6, 0.6, 0.1]).apply_translation([0, 0.6, 0.25])]
+    parts += [trimesh.creation.box([0.1, 0.3, 0.1]).apply_translation([x, 0.1, z]) for x in (-0.25, 0.25) for z in (-0.25, 0.25)]
+    voxels = geometry.voxelize(geometry.normalize_mesh(trimesh.boolean.union(parts, engine="manifold")), 64)
+    grid32 = point_sampling.downsample(voxels, 32)
+    sample = point_sampling.edge_sample(grid32, 8192, np.random.default_rng(0))
+    v = torch.from_numpy(voxels).float()[None, None]
+    points, values = torch.from_numpy(sample.points)[None], torch.from_numpy(sample.values).float()[None]
+    torch.manual_seed(0)
+    model = Autoencoder(encoder_width=4, decoder_width=16)
+    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
+    for _ in range(250):
+        loss = F.binary_cross_entropy_with_logits(model(v, points), values)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    with torch.no_grad():
+        grid = torch.from_numpy(geometry.grid_points(32))[None]
+        predicted = (model(v, grid) > 0).reshape(32, 32, 32).numpy()
+    iou = (predicted & grid32).sum() / (predicted | grid32).sum()
+    assert iou >= 0.95
