@@ -1,0 +1,48 @@
+import numpy as np
+import pytest
+
+from tutorial_lib import geometry
+
+
+def sphere_field(p):
+    return (np.linalg.norm(p, axis=1) < 0.3).astype(np.float32)
+
+
+def thin_torus_field(p):
+    ring = np.sqrt(p[:, 0] ** 2 + p[:, 2] ** 2) - 0.3
+    return (np.sqrt(ring**2 + p[:, 1] ** 2) < 0.04).astype(np.float32)
+
+
+@pytest.mark.parametrize("field", [sphere_field, thin_torus_field], ids=["sphere", "torus"])
+@pytest.mark.parametrize("resolution", [64, 128])
+def test_coarse_to_fine_equals_dense(field, resolution):
+    dense, n_dense = geometry.dense_occupancy(field, resolution)
+    fine, n_fine = geometry.coarse_to_fine_occupancy(field, resolution, start=16 if resolution == 64 else 32)
+    a, b = dense >= 0.5, fine >= 0.5
+    assert (a & b).sum() / (a | b).sum() >= 0.99
+    assert n_dense == resolution**3 and n_fine < n_dense
+
+
+def test_coarse_to_fine_at_256_evaluates_five_times_fewer_points():
+    fine, evaluated = geometry.coarse_to_fine_occupancy(sphere_field, 256, start=32)
+    assert evaluated * 5 <= 256**3
+    # the sphere's volume comes out right
+    assert fine.mean() == pytest.approx(4 / 3 * np.pi * 0.3**3, rel=0.01)
+
+
+def test_dense_occupancy_matches_the_field_on_grid_points():
+    values, _ = geometry.dense_occupancy(sphere_field, 16)
+    np.testing.assert_array_equal(values.reshape(-1), sphere_field(geometry.grid_points(16)))
+
+
+def test_extract_mesh_and_save(tmp_path):
+    mesh = geometry.extract_mesh(sphere_field, 64)
+    assert mesh.is_watertight
+    assert np.abs(np.linalg.norm(mesh.vertices, axis=1) - 0.3).max() <= 1 / 64
+    for suffix in (".obj", ".ply"):
+        path = geometry.save_mesh(mesh, tmp_path / f"sphere{suffix}")
+        assert geometry.load_mesh(path).is_watertight
+    with pytest.raises(ValueError, match="choose a .obj"):
+        geometry.save_mesh(mesh, tmp_path / "sphere.png")
+    with pytest.raises(ValueError, match="power of two"):
+        geometry.coarse_to_fine_occupancy(sphere_field, 96, start=32)
