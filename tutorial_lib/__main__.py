@@ -2,6 +2,7 @@
 
     python -m tutorial_lib data build --profile quick|full [--source DIR] [--workers N] [--out DIR]
     python -m tutorial_lib data info FILE.hdf5
+    python -m tutorial_lib train ae --profile quick|full [--recipe fast|paper] [--steps N] [--minutes M] [--ship]
 """
 
 from __future__ import annotations
@@ -32,6 +33,22 @@ def _data_info(args) -> int:
     return 0
 
 
+def _train_ae(args) -> int:
+    from . import autoencoder, config
+
+    checkpoint = args.checkpoint or config.data_root() / "runs" / f"autoencoder_{args.profile}_{args.recipe}.pt"
+    print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
+    model, history = autoencoder.train_autoencoder(
+        args.profile, args.recipe, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
+        checkpoint=checkpoint, device=args.device, seed=args.seed, evaluate_every=args.evaluate_every,
+    )  # fmt: skip
+    print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")
+    if args.ship:
+        manifest = autoencoder.ship(model, history, args.profile, args.recipe, device=config.get_device(args.device))
+        print(f"shipped to {autoencoder.shipped_paths(args.profile)['weights']}: test IoU at 64³ {manifest['test_metrics']['mean_iou_64']:.3f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tutorial_lib", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -49,6 +66,19 @@ def build_parser() -> argparse.ArgumentParser:
     info = data.add_parser("info", help="print the keys, shapes and attributes of a dataset file")
     info.add_argument("file")
     info.set_defaults(run=_data_info)
+
+    train = commands.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
+    ae = train.add_parser("ae", help="the 3D autoencoder (voxel encoder + implicit decoder), progressive 16³→32³→64³")
+    ae.add_argument("--profile", default="quick", choices=["quick", "full"])
+    ae.add_argument("--recipe", default="fast", choices=["fast", "paper"])
+    ae.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the profile's)")
+    ae.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
+    ae.add_argument("--device", default="auto")
+    ae.add_argument("--seed", type=int, default=0)
+    ae.add_argument("--checkpoint", default=None, help="training checkpoint to save to and resume from")
+    ae.add_argument("--evaluate-every", type=int, default=0, help="log the IoU of a few test shapes every N steps")
+    ae.add_argument("--ship", action="store_true", help="evaluate on the test split and write data/checkpoints/autoencoder_<profile>.*")
+    ae.set_defaults(run=_train_ae)
     return parser
 
 

@@ -34,10 +34,10 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import config, data
+from . import config, data, metrics
 from .geometry import coarse_to_fine_occupancy, dense_occupancy, marching_cubes
 from .models import Autoencoder
-from .training import EpochBatches, History, load_checkpoint, train
+from .training import CheckpointError, EpochBatches, History, load_checkpoint, train
 
 
 @dataclass(frozen=True)
@@ -124,19 +124,26 @@ def train_autoencoder(
     seed: int = 0,
     evaluate_every: int = 0,
     callback=None,
+    callback_every: int = 50,
     progress: bool = True,
     model: Autoencoder | None = None,
+    dataset: str | Path | None = None,
+    shapes_per_batch: int | None = None,
 ) -> tuple[Autoencoder, History]:
     """Train an autoencoder on a profile's dataset (built first if missing).
 
     ``steps`` defaults to the profile's; ``max_seconds`` stops early (the checkpoint, if any,
-    lets a later call continue). With ``evaluate_every``, the IoU on the edge-sampled 64³ points
-    of a few test shapes is logged as ``sample_iou`` (cheap, and tracks the real IoU).
+    lets a later call with the same arguments continue where it stopped, in the same stage and
+    on the same learning-rate schedule). With ``evaluate_every``, the IoU on the edge-sampled
+    64³ points of a few test shapes is logged as ``sample_iou`` (cheap, and tracks the real
+    IoU). ``dataset`` is a folder with ``train.hdf5`` and ``test.hdf5`` to use instead of the
+    profile's (e.g. one built with ``data build --source``); ``shapes_per_batch`` overrides the
+    profile's batch size.
     """
     settings = config.get_profile(profile).autoencoder
     rec = get_recipe(recipe)
     steps = steps or settings.steps
-    folder = data.ensure_dataset(profile, progress=progress)
+    folder = Path(dataset) if dataset is not None else data.ensure_dataset(profile, progress=progress)
     train_set = data.PointValueDataset(data.split_path(folder, "train"), resolution=16, points_per_shape=None if rec.all_points else settings.points_per_shape)
     boundaries = stage_boundaries(steps, rec.stage_fractions)
     model = model if model is not None else make_autoencoder(profile)
@@ -154,9 +161,9 @@ def train_autoencoder(
             return {"sample_iou": sample_iou(m, probe, probe_ids)}
 
     history = train(
-        model, optimizer, occupancy_loss(rec), ProgressiveBatches(train_set, settings.shapes_per_batch, boundaries, seed), steps,
+        model, optimizer, occupancy_loss(rec), ProgressiveBatches(train_set, shapes_per_batch or settings.shapes_per_batch, boundaries, seed), steps,
         scheduler=scheduler, device=device, seed=seed, checkpoint=checkpoint, max_seconds=max_seconds,
-        evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, progress=progress,
+        evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, callback_every=callback_every, progress=progress,
         description=f"autoencoder ({rec.name})",
     )  # fmt: skip
     return model, history
@@ -217,12 +224,6 @@ def reconstruct_mesh(model: Autoencoder, z: torch.Tensor, resolution: int = 64, 
     return marching_cubes(values, 0.5)
 
 
-def iou(a: np.ndarray, b: np.ndarray) -> float:
-    a, b = np.asarray(a, bool), np.asarray(b, bool)
-    union = (a | b).sum()
-    return float((a & b).sum() / union) if union else 1.0
-
-
 def evaluate_iou(model: Autoencoder, split_file: str | Path, indices=None, progress: bool = True) -> dict:
     """IoU at 64³ between decoded and true voxels for every shape of a split (or ``indices``).
 
@@ -238,7 +239,7 @@ def evaluate_iou(model: Autoencoder, split_file: str | Path, indices=None, progr
     scores = []
     for row, i in enumerate(tqdm(indices, desc="IoU at 64³", disable=not progress)):
         occupancy, _ = reconstruct(model, z[row], 64)
-        scores.append(iou(occupancy >= 0.5, arrays["voxels"][i, ..., 0]))
+        scores.append(metrics.iou(occupancy >= 0.5, arrays["voxels"][i, ..., 0]))
     categories = [arrays["categories"][i] for i in indices]
     per_category = {c: float(np.mean([s for s, k in zip(scores, categories) if k == c])) for c in sorted(set(categories))}
     return {"iou": scores, "names": [arrays["names"][i] for i in indices], "categories": categories,
@@ -315,6 +316,9 @@ def load_autoencoder(profile: str = "quick", path: str | Path | None = None, dev
     path = Path(path) if path else shipped_paths(profile)["weights"]
     model = make_autoencoder(profile)
     state = load_checkpoint(path, map_location="cpu")
+    architecture = state.get("architecture") or {}
+    if architecture.get("class") != "Autoencoder":
+        raise CheckpointError(f"{path}: holds a {architecture.get('class', 'unknown')} model, not an Autoencoder")
     if state["architecture"]["config"] != model.config:
         model = Autoencoder(**state["architecture"]["config"])
     state["model"] = {k: v.float() for k, v in state["model"].items()}

@@ -1,0 +1,82 @@
+import numpy as np
+import pytest
+import torch
+
+from tutorial_lib import autoencoder, data
+from tutorial_lib.models import Autoencoder, CategoryCNN
+from tutorial_lib.training import CheckpointError, load_checkpoint, save_checkpoint
+
+
+def test_stages_split_the_steps_and_end_at_64():
+    boundaries = autoencoder.stage_boundaries(100, (0.1, 0.2, 0.7))
+    assert boundaries == [(16, 10), (32, 30), (64, 100)]
+    resolutions = [autoencoder.resolution_at(step, boundaries) for step in range(100)]
+    assert resolutions.count(16) == 10 and resolutions.count(32) == 20 and resolutions.count(64) == 70
+    assert autoencoder.resolution_at(500, boundaries) == 64  # past the end: the last stage
+
+
+def _tiny_dataset(folder, shapes=4, seed=0):
+    """A train and a test file of a few random 'shapes' (boxes), in the dataset format."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    for split in data.SPLITS:
+        records = []
+        for i in range(shapes):
+            voxels = np.zeros((64, 64, 64), bool)
+            lo, hi = rng.integers(8, 28, 3), rng.integers(36, 56, 3)
+            voxels[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]] = True
+            record = {"name": f"box_{split}_{i}", "category": "chair", "variant": "box", "voxels": voxels,
+                      "pixels": np.full((2, 137, 137), 255, np.uint8), "view_angles": np.zeros((2, 2), np.float32),
+                      "sampling_stages": np.ones(3, np.int64), "edge_counts": np.zeros(3, np.int64),
+                      "mesh_vertices": np.zeros((3, 3), np.float32), "mesh_faces": np.array([[0, 1, 2]], np.int32)}  # fmt: skip
+            for resolution, count in [(16, 256), (32, 256), (64, 256)]:
+                points = rng.uniform(-0.5, 0.5, (count, 3)).astype(np.float32)
+                index = np.clip(((points + 0.5) * 64).astype(int), 0, 63)
+                record[f"points_{resolution}"] = points
+                record[f"values_{resolution}"] = voxels[index[:, 0], index[:, 1], index[:, 2]][:, None].astype(np.uint8)
+            records.append(record)
+        data.write_split(data.split_path(folder, split), records, {"seed": seed, "fingerprint": f"tiny-{split}"})
+    return folder
+
+
+def test_interrupted_training_resumes_mid_stage_with_the_same_result(tmp_path):
+    folder = _tiny_dataset(tmp_path / "tiny")
+    settings = dict(profile="quick", recipe="fast", steps=20, dataset=folder, shapes_per_batch=2, progress=False)
+
+    torch.manual_seed(0)
+    whole, _ = autoencoder.train_autoencoder(model=Autoencoder(4, 4), checkpoint=tmp_path / "whole.pt", **settings)
+
+    def stop_in_the_32_stage(history, step):
+        if step == 5:  # the stages end at steps 2, 6 and 20: step 5 is inside the 32³ stage
+            raise KeyboardInterrupt
+
+    torch.manual_seed(0)
+    with pytest.raises(KeyboardInterrupt):
+        autoencoder.train_autoencoder(model=Autoencoder(4, 4), checkpoint=tmp_path / "split.pt", callback=stop_in_the_32_stage, callback_every=1, **settings)
+    assert load_checkpoint(tmp_path / "split.pt")["step"] == 5
+    torch.manual_seed(123)  # a new process: other initial weights, overwritten by the checkpoint
+    resumed, history = autoencoder.train_autoencoder(model=Autoencoder(4, 4), checkpoint=tmp_path / "split.pt", **settings)
+
+    assert history.step == list(range(1, 21))
+    for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()):
+        torch.testing.assert_close(a, b, rtol=0, atol=0)
+
+
+def test_load_autoencoder_refuses_other_models(tmp_path):
+    save_checkpoint(tmp_path / "cnn.pt", CategoryCNN())
+    with pytest.raises(CheckpointError, match="cnn.pt: holds a CategoryCNN model, not an Autoencoder"):
+        autoencoder.load_autoencoder(path=tmp_path / "cnn.pt")
+    with pytest.raises(FileNotFoundError, match="missing.pt"):
+        autoencoder.load_autoencoder(path=tmp_path / "missing.pt")
+
+
+def test_saved_autoencoder_loads_back_in_float32(tmp_path):
+    model = Autoencoder(4, 8).eval()
+    save_checkpoint(tmp_path / "ae.pt", model)
+    loaded = autoencoder.load_autoencoder(path=tmp_path / "ae.pt", device="cpu")
+    assert loaded.config == model.config
+    voxels = torch.zeros(1, 1, 64, 64, 64)
+    voxels[..., 20:40, 20:40, 20:40] = 1
+    points = torch.rand(1, 30, 3) - 0.5
+    with torch.no_grad():
+        torch.testing.assert_close(loaded(voxels, points), model(voxels, points))
