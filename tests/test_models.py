@@ -64,6 +64,7 @@ def test_shape_table_lists_layers_and_total():
     model = Autoencoder(encoder_width=4, decoder_width=4)
     table = shape_table(model, torch.zeros(1, 1, 64, 64, 64), torch.zeros(1, 10, 3))
     assert "encoder.layers.0" in table and "(1, 4, 32, 32, 32)" in table
+    assert "decoder.hidden.0" in table and "(1, 10, 64)" in table  # 16 × width 4 units for 10 points
     assert f"{sum(p.numel() for p in model.parameters()):,d}" in table.splitlines()[-1]
 
 

@@ -99,6 +99,9 @@ class ImplicitDecoder(nn.Module):
         per point. The result is exactly that of concatenating (same weights, same function),
         with fewer operations: the z columns are most of the first layer.
         """
+        if any(layer._forward_hooks for layer in self.hidden):
+            # Someone watches the layers (e.g. shape_table's hooks): call them as modules.
+            return self.forward_by_concatenation(z, points)
         z_dim = z.shape[1]
         h = None
         for layer in self.hidden:
