@@ -14,7 +14,13 @@ Two recipes share the architecture:
   (whose gradient does not vanish when the sigmoid saturates), a 20× higher learning rate
   that decays along a cosine, most of the time spent at 64³ where the detail is, and a
   random subset of each shape's points per step so the encoder gets many more updates for
-  the same compute.
+  the same compute. At this learning rate the encoder soon pushes the numbers before z's
+  sigmoid far from 0, every z ends up within a hair of 0 or 1, the sigmoid's gradient
+  vanishes and the encoder stops learning (it hands the decoder a binary hash of the shape,
+  which does not generalise). A small penalty on the square of those numbers
+  (``code_penalty``) keeps z in the sigmoid's working range: on the quick data, 400 steps
+  gave a test IoU of 0.46 with it (3% of z within 0.02 of 0 or 1) against 0.23 at the same
+  point of a longer run without it (all of z saturated).
 
 Entry points: :func:`train_autoencoder`, :func:`reconstruct`, :func:`evaluate_iou`,
 :func:`encode_split`, :func:`load_autoencoder`, and the CLI ``python -m tutorial_lib train ae``.
@@ -49,11 +55,12 @@ class Recipe:
     cosine_decay: bool  # decay the learning rate to 1% along a cosine over the whole run
     stage_fractions: tuple[float, float, float]  # share of the steps spent at 16³, 32³, 64³
     all_points: bool  # every point of the stage's sample in each step (IM-NET) or a subset
+    code_penalty: float = 0.0  # weight of mean(u²), u = z before its sigmoid: keeps z off 0 and 1
 
 
 RECIPES = {
     "paper": Recipe("paper", loss="mse", learning_rate=5e-5, beta1=0.5, cosine_decay=False, stage_fractions=(1 / 3, 1 / 3, 1 / 3), all_points=True),
-    "fast": Recipe("fast", loss="bce", learning_rate=1e-3, beta1=0.9, cosine_decay=True, stage_fractions=(0.1, 0.2, 0.7), all_points=False),
+    "fast": Recipe("fast", loss="bce", learning_rate=1e-3, beta1=0.9, cosine_decay=True, stage_fractions=(0.1, 0.2, 0.7), all_points=False, code_penalty=1e-3),
 }
 
 
@@ -102,11 +109,14 @@ def occupancy_loss(recipe: Recipe):
 
     def loss_fn(model, batch):
         voxels, points, values = batch
-        logits = model(voxels, points)
+        code = model.encoder.logits(voxels)
+        logits = model.decoder(torch.sigmoid(code), points)
         if recipe.loss == "bce":
             loss = F.binary_cross_entropy_with_logits(logits, values)
         else:
             loss = F.mse_loss(torch.sigmoid(logits), values)
+        if recipe.code_penalty:
+            loss = loss + recipe.code_penalty * code.pow(2).mean()
         with torch.no_grad():
             accuracy = ((logits > 0).float() == values).float().mean()
         return loss, {"point_accuracy": accuracy}

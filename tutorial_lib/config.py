@@ -80,7 +80,7 @@ PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
         dataset=DatasetSettings(shapes_per_category=30, test_fraction=1 / 6),
-        autoencoder=AutoencoderSettings(encoder_width=16, decoder_width=32, shapes_per_batch=16, points_per_shape=2048, steps=3000),
+        autoencoder=AutoencoderSettings(encoder_width=16, decoder_width=32, shapes_per_batch=16, points_per_shape=2048, steps=4000),
     ),
     "full": Profile(
         name="full",

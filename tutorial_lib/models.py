@@ -45,9 +45,13 @@ class VoxelEncoder(nn.Module):
         layers.append(nn.Conv3d(channels, z_dim, kernel_size=4, stride=1, padding=0))
         self.layers = nn.Sequential(*layers)
 
+    def logits(self, voxels: torch.Tensor) -> torch.Tensor:
+        """The numbers before the sigmoid: voxels [B, 1, 64, 64, 64] → [B, z_dim]."""
+        return self.layers(voxels).flatten(1)
+
     def forward(self, voxels: torch.Tensor) -> torch.Tensor:
         """voxels [B, 1, 64, 64, 64] (0/1 floats) → z [B, z_dim] in (0, 1)."""
-        return torch.sigmoid(self.layers(voxels).flatten(1))
+        return torch.sigmoid(self.logits(voxels))
 
 
 class ImplicitDecoder(nn.Module):

@@ -10,6 +10,7 @@ without a widget front end (GitHub, nbviewer, a PDF) still sees the object.
 * :func:`plot_points` – a 3D scatter of a point cloud, coloured by value.
 * :func:`k3d_mesh`, :func:`k3d_voxels`, :func:`k3d_points` – interactive views.
 * :func:`save_figure` – write a figure to ``figures/<name>.png``.
+* :class:`LiveTrainingPlot` – a loss curve (and a logged metric) redrawn while a model trains.
 """
 
 from __future__ import annotations
@@ -149,3 +150,40 @@ def k3d_points(points: np.ndarray, values=None, point_size: float = 0.01, plot=N
 def voxel_centres(voxels: np.ndarray) -> np.ndarray:
     """World coordinates of the filled voxels' centres."""
     return grid_to_world(np.argwhere(voxels), voxels.shape[0]).astype(np.float32)
+
+
+class LiveTrainingPlot:
+    """A figure of the training loss (and optionally one logged metric) that redraws in place.
+
+    Pass ``plot.update`` as the ``callback`` of :func:`tutorial_lib.training.train` (or of a
+    recipe built on it). In Jupyter the figure under the cell is replaced at every update; in
+    a plain script or under papermill it is drawn once more at the end, which is harmless.
+    """
+
+    def __init__(self, metric: str | None = None, title: str = "training", x: str = "seconds"):
+        from IPython.display import display
+
+        self.metric, self.x = metric, x
+        self.fig, axes = plt.subplots(1, 2 if metric else 1, figsize=(10 if metric else 5.5, 3.2))
+        self.axes = np.atleast_1d(axes)
+        self.fig.suptitle(title)
+        plt.close(self.fig)  # shown through the display handle only, not again at the end of the cell
+        self.handle = display(self.fig, display_id=True)
+
+    def update(self, history, step: int | None = None) -> None:
+        loss_ax = self.axes[0]
+        loss_ax.clear()
+        history.plot(ax=loss_ax, x=self.x)
+        if self.metric:
+            ax = self.axes[1]
+            ax.clear()
+            logged = history.metrics.get(self.metric, [])
+            if logged:
+                steps, values = zip(*logged)
+                seconds = np.interp(steps, history.step, history.seconds) if self.x == "seconds" else steps
+                ax.plot(seconds, values, "o-", color="C1")
+            ax.set(xlabel=self.x, ylabel=self.metric.replace("_", " "), ylim=(0, 1))
+            ax.grid(alpha=0.3)
+        self.fig.tight_layout()
+        if self.handle is not None:
+            self.handle.update(self.fig)
