@@ -1,0 +1,84 @@
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from tutorial_lib import svr
+from tutorial_lib.config import CROP_SIZE, IMAGE_SIZE
+from tutorial_lib.models import ImageEncoder
+
+
+def test_augment_crops_to_128_and_flips_some_images():
+    columns = torch.arange(IMAGE_SIZE, dtype=torch.float32).expand(IMAGE_SIZE, -1)
+    images = columns.expand(64, 1, -1, -1).clone()  # pixel value = its column
+    out = svr.augment(images, generator=torch.Generator().manual_seed(0))
+    assert out.shape == (64, 1, CROP_SIZE, CROP_SIZE)
+    rows = out[:, 0, 0, :]
+    steps = rows[:, 1:] - rows[:, :-1]
+    flipped = (steps == -1).all(dim=1)
+    kept = (steps == 1).all(dim=1)
+    assert bool((flipped | kept).all())  # every crop is a contiguous window, read forwards or backwards
+    assert 10 < int(flipped.sum()) < 54  # about half are flipped
+    starts = torch.where(flipped, rows[:, -1], rows[:, 0])
+    assert starts.min() >= 0 and starts.max() <= IMAGE_SIZE - CROP_SIZE and len(set(starts.tolist())) > 3
+    # the same column stays in every row: a crop does not mix rows and columns
+    assert torch.equal(out[:, :, 5, :], out[:, :, 77, :])
+
+
+def _square_picture(mode: str, path):
+    """A dark 40×60 box off centre on a 200×160 background, saved in ``mode``."""
+    canvas = np.full((200, 160), 255, np.uint8)
+    canvas[20:60, 30:90] = 40
+    if mode == "L":
+        Image.fromarray(canvas, "L").save(path)
+    elif mode == "RGB":
+        rgb = np.stack([canvas] * 3, axis=-1)
+        rgb[20:60, 30:90] = (120, 20, 30)  # a dark red object on white
+        Image.fromarray(rgb, "RGB").save(path)
+    else:  # RGBA: transparent background (black but invisible), opaque object
+        rgba = np.zeros((200, 160, 4), np.uint8)
+        rgba[20:60, 30:90] = (40, 40, 40, 255)
+        Image.fromarray(rgba, "RGBA").save(path)
+    return path
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
+def test_load_image_frames_grey_rgb_and_rgba_like_the_renderings(tmp_path, mode):
+    image = svr.load_image(_square_picture(mode, tmp_path / f"box_{mode}.png"), object_size=60)
+    assert image.shape == (IMAGE_SIZE, IMAGE_SIZE) and image.dtype == np.float32
+    top, bottom, left, right = svr.object_box(image)
+    assert right - left == 60 and abs((bottom - top) - 40) <= 1  # longer side scaled to 60, aspect kept
+    assert abs((top + bottom) / 2 - IMAGE_SIZE / 2) <= 1 and abs((left + right) / 2 - IMAGE_SIZE / 2) <= 1  # centred
+    assert image[0, 0] == 1.0 and image[-1, -1] == 1.0  # white background (a transparent one too)
+    assert image[IMAGE_SIZE // 2, IMAGE_SIZE // 2] < 0.5  # the object stays dark
+
+
+def test_bad_images_name_the_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="nothing.png"):
+        svr.load_image(tmp_path / "nothing.png", object_size=60)
+    (tmp_path / "notes.png").write_text("not a picture")
+    with pytest.raises(svr.ImageError, match="notes.png: not a readable image"):
+        svr.load_image(tmp_path / "notes.png", object_size=60)
+    Image.fromarray(np.full((50, 50), 255, np.uint8), "L").save(tmp_path / "blank.png")
+    with pytest.raises(svr.ImageError, match="blank.png: the image holds no object"):
+        svr.load_image(tmp_path / "blank.png", object_size=60)
+
+
+def test_tiny_image_encoder_overfits_a_few_images():
+    torch.manual_seed(0)
+    images = torch.ones(4, 1, IMAGE_SIZE, IMAGE_SIZE)
+    for i in range(4):  # four different dark rectangles
+        images[i, :, 30 + 10 * i : 90, 40 : 70 + 10 * i] = 0.2
+    codes = torch.rand(4, 128) * 0.6 + 0.2
+    model = ImageEncoder(width=8)
+    optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+    first = None
+    for _ in range(120):
+        loss = svr.z_loss(model, (images, codes))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        first = loss.item() if first is None else first
+    model.eval()
+    error = torch.nn.functional.mse_loss(svr.predict_z(model, images), codes).item()
+    assert error < first / 10
