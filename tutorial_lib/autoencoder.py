@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import json
 import math
-import platform
 import subprocess
 import time
 from dataclasses import asdict, dataclass
@@ -276,14 +275,7 @@ def machine_description(device: torch.device | str = "cpu") -> str:
     device = torch.device(device)
     if device.type == "cuda":
         return torch.cuda.get_device_name(device)
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = config.cpu_model()
     return f"{cpu}, {torch.get_num_threads()} threads"
 
 

@@ -1,0 +1,199 @@
+"""Speed of the 3D autoencoder: training points per second, and mesh extraction 64³–256³.
+
+    python benchmarks/bench_autoencoder.py [--device auto] [--steps 5] [--shapes 3]
+
+Measures:
+
+(a) training throughput, in points per second, of one full optimiser step of the
+    autoencoder (voxel encoder + implicit decoder, forward, backward, Adam) and of the
+    decoder alone (z given), at the ``quick`` widths and at the paper's (``full``) widths,
+    on random 64³ voxels and points (the speed does not depend on the values);
+(b) mesh extraction with the shipped ``quick`` autoencoder on ``--shapes`` test shapes, at
+    64³, 128³ and 256³: dense grid versus coarse-to-fine, seconds, points evaluated, and
+    the IoU between the two occupancy grids (they must agree);
+(c) the same coarse-to-fine extraction for a **paper-size** decoder: the quick model decides
+    inside/outside (there is no trained paper-size model to ask), and on every batch of points
+    that the extractor asks for, a paper-width decoder is run as well and its time is
+    counted instead of the quick decoder's. So the seconds are what a paper-size decoder
+    would need for the same surface; the talk's goal is under 20 s at 256³ on 2 CPU cores.
+
+For reference: IM-NET-pytorch's paper-size decoder trains at about 6,200 points/s on this
+class of 2-core machine, and its coarse-to-fine extraction of one 256³ mesh takes about
+166 s (2.7 M points, autograd left on). Each timing is the best of ``--repeats`` runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import time
+
+import numpy as np
+import torch
+
+from tutorial_lib.config import cpu_model
+
+
+def machine_info(device: torch.device) -> list[str]:
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{cpu_model()}, {torch.get_num_threads()} torch threads"
+    return [
+        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- device: {where}",
+        f"- load average (1, 5, 15 min) at start: {load}",
+        f"- Python {platform.python_version()}, torch {torch.__version__}",
+    ]
+
+
+def best_of(repeats: int, fn) -> float:
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def training_throughput(encoder_width: int, decoder_width: int, shapes: int, points: int, steps: int, repeats: int, device) -> dict:
+    """Points per second of a whole autoencoder step and of a decoder-only step."""
+    from tutorial_lib.models import Autoencoder
+
+    torch.manual_seed(0)
+    model = Autoencoder(encoder_width, decoder_width).to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-4)
+    voxels = (torch.rand(shapes, 1, 64, 64, 64, device=device) < 0.2).float()
+    xyz = torch.rand(shapes, points, 3, device=device) - 0.5
+    values = (torch.rand(shapes, points, 1, device=device) < 0.5).float()
+    z = torch.rand(shapes, 128, device=device)
+
+    def run(whole: bool):
+        for _ in range(steps):
+            logits = model(voxels, xyz) if whole else model.decoder(z, xyz)
+            loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, values)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            optimizer.step()
+        synchronize(device)
+
+    run(True)  # warm-up
+    whole = best_of(repeats, lambda: run(True)) / steps
+    decoder = best_of(repeats, lambda: run(False)) / steps
+    return {"parameters": sum(p.numel() for p in model.parameters()), "batch": f"{shapes} shapes × {points} points",
+            "whole_step_s": whole, "whole_points_per_s": shapes * points / whole,
+            "decoder_step_s": decoder, "decoder_points_per_s": shapes * points / decoder}  # fmt: skip
+
+
+def extraction(model, z: torch.Tensor, resolution: int, method: str, repeats: int):
+    from tutorial_lib import autoencoder
+
+    result = {}
+
+    def run():
+        result["values"], result["evaluated"] = autoencoder.reconstruct(model, z, resolution, method)
+
+    seconds = best_of(repeats, run)
+    return seconds, result["values"], result["evaluated"]
+
+
+def paper_size_extraction(model, z: torch.Tensor, resolution: int, device) -> tuple[float, float, int]:
+    """Coarse-to-fine at ``resolution`` where a paper-width decoder does the evaluating.
+
+    Returns (total seconds with the paper decoder's time in place of the quick one's,
+    seconds spent in the paper decoder, points evaluated).
+    """
+    from tutorial_lib import autoencoder, geometry
+    from tutorial_lib.models import ImplicitDecoder
+
+    torch.manual_seed(0)
+    paper = ImplicitDecoder(width=128).to(device).eval()
+    quick_field = autoencoder.decoder_field(model, z)
+    z_paper = z.reshape(1, -1).to(device)
+    clock = {"quick": 0.0, "paper": 0.0}
+
+    @torch.no_grad()
+    def field(points: np.ndarray) -> np.ndarray:
+        start = time.perf_counter()
+        answer = quick_field(points)
+        clock["quick"] += time.perf_counter() - start
+        start = time.perf_counter()
+        p = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float32)).to(device)[None]
+        paper.occupancy(z_paper, p)
+        synchronize(device)
+        clock["paper"] += time.perf_counter() - start
+        return answer
+
+    start = time.perf_counter()
+    _, evaluated = geometry.coarse_to_fine_occupancy(field, resolution, start=32)
+    total = time.perf_counter() - start
+    return total - clock["quick"], clock["paper"], evaluated
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--steps", type=int, default=3, help="optimiser steps per timing")
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--shapes", type=int, default=3, help="test shapes for the extraction timings")
+    parser.add_argument("--skip-dense-256", action="store_true", help="the dense 256³ grid is 16.7 M points: skip it")
+    args = parser.parse_args()
+
+    from tutorial_lib import autoencoder, config, data, metrics
+
+    device = config.get_device(args.device)
+    lines = ["## Autoencoder speed", "", *machine_info(device), ""]
+
+    lines += ["### Training throughput (points per second, forward + backward + Adam)", "",
+              "| widths | parameters | batch | whole autoencoder step | points/s | decoder only step | points/s |",
+              "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for label, (ew, dw, shapes, points) in {"quick (encoder 16, decoder 32)": (16, 32, 16, 2048),
+                                            "paper (encoder 32, decoder 128)": (32, 128, 4, 4096)}.items():  # fmt: skip
+        r = training_throughput(ew, dw, shapes, points, args.steps, args.repeats, device)
+        lines.append(f"| {label} | {r['parameters']:,} | {r['batch']} | {r['whole_step_s']:.2f} s | {r['whole_points_per_s']:,.0f} "
+                     f"| {r['decoder_step_s']:.2f} s | {r['decoder_points_per_s']:,.0f} |")  # fmt: skip
+        print(lines[-1], flush=True)
+
+    paths = autoencoder.shipped_paths("quick")
+    if not paths["weights"].is_file():
+        lines += ["", f"(no shipped checkpoint at {paths['weights']}: extraction timings skipped)"]
+        print("\n".join(lines))
+        return
+    model = autoencoder.load_autoencoder("quick", device=str(device))
+    test = data.read_split(data.split_path(data.ensure_dataset("quick"), "test"), ("voxels",))
+    picks = np.linspace(0, len(test["names"]) - 1, args.shapes).astype(int)
+    z_all = autoencoder.encode(model, test["voxels"][picks])
+
+    lines += ["", f"### Mesh extraction, shipped quick autoencoder, {args.shapes} test shapes "
+              f"({', '.join(test['names'][i] for i in picks)}); seconds per shape (mean), points evaluated (mean)", "",
+              "| resolution | dense s | dense points | coarse-to-fine s | coarse-to-fine points | fewer points | IoU(dense, c2f) |",
+              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+    for resolution in (64, 128, 256):
+        rows = []
+        for z in z_all:
+            fine_s, fine, fine_n = extraction(model, z, resolution, "coarse_to_fine", args.repeats)
+            if resolution == 256 and args.skip_dense_256:
+                rows.append((float("nan"), resolution**3, fine_s, fine_n, float("nan")))
+                continue
+            dense_s, dense, dense_n = extraction(model, z, resolution, "dense", 1 if resolution == 256 else args.repeats)
+            rows.append((dense_s, dense_n, fine_s, fine_n, metrics.iou(fine, dense)))
+        d_s, d_n, f_s, f_n, agreement = (np.mean([r[k] for r in rows]) for k in range(5))
+        lines.append(f"| {resolution}³ | {d_s:.2f} | {d_n:,.0f} | {f_s:.2f} | {f_n:,.0f} | {d_n / f_n:.1f}× | {agreement:.4f} |")
+        print(lines[-1], flush=True)
+
+    lines += ["", "### Paper-size decoder, coarse-to-fine 256³ (same surfaces; see (c) in the docstring)", "",
+              "| shape | points evaluated | seconds in the paper-width decoder | seconds in all |", "| --- | ---: | ---: | ---: |"]  # fmt: skip
+    for i, z in zip(picks, z_all):
+        total, in_decoder, evaluated = paper_size_extraction(model, z, 256, device)
+        lines.append(f"| {test['names'][i]} | {evaluated:,} | {in_decoder:.1f} | {total:.1f} |")
+        print(lines[-1], flush=True)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()
