@@ -1,8 +1,7 @@
-import numpy as np
 import pytest
 import torch
 
-from tutorial_lib import autoencoder, data
+from tutorial_lib import autoencoder
 from tutorial_lib.models import Autoencoder, CategoryCNN
 from tutorial_lib.training import CheckpointError, load_checkpoint, save_checkpoint
 
@@ -15,32 +14,8 @@ def test_stages_split_the_steps_and_end_at_64():
     assert autoencoder.resolution_at(500, boundaries) == 64  # past the end: the last stage
 
 
-def _tiny_dataset(folder, shapes=4, seed=0):
-    """A train and a test file of a few random 'shapes' (boxes), in the dataset format."""
-    rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    for split in data.SPLITS:
-        records = []
-        for i in range(shapes):
-            voxels = np.zeros((64, 64, 64), bool)
-            lo, hi = rng.integers(8, 28, 3), rng.integers(36, 56, 3)
-            voxels[lo[0] : hi[0], lo[1] : hi[1], lo[2] : hi[2]] = True
-            record = {"name": f"box_{split}_{i}", "category": "chair", "variant": "box", "voxels": voxels,
-                      "pixels": np.full((2, 137, 137), 255, np.uint8), "view_angles": np.zeros((2, 2), np.float32),
-                      "sampling_stages": np.ones(3, np.int64), "edge_counts": np.zeros(3, np.int64),
-                      "mesh_vertices": np.zeros((3, 3), np.float32), "mesh_faces": np.array([[0, 1, 2]], np.int32)}  # fmt: skip
-            for resolution, count in [(16, 256), (32, 256), (64, 256)]:
-                points = rng.uniform(-0.5, 0.5, (count, 3)).astype(np.float32)
-                index = np.clip(((points + 0.5) * 64).astype(int), 0, 63)
-                record[f"points_{resolution}"] = points
-                record[f"values_{resolution}"] = voxels[index[:, 0], index[:, 1], index[:, 2]][:, None].astype(np.uint8)
-            records.append(record)
-        data.write_split(data.split_path(folder, split), records, {"seed": seed, "fingerprint": f"tiny-{split}"})
-    return folder
-
-
-def test_interrupted_training_resumes_mid_stage_with_the_same_result(tmp_path):
-    folder = _tiny_dataset(tmp_path / "tiny")
+def test_interrupted_training_resumes_mid_stage_with_the_same_result(tmp_path, box_dataset):
+    folder = box_dataset(tmp_path / "tiny")
     settings = dict(profile="quick", recipe="fast", steps=20, dataset=folder, shapes_per_batch=2, progress=False)
 
     torch.manual_seed(0)

@@ -5,7 +5,7 @@ from PIL import Image
 
 from tutorial_lib import svr
 from tutorial_lib.config import CROP_SIZE, IMAGE_SIZE
-from tutorial_lib.models import ImageEncoder
+from tutorial_lib.models import Autoencoder, ImageEncoder
 
 
 def test_augment_crops_to_128_and_flips_some_images():
@@ -82,3 +82,20 @@ def test_tiny_image_encoder_overfits_a_few_images():
     model.eval()
     error = torch.nn.functional.mse_loss(svr.predict_z(model, images), codes).item()
     assert error < first / 10
+
+
+def test_evaluation_scores_the_network_and_both_baselines(tmp_path, box_dataset):
+    folder = box_dataset(tmp_path / "boxes", shapes=3, same_test=True)  # test shapes = training shapes
+    torch.manual_seed(0)
+    result = svr.evaluate(ImageEncoder(width=8), Autoencoder(4, 4), folder / "test.hdf5", folder / "train.hdf5", chamfer_points=2000, progress=False)
+    assert result["names"] == ["box_test_0", "box_test_1", "box_test_2"]
+    for method in ("network", "retrieval", "category_mean"):
+        assert len(result[method]["iou"]) == len(result[method]["chamfer"]) == 3
+        assert all(0 <= v <= 1 for v in result[method]["iou"])
+    # every test view is a training view: retrieval finds its own shape, exactly
+    assert result["retrieved"] == ["box_train_0", "box_train_1", "box_train_2"]
+    assert result["retrieval"]["iou"] == [1.0, 1.0, 1.0]
+    assert max(result["retrieval"]["chamfer"]) < 1e-3
+    # the boxes all span the grid's centre (lo < 28, hi > 36): there the mean is 1
+    means = svr.category_mean_shapes(folder / "train.hdf5")
+    assert set(means) == {"chair"} and means["chair"].max() == 1.0

@@ -214,3 +214,86 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
 def default_paths(profile: str = "quick") -> dict[str, Path]:
     base = config.shipped_checkpoints_dir() / f"image_encoder_{profile}"
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation against two baselines
+# --------------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def image_embedding(model, images: torch.Tensor, batch: int = 128) -> torch.Tensor:
+    """The image encoder's features before its last layer (ResNet's pooled vector), centre crops."""
+    net = model.net
+    model.eval()
+    device = next(model.parameters()).device
+    out = []
+    for start in range(0, len(images), batch):
+        x = center_crop(images[start : start + batch]).to(device)
+        x = (x - 0.5) / 0.5  # as ImageEncoder.forward does
+        x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
+        x = net.layer4(net.layer3(net.layer2(net.layer1(x))))
+        out.append(torch.flatten(net.avgpool(x), 1).cpu())
+    return torch.cat(out)
+
+
+def category_mean_shapes(train_file: str | Path) -> dict[str, np.ndarray]:
+    """Per category, the mean of its training shapes' 64³ voxels (a float grid in [0, 1])."""
+    arrays = data.read_split(train_file, ("voxels",))
+    categories = np.array(arrays["categories"])
+    return {c: arrays["voxels"][categories == c, ..., 0].mean(axis=0, dtype=np.float32) for c in sorted(set(categories))}
+
+
+def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: str | Path, view: int = 0,
+             chamfer_points: int = 10_000, progress: bool = True) -> dict:  # fmt: skip
+    """IoU at 64³ and Chamfer distance of the network and of two baselines, per test shape.
+
+    For view ``view`` of every test shape:
+
+    * ``network``: image encoder → z → decoder → 64³ occupancy (coarse-to-fine) → mesh;
+    * ``retrieval``: the training shape one of whose 20 views is nearest to the test view in
+      the image encoder's embedding (its pooled features) — the "recognition" a single-view
+      network may be doing instead of reconstruction (Tatarchenko et al., CVPR 2019);
+    * ``category_mean``: the mean voxel grid of the test shape's (true) category, at 0.5.
+
+    Returns ``{method: {"iou": [...], "chamfer": [...]}, "categories": [...], "names": [...]}``.
+    Chamfer is the talk's (mean squared nearest-neighbour distance, both directions) on
+    ``chamfer_points`` surface samples of each mesh.
+    """
+    from tqdm.auto import tqdm
+
+    from . import autoencoder, geometry, metrics
+
+    test = data.read_split(test_file, ("voxels",))
+    train = data.read_split(train_file, ("voxels",))
+    test_images = torch.from_numpy(data.read_pixels(test_file)[:, view]).float()[:, None] / 255.0
+    train_pixels = torch.from_numpy(data.read_pixels(train_file)).float() / 255.0  # [N, views, H, W]
+    n_train, n_views = train_pixels.shape[:2]
+    train_embedding = image_embedding(image_model, train_pixels.reshape(-1, 1, *train_pixels.shape[-2:]))
+    test_embedding = image_embedding(image_model, test_images)
+    nearest_view = torch.cdist(test_embedding, train_embedding).argmin(dim=1).numpy()
+    retrieved = nearest_view // n_views
+    means = category_mean_shapes(train_file)
+    z = predict_z(image_model, test_images)
+
+    results = {m: {"iou": [], "chamfer": []} for m in ("network", "retrieval", "category_mean")}
+    for i in tqdm(range(len(test["names"])), desc="evaluating", disable=not progress):
+        truth = test["voxels"][i, ..., 0]
+        true_points, _ = geometry.sample_surface(data.read_mesh(test_file, i), chamfer_points, seed=i)
+        occupancy, _ = autoencoder.reconstruct(autoencoder_model, z[i], 64)
+        candidates = {
+            "network": (occupancy, lambda o=occupancy: geometry.marching_cubes(o, 0.5)),
+            "retrieval": (train["voxels"][retrieved[i], ..., 0], lambda j=int(retrieved[i]): data.read_mesh(train_file, j)),
+            "category_mean": (means[test["categories"][i]], lambda c=test["categories"][i]: geometry.marching_cubes(means[c], 0.5)),
+        }
+        for method, (grid, mesh_of) in candidates.items():
+            results[method]["iou"].append(metrics.iou(grid, truth))
+            mesh = mesh_of()
+            if len(mesh.faces) == 0:
+                results[method]["chamfer"].append(float("inf"))
+                continue
+            points, _ = geometry.sample_surface(mesh, chamfer_points, seed=i)
+            results[method]["chamfer"].append(metrics.chamfer_distance(points, true_points))
+    results["categories"], results["names"] = test["categories"], test["names"]
+    results["retrieved"] = [train["names"][j] for j in retrieved]
+    return results
