@@ -27,26 +27,18 @@ class of 2-core machine, and its coarse-to-fine extraction of one 256³ mesh tak
 from __future__ import annotations
 
 import argparse
-import datetime
-import os
-import platform
 import time
 
 import numpy as np
 import torch
-
-from tutorial_lib.config import cpu_model
+from machine import machine_lines  # benchmarks/machine.py
 
 
 def machine_info(device: torch.device) -> list[str]:
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    where = torch.cuda.get_device_name(device) if device.type == "cuda" else f"{cpu_model()}, {torch.get_num_threads()} torch threads"
-    return [
-        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- device: {where}",
-        f"- load average (1, 5, 15 min) at start: {load}",
-        f"- Python {platform.python_version()}, torch {torch.__version__}",
-    ]
+    lines = machine_lines()
+    if device.type == "cuda":
+        lines.insert(1, f"- GPU: {torch.cuda.get_device_name(device)}")
+    return lines
 
 
 def best_of(repeats: int, fn) -> float:

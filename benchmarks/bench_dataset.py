@@ -21,33 +21,14 @@ machine is doing: the load average is printed so that a busy machine shows.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
-
-from tutorial_lib.config import cpu_model
-
-
-def machine_info() -> list[str]:
-    import embreex  # noqa: F401  (only its presence matters: trimesh casts rays with Embree)
-    import torch
-    import trimesh
-
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return [
-        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores ({usable} usable by this process)",
-        f"- load average (1, 5, 15 min) at start: {load}",
-        f"- Python {platform.python_version()}, numpy {np.__version__}, torch {torch.__version__}, "
-        f"trimesh {trimesh.__version__} (Embree ray casting: {trimesh.ray.has_embree})",
-    ]
+from machine import machine_lines  # benchmarks/machine.py
 
 
 def stats_row(name: str, values_ms: list[float]) -> str:
@@ -141,7 +122,7 @@ def main(argv=None) -> int:
         parser.error("--shapes must be at least 1")
 
     print("## Dataset benchmark\n")
-    print("\n".join(machine_info()))
+    print("\n".join(machine_lines()))
     print(f"- command: python benchmarks/bench_dataset.py --shapes {args.shapes}"
           + (f" --workers {args.workers}" if args.workers else "") + (f" --build-shapes {args.build_shapes}" if args.build_shapes else ""))
 

@@ -25,30 +25,12 @@ load average is printed so that a busy machine shows.
 from __future__ import annotations
 
 import argparse
-import datetime
 import os
-import platform
 import statistics
 import time
 
 import numpy as np
-
-from tutorial_lib.config import cpu_model
-
-
-def machine_info() -> list[str]:
-    import scipy
-    import trimesh
-
-    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return [
-        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
-        f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores ({usable} usable by this process)",
-        f"- load average (1, 5, 15 min) at start: {load}",
-        f"- Python {platform.python_version()}, numpy {np.__version__}, scipy {scipy.__version__}, "
-        f"trimesh {trimesh.__version__} (Embree ray casting: {trimesh.ray.has_embree})",
-    ]
+from machine import machine_lines  # benchmarks/machine.py
 
 
 def best_of(repeats: int, fn):
@@ -72,7 +54,7 @@ def main() -> None:
     from tutorial_lib import geometry, metrics, rendering, shapes
 
     print("## Metrics benchmark\n")
-    print("\n".join(machine_info()))
+    print("\n".join(machine_lines()))
 
     # (a) Chamfer ------------------------------------------------------------------------------
     rng = np.random.default_rng(0)

@@ -1,0 +1,26 @@
+"""The lines every benchmark prints first: when, on what, how busy, with which versions."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+
+from tutorial_lib.config import cpu_model
+
+
+def machine_lines() -> list[str]:
+    import numpy
+    import scipy
+    import torch
+    import trimesh
+
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
+    return [
+        f"- date: {datetime.datetime.now().astimezone().isoformat(timespec='seconds')}",
+        f"- CPU: {cpu_model()}, {os.cpu_count()} logical cores ({usable} usable by this process), {torch.get_num_threads()} torch threads",
+        f"- load average (1, 5, 15 min) at start: {load}",
+        f"- Python {platform.python_version()}, numpy {numpy.__version__}, scipy {scipy.__version__}, torch {torch.__version__}, "
+        f"trimesh {trimesh.__version__} (Embree ray casting: {trimesh.ray.has_embree})",
+    ]
