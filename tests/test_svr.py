@@ -99,3 +99,75 @@ def test_evaluation_scores_the_network_and_both_baselines(tmp_path, box_dataset)
     # the boxes all span the grid's centre (lo < 28, hi > 36): there the mean is 1
     means = svr.category_mean_shapes(folder / "train.hdf5")
     assert set(means) == {"chair"} and means["chair"].max() == 1.0
+
+
+def _sphere_autoencoder(radius: float = 0.3) -> Autoencoder:
+    """A tiny autoencoder whose decoder answers "inside a sphere of ``radius``" for any z."""
+    torch.manual_seed(0)
+    model = Autoencoder(4, 8)
+    optimizer = torch.optim.Adam(model.decoder.parameters(), lr=1e-2)
+    for _ in range(300):
+        points = torch.rand(8, 512, 3) - 0.5
+        inside = (points.norm(dim=-1, keepdim=True) < radius).float()
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(model.decoder(torch.rand(8, 128), points), inside)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return model.eval()
+
+
+def test_cli_reconstructs_a_picture_into_a_valid_mesh(tmp_path):
+    import trimesh
+
+    from tutorial_lib.__main__ import main
+    from tutorial_lib.training import save_checkpoint
+
+    save_checkpoint(tmp_path / "ae.pt", _sphere_autoencoder(0.3))
+    svr.save_image_encoder(ImageEncoder(width=8).eval(), tmp_path / "image.pt", object_size=100)
+    picture = _square_picture("RGBA", tmp_path / "my_photo.png")
+    out = tmp_path / "my_photo.obj"
+    assert main(["reconstruct", str(picture), "--out", str(out), "--resolution", "32",
+                 "--image-encoder", str(tmp_path / "image.pt"), "--autoencoder", str(tmp_path / "ae.pt"), "--device", "cpu"]) == 0  # fmt: skip
+    mesh = trimesh.load(out, force="mesh")
+    assert len(mesh.faces) > 100 and mesh.is_watertight
+    radii = np.linalg.norm(mesh.vertices - mesh.vertices.mean(axis=0), axis=1)
+    assert abs(np.median(radii) - 0.3) < 0.03  # the decoder's sphere, in world units
+
+
+def test_cli_names_a_missing_picture(tmp_path, capsys):
+    from tutorial_lib.__main__ import main
+    from tutorial_lib.training import save_checkpoint
+
+    save_checkpoint(tmp_path / "ae.pt", Autoencoder(4, 8))
+    svr.save_image_encoder(ImageEncoder(width=8), tmp_path / "image.pt", object_size=100)
+    with pytest.raises(FileNotFoundError, match="holiday.jpg: no such image file"):
+        main(["reconstruct", str(tmp_path / "holiday.jpg"), "--out", str(tmp_path / "x.obj"),
+              "--image-encoder", str(tmp_path / "image.pt"), "--autoencoder", str(tmp_path / "ae.pt"), "--device", "cpu"])  # fmt: skip
+
+
+def test_saved_image_encoder_loads_back_with_its_framing(tmp_path):
+    from tutorial_lib.training import CheckpointError, save_checkpoint
+
+    model = ImageEncoder(width=8).eval()
+    svr.save_image_encoder(model, tmp_path / "image.pt", object_size=97.5)
+    loaded = svr.load_image_encoder(path=tmp_path / "image.pt", device="cpu")
+    assert loaded.config == model.config and loaded.object_size == 97.5
+    images = torch.rand(3, 1, IMAGE_SIZE, IMAGE_SIZE)
+    torch.testing.assert_close(svr.predict_z(loaded, images), svr.predict_z(model, images), atol=2e-3, rtol=0)  # float16 weights
+    save_checkpoint(tmp_path / "ae.pt", Autoencoder(4, 8))
+    with pytest.raises(CheckpointError, match="ae.pt: holds a model of class Autoencoder, not an ImageEncoder"):
+        svr.load_image_encoder(path=tmp_path / "ae.pt")
+
+
+def test_summary_averages_per_method_and_category():
+    results = {
+        "categories": ["car", "car", "lamp"],
+        "network": {"iou": [0.8, 0.6, 0.1], "chamfer": [0.01, 0.03, float("inf")]},
+        "retrieval": {"iou": [0.5, 0.5, 0.5], "chamfer": [0.02, 0.02, 0.02]},
+    }
+    summary = svr.summarize(results)
+    assert summary["shapes"] == 3
+    assert summary["mean"]["network"] == pytest.approx({"iou": 0.5, "chamfer": 0.02, "empty": 1})
+    assert summary["per_category"]["car"]["network"] == pytest.approx({"iou": 0.7, "chamfer": 0.02, "empty": 0})
+    assert np.isnan(summary["per_category"]["lamp"]["network"]["chamfer"])
+    assert summary["per_category"]["lamp"]["retrieval"]["iou"] == pytest.approx(0.5)

@@ -3,6 +3,8 @@
     python -m tutorial_lib data build --profile quick|full [--source DIR] [--workers N] [--out DIR]
     python -m tutorial_lib data info FILE.hdf5
     python -m tutorial_lib train ae --profile quick|full [--recipe fast|paper] [--steps N] [--minutes M] [--ship]
+    python -m tutorial_lib train svr --profile quick|full [--steps N] [--minutes M] [--ship]
+    python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R]
 """
 
 from __future__ import annotations
@@ -49,6 +51,37 @@ def _train_ae(args) -> int:
     return 0
 
 
+def _train_svr(args) -> int:
+    from . import config, svr
+
+    checkpoint = args.checkpoint or config.data_root() / "runs" / f"image_encoder_{args.profile}.pt"
+    print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
+    model, history = svr.train_svr(
+        args.profile, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None, checkpoint=checkpoint,
+        device=args.device, seed=args.seed, evaluate_every=args.evaluate_every,
+    )  # fmt: skip
+    print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.5f}")
+    if args.ship:
+        manifest = svr.ship(model, history, args.profile, device=config.get_device(args.device))
+        means = manifest["test_metrics"]["mean"]
+        print(f"shipped to {svr.default_paths(args.profile)['weights']}: test IoU at 64³ "
+              + ", ".join(f"{method} {values['iou']:.3f}" for method, values in means.items()))  # fmt: skip
+    return 0
+
+
+def _reconstruct(args) -> int:
+    import time
+
+    from . import autoencoder, svr
+
+    started = time.perf_counter()
+    image_model = svr.load_image_encoder(args.profile, args.image_encoder, device=args.device)
+    autoencoder_model = autoencoder.load_autoencoder(args.profile, args.autoencoder, device=args.device)
+    mesh = svr.reconstruct_from_image(args.image, image_model, autoencoder_model, resolution=args.resolution, out=args.out, profile=args.profile)
+    print(f"{args.out}: {len(mesh.vertices)} vertices, {len(mesh.faces)} faces, {time.perf_counter() - started:.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tutorial_lib", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -79,6 +112,26 @@ def build_parser() -> argparse.ArgumentParser:
     ae.add_argument("--evaluate-every", type=int, default=0, help="log the IoU of a few test shapes every N steps")
     ae.add_argument("--ship", action="store_true", help="evaluate on the test split and write data/checkpoints/autoencoder_<profile>.*")
     ae.set_defaults(run=_train_ae)
+    image = train.add_parser("svr", help="the image encoder (ResNet-18): one rendering → the autoencoder's z")
+    image.add_argument("--profile", default="quick", choices=["quick", "full"])
+    image.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the profile's)")
+    image.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
+    image.add_argument("--device", default="auto")
+    image.add_argument("--seed", type=int, default=0)
+    image.add_argument("--checkpoint", default=None, help="training checkpoint to save to and resume from")
+    image.add_argument("--evaluate-every", type=int, default=0, help="log the z error on the test views every N steps")
+    image.add_argument("--ship", action="store_true", help="evaluate against the baselines and write data/checkpoints/image_encoder_<profile>.*")
+    image.set_defaults(run=_train_svr)
+
+    rec = commands.add_parser("reconstruct", help="a 3D mesh from one picture (PNG/JPG; grey, RGB or RGBA)")
+    rec.add_argument("image", help="the picture: one object, on a white or transparent background")
+    rec.add_argument("--out", required=True, help="mesh file to write (.obj or .ply)")
+    rec.add_argument("--profile", default="quick", choices=["quick", "full"])
+    rec.add_argument("--resolution", type=int, default=128, help="grid of the extraction (coarse-to-fine above 64)")
+    rec.add_argument("--image-encoder", default=None, help="image encoder weights (default: the shipped one)")
+    rec.add_argument("--autoencoder", default=None, help="autoencoder weights (default: the shipped one)")
+    rec.add_argument("--device", default="auto")
+    rec.set_defaults(run=_reconstruct)
     return parser
 
 

@@ -16,6 +16,8 @@ marching cubes into a mesh.
 
 from __future__ import annotations
 
+import math
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,8 @@ import torch.nn.functional as F
 from . import config, data
 from .classification import center_crop
 from .config import CROP_SIZE, IMAGE_SIZE
+from .models import ImageEncoder
+from .training import EpochBatches, train
 
 #: A pixel darker than this (in [0, 1], white = 1) belongs to the object, not the background.
 BACKGROUND_THRESHOLD = 0.95
@@ -150,6 +154,11 @@ def z_loss(model, batch):
     return F.mse_loss(predicted, codes)
 
 
+def make_image_encoder(profile: str = "quick") -> ImageEncoder:
+    """The image encoder at the width of a profile (``full``: torchvision's ResNet-18)."""
+    return ImageEncoder(width=config.get_profile(profile).image_encoder.width)
+
+
 def train_image_encoder(
     train_file: str | Path,
     codes: np.ndarray,
@@ -161,22 +170,71 @@ def train_image_encoder(
     device: str = "auto",
     seed: int = 0,
     max_seconds: float | None = None,
+    evaluate=None,
+    evaluate_every: int = 0,
     callback=None,
+    callback_every: int = 50,
     progress: bool = True,
 ):
-    """Train an image encoder to predict ``codes`` from every view of a split (Adam, cosine decay)."""
-    import math
+    """Train an image encoder to predict ``codes`` from every view of a split (Adam, cosine decay).
 
-    from .training import EpochBatches, train
-
+    Every step takes ``batch_size`` (shape, view) pairs from shuffled epochs over all views of
+    all shapes, crops and flips them at random (:func:`z_loss`), and regresses z with MSE.
+    With ``checkpoint`` the run can be stopped and continued where it stopped.
+    """
     dataset = ImageCodes(train_file, codes)
     torch.manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     history = train(model, optimizer, z_loss, EpochBatches(dataset, batch_size, seed), steps, scheduler=scheduler, device=device,
-                    seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, callback=callback, progress=progress,
-                    description="image encoder")  # fmt: skip
+                    seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every,
+                    callback=callback, callback_every=callback_every, progress=progress, description="image encoder")  # fmt: skip
     return model, history
+
+
+def test_views(test_file: str | Path, view: int = 0) -> torch.Tensor:
+    """View ``view`` of every shape of a split as [N, 1, 137, 137] in [0, 1] (views are at random angles)."""
+    return torch.from_numpy(data.read_pixels(test_file)[:, view]).float()[:, None] / 255.0
+
+
+def train_svr(
+    profile: str = "quick",
+    steps: int | None = None,
+    max_seconds: float | None = None,
+    checkpoint: str | Path | None = None,
+    device: str = "auto",
+    seed: int = 0,
+    evaluate_every: int = 0,
+    callback=None,
+    callback_every: int = 50,
+    progress: bool = True,
+    model: ImageEncoder | None = None,
+    codes: dict | None = None,
+):
+    """Train the profile's image encoder on the profile's dataset to predict the shipped autoencoder's z.
+
+    ``codes`` (default: :func:`tutorial_lib.autoencoder.load_shipped_z`) holds ``train_z`` and
+    ``test_z``. With ``evaluate_every``, the MSE between predicted and true z on one view of
+    every test shape is logged as ``test_z_mse``.
+    """
+    from . import autoencoder
+
+    settings = config.get_profile(profile).image_encoder
+    folder = data.ensure_dataset(profile, progress=progress)
+    codes = codes if codes is not None else autoencoder.load_shipped_z(profile)
+    model = model if model is not None else make_image_encoder(profile)
+    evaluate = None
+    if evaluate_every:
+        images, targets = test_views(data.split_path(folder, "test")), torch.as_tensor(codes["test_z"], dtype=torch.float32)
+
+        def evaluate(m):
+            return {"test_z_mse": F.mse_loss(predict_z(m, images), targets).item()}
+
+    return train_image_encoder(
+        data.split_path(folder, "train"), codes["train_z"], model, steps or settings.steps, batch_size=settings.batch_size,
+        learning_rate=settings.learning_rate, checkpoint=checkpoint, device=device, seed=seed, max_seconds=max_seconds,
+        evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, callback_every=callback_every, progress=progress,
+    )  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -192,18 +250,22 @@ def predict_z(model: torch.nn.Module, images) -> torch.Tensor:
     x = torch.as_tensor(np.asarray(images), dtype=torch.float32)
     if x.ndim == 3:
         x = x[:, None]
-    return model(center_crop(x).to(device)).cpu()
+    return torch.cat([model(center_crop(x[i : i + 256]).to(device)).cpu() for i in range(0, len(x), 256)])
 
 
-def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_model, resolution: int = 128, out: str | Path | None = None):
+def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_model, resolution: int = 128,
+                           out: str | Path | None = None, profile: str = "quick"):  # fmt: skip
     """A mesh from one picture: a file path (any PNG/JPG) or a grey [137, 137] array in [0, 1].
 
-    Returns the mesh; with ``out`` (.obj or .ply) also writes it.
+    A file is framed like the renderings first (:func:`load_image`), at the image encoder's
+    ``object_size`` when it carries one, else as measured on the profile's dataset. The mesh is
+    extracted coarse-to-fine at ``resolution``. Returns the mesh; with ``out`` (.obj or .ply)
+    also writes it.
     """
     from . import autoencoder, geometry
 
     if isinstance(image, (str, Path)):
-        image = load_image(image)
+        image = load_image(image, object_size=getattr(image_model, "object_size", None), profile=profile)
     z = predict_z(image_model, np.asarray(image, np.float32)[None])[0]
     mesh = autoencoder.reconstruct_mesh(autoencoder_model, z, resolution)
     if out is not None:
@@ -212,8 +274,104 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
 
 
 def default_paths(profile: str = "quick") -> dict[str, Path]:
+    """Where the shipped image encoder of a profile lives: weights, manifest, per-shape evaluation."""
     base = config.shipped_checkpoints_dir() / f"image_encoder_{profile}"
-    return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
+    return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "evaluation": Path(f"{base}_evaluation.json")}
+
+
+def save_image_encoder(model: ImageEncoder, path: str | Path, object_size: float | None = None) -> None:
+    """Weights in float16 (half the file; cast back to float32 when loaded) with the architecture.
+
+    ``object_size`` is the framing the model was trained on (longer side of the object in the
+    renderings, pixels): kept with the weights so a user's picture can be framed the same way
+    without the dataset at hand.
+    """
+    Path(path).parent.mkdir(parents=True, exist_ok=True)
+    torch.save({"architecture": {"class": "ImageEncoder", "config": model.config}, "object_size": object_size,
+                "model": {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}}, path)  # fmt: skip
+
+
+def load_image_encoder(profile: str = "quick", path: str | Path | None = None, device: str = "auto") -> ImageEncoder:
+    """The shipped (or any saved) image encoder, ready for inference.
+
+    The model's ``object_size`` attribute holds the framing it was trained on (None if unknown).
+    """
+    from .training import CheckpointError, load_checkpoint
+
+    path = Path(path) if path else default_paths(profile)["weights"]
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no image encoder here (train one with `python -m tutorial_lib train svr --ship`)")
+    state = load_checkpoint(path, map_location="cpu")
+    architecture = state.get("architecture") or {}
+    if architecture.get("class") != "ImageEncoder":
+        raise CheckpointError(f"{path}: holds a model of class {architecture.get('class', 'unknown')}, not an ImageEncoder")
+    model = ImageEncoder(**architecture["config"])
+    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()})
+    model.object_size = state.get("object_size")
+    return model.to(config.get_device(device)).eval()
+
+
+def summarize(results: dict) -> dict:
+    """Mean IoU and Chamfer per method, overall and per category, from :func:`evaluate`'s output.
+
+    A method that produced no surface for a shape (an empty mesh) has no Chamfer distance
+    there; those shapes are counted in ``empty`` and left out of its mean Chamfer.
+    """
+    methods = [m for m in ("network", "retrieval", "category_mean") if m in results]
+    categories = np.array(results["categories"])
+
+    def means(method, mask):
+        iou = np.asarray(results[method]["iou"])[mask]
+        chamfer = np.asarray(results[method]["chamfer"])[mask]
+        finite = np.isfinite(chamfer)
+        return {"iou": float(iou.mean()), "chamfer": float(chamfer[finite].mean()) if finite.any() else float("nan"),
+                "empty": int((~finite).sum())}  # fmt: skip
+
+    everything = np.ones(len(categories), bool)
+    return {
+        "mean": {m: means(m, everything) for m in methods},
+        "per_category": {c: {m: means(m, categories == c) for m in methods} for c in sorted(set(categories))},
+        "shapes": int(len(categories)),
+    }
+
+
+def ship(model: ImageEncoder, history, profile: str = "quick", device="cpu", view: int = 0, progress: bool = True) -> dict:
+    """Evaluate against both baselines on the test split; write the shipped weights, manifest and per-shape results."""
+    import json
+    import time
+
+    from . import autoencoder
+
+    folder = data.dataset_dir(profile)
+    paths = default_paths(profile)
+    model = model.cpu().eval()
+    save_image_encoder(model, paths["weights"], object_size=rendering_object_size(data.split_path(folder, "train")))
+    model = load_image_encoder(profile, paths["weights"], device="cpu")  # evaluate what is shipped (float16 weights)
+    ae = autoencoder.load_autoencoder(profile, device="cpu")
+    results = evaluate(model, ae, data.split_path(folder, "test"), data.split_path(folder, "train"), view=view, progress=progress)
+    summary = summarize(results)
+    codes = autoencoder.load_shipped_z(profile)
+    test_z = torch.as_tensor(codes["test_z"], dtype=torch.float32)
+    predicted = predict_z(model, test_views(data.split_path(folder, "test"), view))
+    mean_z = torch.as_tensor(codes["train_z"], dtype=torch.float32).mean(dim=0)
+    paths["evaluation"].write_text(json.dumps({k: results[k] for k in ("names", "categories", "retrieved")}
+                                              | {m: results[m] for m in ("network", "retrieval", "category_mean")}) + "\n")  # fmt: skip
+    manifest = {
+        "model": "image_encoder", "profile": profile, "architecture": model.config,
+        "settings": asdict(config.get_profile(profile).image_encoder),
+        "steps": history.step[-1] if history.step else 0,
+        "wall_time_seconds": round(history.seconds[-1], 1) if history.seconds else 0.0,
+        "device": autoencoder.machine_description(device), "torch": torch.__version__, "commit": autoencoder.git_commit(),
+        "date": time.strftime("%Y-%m-%d"),
+        "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
+        "autoencoder_commit": json.loads(autoencoder.shipped_paths(profile)["manifest"].read_text()).get("commit"),
+        "evaluated_view": view,
+        "test_metrics": summary,
+        "test_z_mse": {"network": float(F.mse_loss(predicted, test_z)), "mean_training_z": float(F.mse_loss(mean_z.expand_as(test_z), test_z))},
+        "final_training_loss": float(np.mean(history.loss[-50:])) if history.loss else None,
+    }  # fmt: skip
+    paths["manifest"].write_text(json.dumps(manifest, indent=2) + "\n")
+    return manifest
 
 
 # --------------------------------------------------------------------------------------------
