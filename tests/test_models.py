@@ -104,3 +104,38 @@ def test_tiny_autoencoder_overfits_one_shape():
         predicted = (model(v, grid) > 0).reshape(32, 32, 32).numpy()
     iou = (predicted & grid32).sum() / (predicted | grid32).sum()
     assert iou >= 0.95
+
+
+def test_without_skips_removes_every_residual_connection():
+    from tutorial_lib.models import ImageEncoder, without_skips
+
+    torch.manual_seed(0)
+    residual = ImageEncoder(width=8).eval()
+    plain = without_skips(residual).eval()
+    block, plain_block = residual.net.layer1[0], plain.net.layer1[0]
+    for b in (block, plain_block.block):  # make the block's own path compute zero
+        torch.nn.init.zeros_(b.conv2.weight)
+    x = torch.randn(2, 8, 16, 16)
+    with torch.no_grad():
+        torch.testing.assert_close(block(x), torch.relu(x))  # residual: relu(0 + x)
+        assert plain_block(x).abs().max() == 0  # plain: relu(0), the input is gone
+    assert all(getattr(b, "block", b).downsample is None for stage in (plain.net.layer2, plain.net.layer3) for b in stage)
+    assert plain(torch.rand(2, 1, 128, 128)).shape == (2, 128)
+
+
+def test_gradients_vanish_in_a_deep_plain_network_but_not_with_skips():
+    from tutorial_lib.models import DeepConvNet, convolution_gradient_norms
+
+    images, codes = torch.rand(4, 1, 128, 128), torch.rand(4, 128)
+
+    def loss(model, batch):
+        return torch.nn.functional.mse_loss(model(batch[0]), batch[1])
+
+    ratios = {}
+    for skips in (False, True):
+        torch.manual_seed(0)
+        norms = convolution_gradient_norms(DeepConvNet(depth=32, width=8, skips=skips), loss, (images, codes))
+        assert [name for name, _ in norms][:2] == ["stem", "convs.0"] and len(norms) == 33
+        ratios[skips] = norms[1][1] / norms[-1][1]  # first 3×3 layer against the last
+    assert ratios[False] < 1e-6  # PyTorch's default initialisation shrinks the signal at every layer
+    assert 0.1 < ratios[True] < 10

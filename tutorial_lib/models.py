@@ -4,6 +4,8 @@
 * :class:`ImplicitDecoder` – MLP: (z, a point x, y, z) → is the point inside the shape?
 * :class:`Autoencoder` – the two together (the talk's "3D to 3D").
 * :class:`ImageEncoder` – ResNet-18: one 128×128 grey image → z (the talk's "2D to 3D").
+* :class:`DeepConvNet`, :func:`without_skips` – plain against residual networks, to measure
+  why ResNet has skip connections (:func:`convolution_gradient_norms`).
 * :class:`CategoryCNN` – a small image classifier for the CNN notebook.
 
 Every model keeps the arguments it was built with in ``model.config`` so that checkpoints
@@ -198,6 +200,82 @@ def _narrow_resnet18(num_outputs: int, width: int) -> nn.Module:
     return net
 
 
+# --------------------------------------------------------------------------------------------
+# Why ResNet: the same layers with and without skip connections
+# --------------------------------------------------------------------------------------------
+
+
+class _BlockWithoutSkip(nn.Module):
+    """A torchvision ``BasicBlock`` whose output is ``relu(F(x))`` instead of ``relu(F(x) + x)``."""
+
+    def __init__(self, block: nn.Module):
+        super().__init__()
+        self.block = block
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        b = self.block
+        return b.relu(b.bn2(b.conv2(b.relu(b.bn1(b.conv1(x))))))
+
+
+def without_skips(model: ImageEncoder) -> ImageEncoder:
+    """A copy of an image encoder with every residual connection removed (same layers, same weights)."""
+    import copy
+
+    plain = copy.deepcopy(model)
+    for stage in (plain.net.layer1, plain.net.layer2, plain.net.layer3, plain.net.layer4):
+        for i, block in enumerate(stage):
+            block.downsample = None  # the 1×1 convolution only served the skip
+            stage[i] = _BlockWithoutSkip(block)
+    return plain
+
+
+class DeepConvNet(nn.Module):
+    """``depth`` 3×3 convolutions at one width, with or without a skip around every pair.
+
+    The smallest model that shows why ResNets have skips: without normalisation and without
+    skips, the gradient that reaches the first layers shrinks by a constant factor per layer
+    and vanishes; with ``skips=True`` each pair computes ``relu(x + F(x))``, the gradient has a
+    path through the additions that no layer can shrink, and every layer gets a similar share.
+    A 4×4 stride-4 convolution first brings a 128×128 image down to 32×32; global average
+    pooling and a linear layer with a sigmoid give z, as in :class:`ImageEncoder`.
+    """
+
+    def __init__(self, depth: int = 32, width: int = 16, skips: bool = False, batch_norm: bool = False, z_dim: int = Z_DIM):
+        super().__init__()
+        if depth % 2:
+            raise ValueError(f"depth must be even (the skips go around pairs of layers), not {depth}")
+        self.config = {"depth": depth, "width": width, "skips": skips, "batch_norm": batch_norm, "z_dim": z_dim}
+        self.stem = nn.Conv2d(1, width, 4, stride=4)
+        self.convs = nn.ModuleList(nn.Conv2d(width, width, 3, padding=1) for _ in range(depth))
+        self.norms = nn.ModuleList(nn.BatchNorm2d(width) if batch_norm else nn.Identity() for _ in range(depth))
+        self.head = nn.Linear(width, z_dim)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        h = F.relu(self.stem((images - 0.5) / 0.5))
+        for i in range(0, len(self.convs), 2):
+            y = F.relu(self.norms[i](self.convs[i](h)))
+            y = self.norms[i + 1](self.convs[i + 1](y))
+            h = F.relu(y + h) if self.config["skips"] else F.relu(y)
+        return torch.sigmoid(self.head(h.mean(dim=(2, 3))))
+
+
+def convolution_gradient_norms(model: nn.Module, loss_fn, batch) -> list[tuple[str, float]]:
+    """(name, ‖∂loss/∂weights‖) of every convolution that gets a gradient, from input to output.
+
+    One forward and backward pass of ``loss_fn(model, batch)`` in training mode; the model's
+    gradients are cleared before and after.
+    """
+    model.train()
+    model.zero_grad(set_to_none=True)
+    loss = loss_fn(model, batch)
+    loss = loss[0] if isinstance(loss, tuple) else loss
+    loss.backward()
+    norms = [(name.removesuffix(".weight"), float(p.grad.norm())) for name, p in model.named_parameters()
+             if p.ndim == 4 and p.grad is not None]  # fmt: skip
+    model.zero_grad(set_to_none=True)
+    return norms
+
+
 class CategoryCNN(nn.Module):
     """A small CNN that names the category of a grey rendering (the CNN notebook's classifier).
 
@@ -220,7 +298,7 @@ class CategoryCNN(nn.Module):
         return self.classifier(self.features((images - 0.5) / 0.5).mean(dim=(2, 3)))
 
 
-MODELS = {cls.__name__: cls for cls in (VoxelEncoder, ImplicitDecoder, Autoencoder, ImageEncoder, CategoryCNN)}
+MODELS = {cls.__name__: cls for cls in (VoxelEncoder, ImplicitDecoder, Autoencoder, ImageEncoder, DeepConvNet, CategoryCNN)}
 
 
 def build_model(architecture: dict) -> nn.Module:
