@@ -403,7 +403,7 @@ def category_mean_shapes(train_file: str | Path) -> dict[str, np.ndarray]:
 
 
 def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: str | Path, view: int = 0,
-             chamfer_points: int = 10_000, progress: bool = True) -> dict:  # fmt: skip
+             chamfer_points: int = 10_000, indices=None, progress: bool = True) -> dict:  # fmt: skip
     """IoU at 64³ and Chamfer distance of the network and of two baselines, per test shape.
 
     For view ``view`` of every test shape:
@@ -414,7 +414,9 @@ def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: 
       network may be doing instead of reconstruction (Tatarchenko et al., CVPR 2019);
     * ``category_mean``: the mean voxel grid of the test shape's (true) category, at 0.5.
 
-    Returns ``{method: {"iou": [...], "chamfer": [...]}, "categories": [...], "names": [...]}``.
+    ``indices`` restricts the evaluation to those test shapes (default: all).
+    Returns ``{method: {"iou": [...], "chamfer": [...]}, "categories": [...], "names": [...],
+    "retrieved": [...]}`` with one entry per evaluated test shape.
     Chamfer is the talk's (mean squared nearest-neighbour distance, both directions) on
     ``chamfer_points`` surface samples of each mesh.
     """
@@ -423,8 +425,10 @@ def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: 
     from . import autoencoder, geometry, metrics
 
     test = data.read_split(test_file, ("voxels",))
+    indices = np.arange(len(test["names"])) if indices is None else np.asarray(indices, dtype=int)
+    test = {"voxels": test["voxels"][indices], "names": [test["names"][i] for i in indices], "categories": [test["categories"][i] for i in indices]}
     train = data.read_split(train_file, ("voxels",))
-    test_images = torch.from_numpy(data.read_pixels(test_file)[:, view]).float()[:, None] / 255.0
+    test_images = test_views(test_file, view)[indices]
     train_pixels = torch.from_numpy(data.read_pixels(train_file)).float() / 255.0  # [N, views, H, W]
     n_train, n_views = train_pixels.shape[:2]
     train_embedding = image_embedding(image_model, train_pixels.reshape(-1, 1, *train_pixels.shape[-2:]))
@@ -437,7 +441,7 @@ def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: 
     results = {m: {"iou": [], "chamfer": []} for m in ("network", "retrieval", "category_mean")}
     for i in tqdm(range(len(test["names"])), desc="evaluating", disable=not progress):
         truth = test["voxels"][i, ..., 0]
-        true_points, _ = geometry.sample_surface(data.read_mesh(test_file, i), chamfer_points, seed=i)
+        true_points, _ = geometry.sample_surface(data.read_mesh(test_file, int(indices[i])), chamfer_points, seed=int(indices[i]))
         occupancy, _ = autoencoder.reconstruct(autoencoder_model, z[i], 64)
         candidates = {
             "network": (occupancy, lambda o=occupancy: geometry.marching_cubes(o, 0.5)),
@@ -450,7 +454,7 @@ def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: 
             if len(mesh.faces) == 0:
                 results[method]["chamfer"].append(float("inf"))
                 continue
-            points, _ = geometry.sample_surface(mesh, chamfer_points, seed=i)
+            points, _ = geometry.sample_surface(mesh, chamfer_points, seed=int(indices[i]))
             results[method]["chamfer"].append(metrics.chamfer_distance(points, true_points))
     results["categories"], results["names"] = test["categories"], test["names"]
     results["retrieved"] = [train["names"][j] for j in retrieved]

@@ -160,10 +160,10 @@ class LiveTrainingPlot:
     a plain script or under papermill it is drawn once more at the end, which is harmless.
     """
 
-    def __init__(self, metric: str | None = None, title: str = "training", x: str = "seconds"):
+    def __init__(self, metric: str | None = None, title: str = "training", x: str = "seconds", metric_limits: tuple | None = (0, 1)):
         from IPython.display import display
 
-        self.metric, self.x = metric, x
+        self.metric, self.x, self.metric_limits = metric, x, metric_limits
         self.fig, axes = plt.subplots(1, 2 if metric else 1, figsize=(10 if metric else 5.5, 3.2))
         self.axes = np.atleast_1d(axes)
         self.fig.suptitle(title)
@@ -182,7 +182,7 @@ class LiveTrainingPlot:
                 steps, values = zip(*logged)
                 seconds = np.interp(steps, history.step, history.seconds) if self.x == "seconds" else steps
                 ax.plot(seconds, values, "o-", color="C1")
-            ax.set(xlabel=self.x, ylabel=self.metric.replace("_", " "), ylim=(0, 1))
+            ax.set(xlabel=self.x, ylabel=self.metric.replace("_", " "), ylim=self.metric_limits)
             ax.grid(alpha=0.3)
         self.fig.tight_layout()
         if self.handle is not None:
