@@ -126,3 +126,19 @@ def test_history_round_trip_and_smoothing():
     back = History.from_dict(h.to_dict())
     assert back.loss == h.loss and back.metrics["accuracy"][0] == (1, 0.5)
     assert np.allclose(h.smoothed_loss(10)[-1], np.mean(range(40, 50)))
+
+
+def test_sigterm_saves_like_ctrl_c(tmp_path):
+    import os
+    import signal
+
+    def terminate(history, step):
+        if step == 13:
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    model, optimizer, scheduler = make()
+    before = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(KeyboardInterrupt, match="signal"):
+        train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 40, scheduler=scheduler, checkpoint=tmp_path / "c.pt", callback=terminate, callback_every=1, progress=False)
+    assert load_checkpoint(tmp_path / "c.pt")["step"] == 13
+    assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back

@@ -7,7 +7,8 @@
 * A ``tqdm`` progress bar shows the running loss; :class:`History` keeps every logged number
   so a notebook can plot it, live through ``callback``.
 * With ``checkpoint=`` the run saves itself every ``checkpoint_every`` steps and at the end,
-  and a later call with the same path continues where it stopped.
+  and a later call with the same path continues where it stopped. Ctrl-C, or a SIGTERM (what
+  ``kill`` and job schedulers send), saves at the current step before the run stops.
 
 Resuming is exact, not approximate: before every step the loop reseeds torch from
 ``(seed, step)``, and :class:`EpochBatches` derives each epoch's order from ``(seed, epoch)``.
@@ -19,6 +20,8 @@ from __future__ import annotations
 
 import math
 import os
+import signal
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -180,6 +183,10 @@ def load_checkpoint(path: str | Path, model=None, optimizer=None, scheduler=None
     return state
 
 
+def _interrupt_on_sigterm(signum, frame):
+    raise KeyboardInterrupt(f"stopped by signal {signum}")
+
+
 def train(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
@@ -231,6 +238,12 @@ def train(
             history.log_metrics(step, **evaluate(model))
         model.train()
 
+    # A SIGTERM becomes a KeyboardInterrupt, so that `kill` saves like Ctrl-C does (signal
+    # handlers can only be set from the main thread).
+    previous_handler = None
+    if checkpoint is not None and threading.current_thread() is threading.main_thread():
+        previous_handler = signal.signal(signal.SIGTERM, _interrupt_on_sigterm)
+
     started = time.time()
     step = start_step
     bar = tqdm(total=steps, initial=start_step, desc=description, disable=not progress, dynamic_ncols=True)
@@ -270,6 +283,9 @@ def train(
         save(step)
         bar.close()
         raise
+    finally:
+        if previous_handler is not None:
+            signal.signal(signal.SIGTERM, previous_handler)
     bar.close()
     if step > start_step:
         run_evaluation(step)
