@@ -162,12 +162,38 @@ def test_saved_image_encoder_loads_back_with_its_framing(tmp_path):
 def test_summary_averages_per_method_and_category():
     results = {
         "categories": ["car", "car", "lamp"],
-        "network": {"iou": [0.8, 0.6, 0.1], "chamfer": [0.01, 0.03, float("inf")]},
+        "network": {"iou": [0.8, 0.6, 0.1], "chamfer": [0.01, 0.03, None]},
         "retrieval": {"iou": [0.5, 0.5, 0.5], "chamfer": [0.02, 0.02, 0.02]},
     }
     summary = svr.summarize(results)
     assert summary["shapes"] == 3
     assert summary["mean"]["network"] == pytest.approx({"iou": 0.5, "chamfer": 0.02, "empty": 1})
     assert summary["per_category"]["car"]["network"] == pytest.approx({"iou": 0.7, "chamfer": 0.02, "empty": 0})
-    assert np.isnan(summary["per_category"]["lamp"]["network"]["chamfer"])
+    assert summary["per_category"]["lamp"]["network"] == {"iou": pytest.approx(0.1), "chamfer": None, "empty": 1}
     assert summary["per_category"]["lamp"]["retrieval"]["iou"] == pytest.approx(0.5)
+
+
+def test_ship_writes_weights_manifest_and_scores_that_load_back(tmp_path, monkeypatch, box_dataset):
+    import json
+
+    from tutorial_lib import autoencoder, config
+    from tutorial_lib.training import History
+
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    monkeypatch.setattr(config, "shipped_checkpoints_dir", lambda: tmp_path / "checkpoints")
+    box_dataset(tmp_path / "quick", shapes=3)
+    history = History()
+    history.log(1, 0.5, 2.0)
+    autoencoder.ship(Autoencoder(4, 4), history, "quick", "fast", progress=False)
+    manifest = svr.ship(ImageEncoder(width=8), history, "quick", progress=False)
+
+    paths = svr.default_paths("quick")
+    assert all(p.is_file() for p in paths.values())
+    assert manifest["steps"] == 1 and manifest["dataset"]["test"] == "boxes-test-0"
+    assert set(manifest["test_metrics"]["mean"]) == {"network", "retrieval", "category_mean"}
+    assert manifest["test_metrics"]["shapes"] == 3
+    stored = json.loads(paths["evaluation"].read_text())
+    assert stored["names"] == ["box_test_0", "box_test_1", "box_test_2"] and len(stored["network"]["iou"]) == 3
+    assert svr.summarize(stored)["mean"] == manifest["test_metrics"]["mean"]
+    loaded = svr.load_image_encoder("quick", device="cpu")
+    assert loaded.object_size == pytest.approx(svr.rendering_object_size(tmp_path / "quick" / "train.hdf5"))

@@ -315,16 +315,17 @@ def summarize(results: dict) -> dict:
     """Mean IoU and Chamfer per method, overall and per category, from :func:`evaluate`'s output.
 
     A method that produced no surface for a shape (an empty mesh) has no Chamfer distance
-    there; those shapes are counted in ``empty`` and left out of its mean Chamfer.
+    there (None); those shapes are counted in ``empty`` and left out of its mean Chamfer,
+    which is None when no shape has one.
     """
     methods = [m for m in ("network", "retrieval", "category_mean") if m in results]
     categories = np.array(results["categories"])
 
     def means(method, mask):
         iou = np.asarray(results[method]["iou"])[mask]
-        chamfer = np.asarray(results[method]["chamfer"])[mask]
+        chamfer = np.array(results[method]["chamfer"], dtype=float)[mask]  # None → NaN
         finite = np.isfinite(chamfer)
-        return {"iou": float(iou.mean()), "chamfer": float(chamfer[finite].mean()) if finite.any() else float("nan"),
+        return {"iou": float(iou.mean()), "chamfer": float(chamfer[finite].mean()) if finite.any() else None,
                 "empty": int((~finite).sum())}  # fmt: skip
 
     everything = np.ones(len(categories), bool)
@@ -451,8 +452,8 @@ def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: 
         for method, (grid, mesh_of) in candidates.items():
             results[method]["iou"].append(metrics.iou(grid, truth))
             mesh = mesh_of()
-            if len(mesh.faces) == 0:
-                results[method]["chamfer"].append(float("inf"))
+            if len(mesh.faces) == 0:  # no surface: no Chamfer distance (None keeps the JSON strict)
+                results[method]["chamfer"].append(None)
                 continue
             points, _ = geometry.sample_surface(mesh, chamfer_points, seed=int(indices[i]))
             results[method]["chamfer"].append(metrics.chamfer_distance(points, true_points))
