@@ -10,8 +10,16 @@ marching cubes into a mesh.
 * :func:`augment` – random 128×128 crops and horizontal flips for training; :func:`center_crop`
   at test time.
 * :class:`ImageCodes` – (image, z) pairs: every view of every shape, with the autoencoder's z.
-* :func:`train_image_encoder` – the recipe on the shared training loop (MSE on z).
-* :func:`reconstruct_from_image` – picture → z → mesh, in one call.
+* :func:`train_svr` (any data: :func:`train_image_encoder`) – the recipe on the shared
+  training loop: MSE on z, Adam with a cosine decay; CLI ``python -m tutorial_lib train svr``.
+* :func:`reconstruct_from_image` – picture → z → mesh, in one call; CLI
+  ``python -m tutorial_lib reconstruct IMAGE --out MESH``.
+* :func:`evaluate`, :func:`summarize` – IoU and Chamfer distance per test shape and category,
+  beside two baselines: retrieval of the nearest training view, and the category's mean shape.
+* :func:`ship`, :func:`load_image_encoder` – the shipped checkpoint with its manifest.
+
+An image encoder is tied to the autoencoder whose z it learned: the manifest records a
+fingerprint of those z (:func:`codes_fingerprint`), and a new autoencoder needs a new encoder.
 """
 
 from __future__ import annotations
@@ -279,6 +287,13 @@ def default_paths(profile: str = "quick") -> dict[str, Path]:
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "evaluation": Path(f"{base}_evaluation.json")}
 
 
+def codes_fingerprint(codes: dict) -> str:
+    """A short hash of the training z an image encoder learned (to tell which autoencoder it belongs to)."""
+    import hashlib
+
+    return hashlib.sha256(np.ascontiguousarray(codes["train_z"], dtype=np.float32).tobytes()).hexdigest()[:16]
+
+
 def save_image_encoder(model: ImageEncoder, path: str | Path, object_size: float | None = None) -> None:
     """Weights in float16 (half the file; cast back to float32 when loaded) with the architecture.
 
@@ -366,6 +381,7 @@ def ship(model: ImageEncoder, history, profile: str = "quick", device="cpu", vie
         "date": time.strftime("%Y-%m-%d"),
         "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
         "autoencoder_commit": json.loads(autoencoder.shipped_paths(profile)["manifest"].read_text()).get("commit"),
+        "autoencoder_z": codes_fingerprint(codes),
         "evaluated_view": view,
         "test_metrics": summary,
         "test_z_mse": {"network": float(F.mse_loss(predicted, test_z)), "mean_training_z": float(F.mse_loss(mean_z.expand_as(test_z), test_z))},
