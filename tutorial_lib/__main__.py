@@ -47,7 +47,7 @@ def _train_ae(args) -> int:
     print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")
     if args.ship:
         manifest = autoencoder.ship(model, history, args.profile, args.recipe, device=config.get_device(args.device))
-        print(f"shipped to {autoencoder.shipped_paths(args.profile)['weights']}: test IoU at 64³ {manifest['test_metrics']['mean_iou_64']:.3f}")
+        print(f"shipped to {autoencoder.shipped_paths(args.profile)['weights']}: test IoU at 64³ {manifest['test_metrics']['mean_iou_64']:.4f}")
     return 0
 
 
@@ -65,7 +65,7 @@ def _train_svr(args) -> int:
         manifest = svr.ship(model, history, args.profile, device=config.get_device(args.device))
         means = manifest["test_metrics"]["mean"]
         print(f"shipped to {svr.default_paths(args.profile)['weights']}: test IoU at 64³ "
-              + ", ".join(f"{method} {values['iou']:.3f}" for method, values in means.items()))  # fmt: skip
+              + ", ".join(f"{method} {values['iou']:.4f}" for method, values in means.items()))  # fmt: skip
     return 0
 
 
