@@ -197,3 +197,20 @@ def test_ship_writes_weights_manifest_and_scores_that_load_back(tmp_path, monkey
     assert svr.summarize(stored)["mean"] == manifest["test_metrics"]["mean"]
     loaded = svr.load_image_encoder("quick", device="cpu")
     assert loaded.object_size == pytest.approx(svr.rendering_object_size(tmp_path / "quick" / "train.hdf5"))
+
+
+def test_batch_norm_statistics_are_recomputed_from_centre_crops(tmp_path, box_dataset):
+    from tutorial_lib.classification import center_crop
+
+    folder = box_dataset(tmp_path / "boxes", shapes=3)
+    dataset = svr.ImageCodes(folder / "train.hdf5", np.random.default_rng(0).random((3, 128)))
+    model = ImageEncoder(width=8).eval()
+    model.net.bn1.running_mean.fill_(100.0)  # stale statistics, as after a fast-moving training run
+    before = [p.detach().clone() for p in model.parameters()]
+    svr.recalibrate_batch_norm(model, dataset)  # 6 pictures: one batch holds them all
+    images = torch.stack([dataset[i][0] for i in range(len(dataset))])
+    with torch.no_grad():
+        first_layer = model.net.conv1((center_crop(images) - 0.5) / 0.5)
+    torch.testing.assert_close(model.net.bn1.running_mean, first_layer.mean(dim=(0, 2, 3)), atol=1e-5, rtol=1e-4)
+    assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # the weights do not change
+    assert not model.training

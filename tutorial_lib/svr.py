@@ -197,7 +197,35 @@ def train_image_encoder(
     history = train(model, optimizer, z_loss, EpochBatches(dataset, batch_size, seed), steps, scheduler=scheduler, device=device,
                     seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every,
                     callback=callback, callback_every=callback_every, progress=progress, description="image encoder")  # fmt: skip
+    recalibrate_batch_norm(model, dataset, seed=seed)
     return model, history
+
+
+class _CentreCrops:
+    """``batches(step)`` of centre-cropped images, as the encoder sees them at test time."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __call__(self, step: int):
+        images, codes = self.batches(step)
+        return center_crop(images), codes
+
+
+def recalibrate_batch_norm(model: ImageEncoder, dataset: ImageCodes, images: int = 6400, batch_size: int = 64, seed: int = 0) -> None:
+    """Set the batch-norm statistics the encoder uses at test time from ``images`` training pictures.
+
+    In training, each batch-norm layer normalises with its batch's own statistics and keeps a
+    running average (over the last ~10 batches) for test time. While the learning rate is high
+    the weights move faster than that average follows: on the quick data, an encoder whose
+    training loss was 0.007 had a test z error of 0.079 in eval mode, worse than answering the
+    mean z (0.087), and 0.010 after its statistics were recomputed for its final weights from
+    one pass over the training pictures ("precise BN"). The weights do not change.
+    """
+    from .classification import recalibrate_batch_norm as recalibrate
+
+    batches = EpochBatches(dataset, batch_size, seed + 1)
+    recalibrate(model, _CentreCrops(batches), steps=max(1, min(images // batch_size, batches.per_epoch)), device=next(model.parameters()).device)
 
 
 def test_views(test_file: str | Path, view: int = 0) -> torch.Tensor:
@@ -223,7 +251,8 @@ def train_svr(
 
     ``codes`` (default: :func:`tutorial_lib.autoencoder.load_shipped_z`) holds ``train_z`` and
     ``test_z``. With ``evaluate_every``, the MSE between predicted and true z on one view of
-    every test shape is logged as ``test_z_mse``.
+    every test shape is logged as ``test_z_mse``. The returned model's batch-norm statistics
+    are recomputed for its final weights (:func:`recalibrate_batch_norm`).
     """
     from . import autoencoder
 
@@ -234,8 +263,11 @@ def train_svr(
     evaluate = None
     if evaluate_every:
         images, targets = test_views(data.split_path(folder, "test")), torch.as_tensor(codes["test_z"], dtype=torch.float32)
+        calibration = ImageCodes(data.split_path(folder, "train"), codes["train_z"])
 
         def evaluate(m):
+            # with the batch-norm statistics of the current weights (a cheaper version of the end's)
+            recalibrate_batch_norm(m, calibration, images=640, seed=seed)
             return {"test_z_mse": F.mse_loss(predict_z(m, images), targets).item()}
 
     return train_image_encoder(
