@@ -31,7 +31,7 @@ import time
 
 import numpy as np
 import torch
-from machine import machine_lines  # benchmarks/machine.py
+from machine import best_of, machine_lines  # benchmarks/machine.py
 
 
 def machine_info(device: torch.device) -> list[str]:
@@ -39,15 +39,6 @@ def machine_info(device: torch.device) -> list[str]:
     if device.type == "cuda":
         lines.insert(1, f"- GPU: {torch.cuda.get_device_name(device)}")
     return lines
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
 
 
 def synchronize(device: torch.device) -> None:

@@ -27,16 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import machine_lines  # benchmarks/machine.py
-
-
-def best_of(repeats: int, fn) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return min(times)
+from machine import best_of, machine_lines  # benchmarks/machine.py
 
 
 def training_throughput(width: int, batch: int, steps: int, repeats: int, device: torch.device) -> float:

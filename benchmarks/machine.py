@@ -1,10 +1,12 @@
-"""The lines every benchmark prints first: when, on what, how busy, with which versions."""
+"""What the benchmarks share: the lines each prints first (when, on what, how busy, with which
+versions), and a best-of-n timer."""
 
 from __future__ import annotations
 
 import datetime
 import os
 import platform
+import time
 
 from tutorial_lib.config import cpu_model
 
@@ -24,3 +26,13 @@ def machine_lines() -> list[str]:
         f"- Python {platform.python_version()}, numpy {numpy.__version__}, scipy {scipy.__version__}, torch {torch.__version__}, "
         f"trimesh {trimesh.__version__} (Embree ray casting: {trimesh.ray.has_embree})",
     ]
+
+
+def best_of(repeats: int, fn) -> float:
+    """The shortest wall time of ``repeats`` calls of ``fn()``, in seconds."""
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)

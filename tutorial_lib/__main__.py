@@ -82,6 +82,18 @@ def _reconstruct(args) -> int:
     return 0
 
 
+def _add_training_options(parser: argparse.ArgumentParser, evaluate_help: str, ship_help: str) -> None:
+    """The options every ``train`` command shares."""
+    parser.add_argument("--profile", default="quick", choices=["quick", "full"])
+    parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the profile's)")
+    parser.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--checkpoint", default=None, help="training checkpoint to save to and resume from")
+    parser.add_argument("--evaluate-every", type=int, default=0, help=evaluate_help)
+    parser.add_argument("--ship", action="store_true", help=ship_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tutorial_lib", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -102,25 +114,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     ae = train.add_parser("ae", help="the 3D autoencoder (voxel encoder + implicit decoder), progressive 16³→32³→64³")
-    ae.add_argument("--profile", default="quick", choices=["quick", "full"])
     ae.add_argument("--recipe", default="fast", choices=["fast", "paper"])
-    ae.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the profile's)")
-    ae.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
-    ae.add_argument("--device", default="auto")
-    ae.add_argument("--seed", type=int, default=0)
-    ae.add_argument("--checkpoint", default=None, help="training checkpoint to save to and resume from")
-    ae.add_argument("--evaluate-every", type=int, default=0, help="log the IoU of a few test shapes every N steps")
-    ae.add_argument("--ship", action="store_true", help="evaluate on the test split and write data/checkpoints/autoencoder_<profile>.*")
+    _add_training_options(ae, evaluate_help="log the IoU of a few test shapes every N steps",
+                          ship_help="evaluate on the test split and write data/checkpoints/autoencoder_<profile>.*")  # fmt: skip
     ae.set_defaults(run=_train_ae)
     image = train.add_parser("svr", help="the image encoder (ResNet-18): one rendering → the autoencoder's z")
-    image.add_argument("--profile", default="quick", choices=["quick", "full"])
-    image.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the profile's)")
-    image.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
-    image.add_argument("--device", default="auto")
-    image.add_argument("--seed", type=int, default=0)
-    image.add_argument("--checkpoint", default=None, help="training checkpoint to save to and resume from")
-    image.add_argument("--evaluate-every", type=int, default=0, help="log the z error on the test views every N steps")
-    image.add_argument("--ship", action="store_true", help="evaluate against the baselines and write data/checkpoints/image_encoder_<profile>.*")
+    _add_training_options(image, evaluate_help="log the z error on the test views every N steps",
+                          ship_help="evaluate against the baselines and write data/checkpoints/image_encoder_<profile>.*")  # fmt: skip
     image.set_defaults(run=_train_svr)
 
     rec = commands.add_parser("reconstruct", help="a 3D mesh from one picture (PNG/JPG; grey, RGB or RGBA)")
