@@ -55,12 +55,11 @@ class Recipe:
     stage_fractions: tuple[float, float, float]  # share of the steps spent at 16³, 32³, 64³
     all_points: bool  # every point of the stage's sample in each step (IM-NET) or a subset
     code_penalty: float = 0.0  # weight of mean(u²), u = z before its sigmoid: keeps z off 0 and 1
-    input_jitter: int = 0  # shift the encoder's voxels by up to this many cells per axis (the target stays put)
 
 
 RECIPES = {
     "paper": Recipe("paper", loss="mse", learning_rate=5e-5, beta1=0.5, cosine_decay=False, stage_fractions=(1 / 3, 1 / 3, 1 / 3), all_points=True),
-    "fast": Recipe("fast", loss="bce", learning_rate=1e-3, beta1=0.9, cosine_decay=True, stage_fractions=(0.1, 0.2, 0.7), all_points=False, code_penalty=1e-3, input_jitter=1),
+    "fast": Recipe("fast", loss="bce", learning_rate=1e-3, beta1=0.9, cosine_decay=True, stage_fractions=(0.1, 0.2, 0.7), all_points=False, code_penalty=1e-3),
 }
 
 
@@ -104,30 +103,12 @@ class ProgressiveBatches:
         return self.epochs(step)
 
 
-def jitter_voxels(voxels: torch.Tensor, cells: int) -> torch.Tensor:
-    """Each grid of a batch ``[B, 1, D, H, W]`` shifted by a random whole number of cells in
-    ``[-cells, cells]`` along each axis (torch's global generator, seeded per step by the loop).
-
-    The 2-voxel padding keeps a shape inside the grid for shifts of up to 2 cells, so rolling
-    (which wraps around) moves only empty cells across the border.
-    """
-    if cells <= 0:
-        return voxels
-    shifts = torch.randint(-cells, cells + 1, (voxels.shape[0], 3))
-    return torch.stack([torch.roll(grid, tuple(shift.tolist()), dims=(1, 2, 3)) for grid, shift in zip(voxels, shifts)])
-
-
 def occupancy_loss(recipe: Recipe):
     """The loss of a recipe as ``loss_fn(model, batch)`` for :func:`tutorial_lib.training.train`."""
 
     def loss_fn(model, batch):
         voxels, points, values = batch
-        # With 325 training shapes the encoder can memorise each grid cell for cell and hand
-        # unseen shapes poor codes: the decoder reconstructs test shapes far better from a z
-        # fitted to them (IoU 0.84 on 13 test shapes) than from the encoder's z (0.76). Shifting
-        # its input by a cell, while the decoder must still answer for the unshifted shape,
-        # makes memorising exact cells useless, as random crops do for an image classifier.
-        code = model.encoder.logits(jitter_voxels(voxels, recipe.input_jitter))
+        code = model.encoder.logits(voxels)
         logits = model.decoder(torch.sigmoid(code), points)
         if recipe.loss == "bce":
             loss = F.binary_cross_entropy_with_logits(logits, values)
