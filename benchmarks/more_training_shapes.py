@@ -80,7 +80,7 @@ def main() -> None:
     for category, value in test["per_category"].items():
         print(f"| {category} | {value:.3f} |")
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / f"more_training_shapes_{args.train_per_category}.json").write_text(json.dumps(result, indent=1) + "\n")
+    (RESULTS / f"more_training_shapes_{args.train_per_category}.json").write_text(json.dumps(result, indent=1, default=lambda o: o.item()) + "\n")
 
 
 if __name__ == "__main__":
