@@ -94,7 +94,8 @@ def bench_build(workers: int | None, per_category: int | None) -> dict:
         jobs = []
         for category in dict.fromkeys(j.category for j in all_jobs):
             mine = [j for j in all_jobs if j.category == category]
-            n_test = max(1, round(per_category * config.get_profile("quick").dataset.test_fraction))
+            quick = config.get_profile("quick").dataset
+            n_test = max(1, round(per_category * quick.test_per_category / quick.shapes_per_category))
             jobs += [j for j in mine if j.split == "train"][: per_category - n_test] + [j for j in mine if j.split == "test"][:n_test]
     else:
         jobs = all_jobs

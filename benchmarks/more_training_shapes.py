@@ -4,12 +4,12 @@
 
 Builds a procedural dataset whose **test split is the quick profile's own** (shapes 25–29 of
 every category, checked by fingerprint) and whose training split has ``--train-per-category``
-shapes per category (the quick profile's 25, numbers 0–24, then numbers 30, 31, … from the
-same seeded generator). Then trains the quick autoencoder on it with the fast recipe and the
+shapes per category (numbers 0–24, then 30, 31, … from the same seeded generator: 25 is the
+quick profile's former size, 50 its present one). Then trains the quick autoencoder on it with the fast recipe and the
 profile's batch and step count, exactly as ``python -m tutorial_lib train ae --profile quick``
 would, and reports the IoU at 64³ on all test shapes and on 3 training shapes per category.
 
-Only the number of training shapes differs from the shipped run, so the two test IoUs can be
+Only the number of training shapes differs between two runs, so their test IoUs can be
 compared directly. Both the build and the training resume when interrupted (run it again with
 the same arguments). Results go to ``benchmarks/results/more_training_shapes_<N>.json``.
 """
@@ -17,31 +17,21 @@ the same arguments). Results go to ``benchmarks/results/more_training_shapes_<N>
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 from pathlib import Path
 
-import numpy as np
 from machine import machine_lines  # benchmarks/machine.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def jobs_with_quick_test_split(train_per_category: int, seed: int = 0):
-    """The quick profile's shapes, with its test shapes kept and more training shapes added."""
+    """The quick profile's shapes, with its test shapes kept and ``train_per_category`` training shapes."""
     from tutorial_lib import config, data
-    from tutorial_lib.shapes import CATEGORIES
 
-    quick = config.get_profile("quick").dataset
-    n_test = max(1, round(quick.shapes_per_category * quick.test_fraction))
-    first_test = quick.shapes_per_category - n_test  # procedural_jobs puts the last n_test in test
-    numbers = list(range(first_test)) + list(range(quick.shapes_per_category, quick.shapes_per_category + train_per_category - first_test))
-    jobs = []
-    for c, category in enumerate(CATEGORIES):
-        for split, picked in (("train", numbers[:train_per_category]), ("test", range(first_test, quick.shapes_per_category))):
-            for i in picked:
-                shape_seed = int(np.random.SeedSequence([seed, c, i]).generate_state(1)[0])  # as procedural_jobs
-                jobs.append(data.ShapeJob(name=f"{category}_{i:04d}", category=category, split=split, seed=shape_seed))
-    return jobs
+    settings = dataclasses.replace(config.get_profile("quick").dataset, train_per_category=train_per_category)
+    return data.procedural_jobs("quick", seed, settings=settings)
 
 
 def main() -> None:

@@ -1,9 +1,11 @@
+import dataclasses
+
 import h5py
 import numpy as np
 import pytest
 import trimesh
 
-from tutorial_lib import data
+from tutorial_lib import config, data
 from tutorial_lib.data import DatasetError
 
 
@@ -175,3 +177,16 @@ def test_procedural_split_is_balanced_and_about_five_to_one():
         share = sum(j.split == "test" for j in mine) / len(mine)
         assert abs(share - 1 / 6) < 0.01
     assert len({j.seed for j in jobs}) == len(jobs)
+
+
+def test_growing_the_training_split_keeps_the_test_shapes():
+    quick = config.get_profile("quick").dataset
+    jobs = data.procedural_jobs("quick")
+    smaller = data.procedural_jobs("quick", settings=dataclasses.replace(quick, train_per_category=25))
+    airplanes = [j for j in jobs if j.category == "airplane"]
+    assert [j.name for j in airplanes if j.split == "test"] == [f"airplane_{i:04d}" for i in range(25, 30)]
+    train_numbers = [int(j.name[-4:]) for j in airplanes if j.split == "train"]
+    assert train_numbers == list(range(25)) + list(range(30, 55))
+    # A shape's seed depends on its category and number only, so both lists draw the same test shapes.
+    assert [j for j in smaller if j.split == "test"] == [j for j in jobs if j.split == "test"]
+    assert len(smaller) == 13 * 30 and len(jobs) == 13 * 55

@@ -281,19 +281,20 @@ def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def procedural_jobs(profile: str = "quick", seed: int = 0) -> list[ShapeJob]:
-    """Every shape of a profile's procedural dataset, split about 5:1 in every category."""
+def procedural_jobs(profile: str = "quick", seed: int = 0, settings: config.DatasetSettings | None = None) -> list[ShapeJob]:
+    """Every shape of a profile's procedural dataset: the same shape numbers in every category.
+
+    ``settings`` replaces the profile's split sizes (e.g. more training shapes, same test shapes).
+    """
     from .shapes import CATEGORIES
 
-    settings = config.get_profile(profile).dataset
-    per_category = settings.shapes_per_category
-    n_test = max(1, round(per_category * settings.test_fraction))
+    numbers = (settings or config.get_profile(profile).dataset).split_numbers()
     jobs = []
     for c, category in enumerate(CATEGORIES):
-        for i in range(per_category):
-            split = "test" if i >= per_category - n_test else "train"
-            shape_seed = int(np.random.SeedSequence([seed, c, i]).generate_state(1)[0])
-            jobs.append(ShapeJob(name=f"{category}_{i:04d}", category=category, split=split, seed=shape_seed))
+        for split in ("train", "test"):
+            for i in numbers[split]:
+                shape_seed = int(np.random.SeedSequence([seed, c, i]).generate_state(1)[0])
+                jobs.append(ShapeJob(name=f"{category}_{i:04d}", category=category, split=split, seed=shape_seed))
     return jobs
 
 
@@ -417,7 +418,7 @@ def build_dataset(
     start = time.time()
     settings = config.get_profile(profile).dataset
     if source is not None:
-        jobs = jobs if jobs is not None else source_jobs(source, seed=seed, test_fraction=settings.test_fraction, up=up, front=front)
+        jobs = jobs if jobs is not None else source_jobs(source, seed=seed, up=up, front=front)
         folder = Path(out) if out else config.data_root() / Path(source).name
     else:
         jobs = jobs if jobs is not None else procedural_jobs(profile, seed)
