@@ -513,8 +513,8 @@ class PointValueDataset:
 
     ``voxels`` float32 [1, 64, 64, 64]; ``points`` float32 [P, 3]; ``values`` float32 [P, 1]
     at the current ``resolution`` (16, 32 or 64: set the attribute to move between the
-    stages of progressive training). All arrays are held in memory (a quick split is about
-    150 MB). ``points_per_shape`` takes a random subset of the edge-sampled points each time a
+    stages of progressive training). All arrays are held in memory (the quick training split:
+    about 550 MB). ``points_per_shape`` takes a random subset of the edge-sampled points each time a
     shape is read (from torch's global generator, which the training loop seeds per step).
     """
 
