@@ -10,7 +10,7 @@ Measures:
     on random 64³ voxels and points (the speed does not depend on the values);
 (b) mesh extraction with the shipped ``quick`` autoencoder on ``--shapes`` test shapes, at
     64³, 128³ and 256³: dense grid versus coarse-to-fine (``autoencoder.reconstruct``, which
-    is dense up to 64³ and refines from 64³ above), seconds, points evaluated, and the IoU
+    is dense up to 64³ and refines from 32³ above), seconds, points evaluated, and the IoU
     between the two occupancy grids (they must agree); the dense 256³ grid only for the
     first ``--dense-256`` shapes (the dense columns at 256³ average those);
 (c) the same coarse-to-fine extraction for a **paper-size** decoder: the quick model decides
@@ -115,7 +115,7 @@ def paper_size_extraction(model, z: torch.Tensor, resolution: int, device) -> tu
         return answer
 
     start = time.perf_counter()
-    _, evaluated = geometry.coarse_to_fine_occupancy(field, resolution, start=64)  # as autoencoder.reconstruct
+    _, evaluated = geometry.coarse_to_fine_occupancy(field, resolution, start=autoencoder.EXTRACTION_START, band=autoencoder.EXTRACTION_BAND)  # as reconstruct
     total = time.perf_counter() - start
     return total - clock["quick"], clock["paper"], evaluated
 

@@ -330,7 +330,9 @@ def dense_occupancy(field_fn, resolution: int, batch: int = 65536) -> tuple[np.n
     return values.reshape((resolution,) * 3).astype(np.float32), len(points)
 
 
-def coarse_to_fine_occupancy(field_fn, resolution: int, start: int = 32, level: float = 0.5, batch: int = 65536) -> tuple[np.ndarray, int]:
+def coarse_to_fine_occupancy(
+    field_fn, resolution: int, start: int = 32, level: float = 0.5, batch: int = 65536, band: float | None = None
+) -> tuple[np.ndarray, int]:
     """Like :func:`dense_occupancy`, but evaluating only where the surface can be.
 
     Evaluate the ``start``³ grid. Then, level by level (×2 each), split every cell into its 8
@@ -340,7 +342,11 @@ def coarse_to_fine_occupancy(field_fn, resolution: int, start: int = 32, level: 
     evaluates a small fraction of the 16.7 million points.
 
     What it can miss: a part thinner than a ``start``-grid cell that no ``start``-grid centre
-    falls in. Starting at 32³ keeps that to parts under 1/32 of the object's box.
+    falls in. ``band`` (a value below ``level``) narrows that gap for smooth fields: an
+    outside cell next to a value of at least ``band`` counts as a boundary cell too. A smooth
+    field, such as a decoder's sigmoid output, already rises near a thin part at the coarse
+    centres that miss it, so the part is refined and found. A field that jumps from 0 to 1
+    (the inside test of a mesh) gives no such warning; there only a finer start helps.
 
     Returns the value grid (float32) and the number of points evaluated.
     """
@@ -348,13 +354,17 @@ def coarse_to_fine_occupancy(field_fn, resolution: int, start: int = 32, level: 
 
     if resolution % start or (resolution // start) & (resolution // start - 1):
         raise ValueError(f"resolution {resolution} must be start ({start}) times a power of two")
+    if band is not None and not 0 < band <= level:
+        raise ValueError(f"band must be in (0, level={level}], got {band}")
     values, evaluated = dense_occupancy(field_fn, start, batch)
     current = start
     neighbourhood = np.ones((3, 3, 3), dtype=bool)
     while current < resolution:
         inside = values >= level
-        # A cell is on the boundary when its 3×3×3 neighbourhood holds both answers.
-        boundary = ndimage.binary_dilation(inside, neighbourhood) & ndimage.binary_dilation(~inside, neighbourhood)
+        raised = inside if band is None else values >= band
+        # A cell is on the boundary when its 3×3×3 neighbourhood holds both answers (or, with a
+        # band, an outside answer and a raised value).
+        boundary = ndimage.binary_dilation(raised, neighbourhood) & ndimage.binary_dilation(~inside, neighbourhood)
         current *= 2
         values = values.repeat(2, 0).repeat(2, 1).repeat(2, 2)  # children inherit the parent's value
         refine = boundary.repeat(2, 0).repeat(2, 1).repeat(2, 2)
