@@ -49,15 +49,16 @@ def test_extract_mesh_and_save(tmp_path):
 
 
 def soft_rod_field(p):
-    """A rod of radius 0.01 along y, as a smooth field (a decoder's sigmoid output is smooth too)."""
+    """A rod of radius 0.015 along y, as a smooth field (a decoder's sigmoid output is smooth too)."""
     distance = np.sqrt(p[:, 0] ** 2 + p[:, 2] ** 2)
     inside_length = np.abs(p[:, 1]) < 0.4
-    return (inside_length / (1 + np.exp((distance - 0.01) / 0.01))).astype(np.float32)
+    return (inside_length / (1 + np.exp((distance - 0.015) / 0.01))).astype(np.float32)
 
 
 def test_band_finds_a_part_thinner_than_a_start_cell():
-    # The nearest 32³ centres are 0.022 from the rod's axis (outside: value ≈ 0.23), so the
-    # plain extractor never refines there; the band does, and matches the dense grid.
+    # The nearest 32³ centres are 0.022 from the rod's axis (outside: value ≈ 0.33), so the
+    # plain extractor never refines there; the band does (the nearest 64³ centres, 0.011 from
+    # the axis, are inside), and then matches the dense grid.
     dense, _ = geometry.dense_occupancy(soft_rod_field, 128)
     assert (dense >= 0.5).sum() > 0
     plain, _ = geometry.coarse_to_fine_occupancy(soft_rod_field, 128, start=32)

@@ -342,11 +342,14 @@ def coarse_to_fine_occupancy(
     evaluates a small fraction of the 16.7 million points.
 
     What it can miss: a part thinner than a ``start``-grid cell that no ``start``-grid centre
-    falls in. ``band`` (a value below ``level``) narrows that gap for smooth fields: an
-    outside cell next to a value of at least ``band`` counts as a boundary cell too. A smooth
-    field, such as a decoder's sigmoid output, already rises near a thin part at the coarse
-    centres that miss it, so the part is refined and found. A field that jumps from 0 to 1
-    (the inside test of a mesh) gives no such warning; there only a finer start helps.
+    falls in. ``band`` (a value below ``level``) narrows that gap for smooth fields: in the
+    first refinement, an outside cell next to a value of at least ``band`` counts as a
+    boundary cell too. A smooth field, such as a decoder's sigmoid output, already rises near
+    a thin part at the coarse centres that miss it, so the part is refined and found at twice
+    the start resolution; from there on it is a change of answer like any other. (Later
+    levels do without the band: there it would only widen the refined shell around the
+    surface.) A field that jumps from 0 to 1 (the inside test of a mesh) gives no such
+    warning; there only a finer start helps.
 
     Returns the value grid (float32) and the number of points evaluated.
     """
@@ -361,7 +364,7 @@ def coarse_to_fine_occupancy(
     neighbourhood = np.ones((3, 3, 3), dtype=bool)
     while current < resolution:
         inside = values >= level
-        raised = inside if band is None else values >= band
+        raised = values >= band if band is not None and current == start else inside
         # A cell is on the boundary when its 3×3×3 neighbourhood holds both answers (or, with a
         # band, an outside answer and a raised value).
         boundary = ndimage.binary_dilation(raised, neighbourhood) & ndimage.binary_dilation(~inside, neighbourhood)
