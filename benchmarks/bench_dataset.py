@@ -90,12 +90,12 @@ def bench_build(workers: int | None, per_category: int | None) -> dict:
     all_jobs = data.procedural_jobs("quick")
     if per_category:
         # Keep both splits in the narrowed list: a category's first shapes are all train
-        # shapes, so take its test shapes from its end, about 5:1 as in the full list.
+        # shapes, so take its test shapes from its end, in the same ratio as the full list.
+        quick = config.get_profile("quick").dataset
+        n_test = max(1, round(per_category * quick.test_per_category / quick.shapes_per_category))
         jobs = []
         for category in dict.fromkeys(j.category for j in all_jobs):
             mine = [j for j in all_jobs if j.category == category]
-            quick = config.get_profile("quick").dataset
-            n_test = max(1, round(per_category * quick.test_per_category / quick.shapes_per_category))
             jobs += [j for j in mine if j.split == "train"][: per_category - n_test] + [j for j in mine if j.split == "test"][:n_test]
     else:
         jobs = all_jobs

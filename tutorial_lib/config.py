@@ -106,8 +106,8 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        # 50 training shapes per category: with 25 the encoder fitted its training shapes at IoU
-        # 0.815 but gave unseen ones 0.745; with 50 the gap closes (BENCHMARKS.md). The test
+        # 50 training shapes per category: with 25 the autoencoder scored IoU 0.83 on training
+        # shapes but 0.746 on test shapes; with 50, 0.80 and 0.777 (BENCHMARKS.md). The test
         # shapes kept their numbers (25-29) when the training split grew, so test numbers
         # measured on either dataset compare directly.
         dataset=DatasetSettings(train_per_category=50, test_per_category=5, first_test_number=25),
