@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install run test lab full data lint
+.PHONY: install run test lab full data lint figures
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -14,9 +14,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Execute every notebook in the quick profile into build/notebooks/ and refresh figures/.
+## Execute every notebook in the quick profile into build/notebooks/ (figures into build/figures/).
 run: $(STAMP)
 	$(BIN)/python scripts/run_notebooks.py --profile quick --out build/notebooks
+
+## Refresh the committed figures/ (the README shows them): every notebook, or ONLY=06 for one.
+figures: $(STAMP)
+	TUTORIAL_FIGURES=$(CURDIR)/figures $(BIN)/python scripts/run_notebooks.py --profile quick --out build/notebooks --only "$(ONLY)"
 
 ## Unit tests of tutorial_lib, then every notebook through nbval (quick profile).
 test: $(STAMP)

@@ -3,7 +3,8 @@
     python scripts/run_notebooks.py --profile quick --out build/notebooks [--only 04]
 
 Notebooks run in their own folder (so relative paths behave as in JupyterLab) and write
-their figures to figures/. The exit status is non-zero when any notebook failed.
+their figures to build/figures/, or to $TUTORIAL_FIGURES (``make figures`` points it at the
+committed figures/). The exit status is non-zero when any notebook failed.
 """
 
 from __future__ import annotations
@@ -47,7 +48,9 @@ def main(argv=None) -> int:
     print(f"\n{'notebook':{width}s}  {'seconds':>7s}  status")
     for name, seconds, status in rows:
         print(f"{name:{width}s}  {seconds:7.0f}  {status}")
-    print(f"\nexecuted notebooks in {out}; figures in {ROOT / 'figures'}")
+    from tutorial_lib.config import figures_dir
+
+    print(f"\nexecuted notebooks in {out}; figures in {figures_dir()}")
     return 0 if all(r[2] == "ok" for r in rows) else 1
 
 

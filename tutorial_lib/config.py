@@ -45,8 +45,14 @@ def shipped_checkpoints_dir() -> Path:
 
 
 def figures_dir() -> Path:
-    """Folder the notebooks save their figures to (committed; the README shows them)."""
-    path = REPO_ROOT / "figures"
+    """Folder the notebooks save their figures to: ``$TUTORIAL_FIGURES``, or ``<repo>/build/figures``.
+
+    The committed ``figures/`` (the README shows them) is refreshed only on purpose, by
+    ``make figures``, which points ``$TUTORIAL_FIGURES`` at it: running the tests or the
+    notebooks never rewrites a tracked file.
+    """
+    env = os.environ.get("TUTORIAL_FIGURES")
+    path = Path(env).expanduser().resolve() if env else REPO_ROOT / "build" / "figures"
     path.mkdir(parents=True, exist_ok=True)
     return path
 

@@ -1,4 +1,4 @@
-"""Pictures: static matplotlib figures (saved under ``figures/``) and interactive k3d views.
+"""Pictures: static matplotlib figures (saved under :func:`config.figures_dir`) and interactive k3d views.
 
 Every interactive k3d view in a notebook has a static twin made here, so that a reader
 without a widget front end (GitHub, nbviewer, a PDF) still sees the object.
@@ -9,7 +9,7 @@ without a widget front end (GitHub, nbviewer, a PDF) still sees the object.
 * :func:`show_images` – a grid of images with titles.
 * :func:`plot_points` – a 3D scatter of a point cloud, coloured by value.
 * :func:`k3d_mesh`, :func:`k3d_voxels`, :func:`k3d_points` – interactive views.
-* :func:`save_figure` – write a figure to ``figures/<name>.png``.
+* :func:`save_figure` – write a figure to ``<figures dir>/<name>.png`` (``build/figures`` unless ``make figures``).
 * :class:`LiveTrainingPlot` – a loss curve (and a logged metric) redrawn while a model trains.
 """
 
@@ -27,7 +27,7 @@ from .rendering import render_views
 
 
 def save_figure(fig, name: str, dpi: int = 110) -> Path:
-    """Save ``fig`` as ``figures/<name>.png`` and return the path."""
+    """Save ``fig`` as ``<figures dir>/<name>.png`` and return the path (see :func:`config.figures_dir`)."""
     path = figures_dir() / f"{name}.png"
     fig.savefig(path, dpi=dpi, bbox_inches="tight")
     return path
