@@ -1,40 +1,11 @@
-"""Accuracy measures: how good is a reconstruction, and how alike are two shapes?
+"""The light field descriptor (Chen, Tian, Shen, Ouhyoung, Eurographics 2003): how alike do two shapes look?
 
-The talk's "Accuracy measures" and "Light field descriptors (LFD)" slides, in four groups.
-
-**Voxel scores** – :func:`confusion`, :func:`mse`, :func:`precision`, :func:`recall`,
-:func:`f1_score`, :func:`iou`, :func:`voxel_metrics`. They compare a prediction with the truth
-cell by cell, on whole grids or on point/value samples (any two arrays of the same shape).
-Probabilities are turned into inside/outside with ``value >= 0.5`` (the level marching cubes
-uses). Scores whose denominator is zero are defined so that "nothing predicted, nothing there"
-is perfect and "nothing predicted, something there" scores zero:
-
-=============  ==========================  =========================================
-score          formula                     when the denominator is 0
-=============  ==========================  =========================================
-precision      TP / (TP + FP)              1.0 if the truth is empty too (FN = 0), else 0.0
-recall         TP / (TP + FN)              1.0 if the prediction is empty too (FP = 0), else 0.0
-F1             2 P R / (P + R)             0.0 (P = R = 0); both empty gives P = R = 1, F1 = 1
-IoU            TP / (TP + FP + FN)         1.0 (both empty)
-=============  ==========================  =========================================
-
-**Surface scores** – :func:`chamfer_distance`, :func:`chamfer_l1`, :func:`normal_consistency`,
-:func:`f_score`, :func:`surface_metrics`. They compare point clouds sampled uniformly (by area)
-from two surfaces, through nearest neighbours found with ``scipy.spatial.cKDTree`` on all cores.
-
-**Light field descriptor** (Chen, Tian, Shen, Ouhyoung, Eurographics 2003) –
-:func:`lfd_descriptor`, :class:`LightFieldDescriptor`, :func:`lfd_distance`,
-:func:`lfd_distance_matrix`. A shape is described by what it *looks like*: silhouettes from the
-vertices of ten dodecahedra, each summarised by Zernike moments and a contour Fourier
-descriptor; two shapes are compared under the best of 60 × 10 × 10 alignments. See the
-section's comments for every choice.
-
-**Generative scores** (Achlioptas et al. 2018; Yang et al. 2019) – :func:`coverage`,
-:func:`minimum_matching_distance`, :func:`one_nn_accuracy`, :func:`generative_metrics`, on a
-precomputed distance matrix (Chamfer through :func:`chamfer_matrix`, or LFD).
-
-Units: surface scores are in the units of the meshes (a normalised mesh fits the cube
-[-0.5, 0.5]³, so 0.01 is 1% of the cube's side).
+The talk's "Light field descriptors (LFD)" slide. A shape is described by what it *looks
+like*: silhouettes from the vertices of ten dodecahedra (:func:`lfd_silhouettes`), each
+summarised by Zernike moments (:func:`zernike_magnitudes`) and a contour Fourier descriptor
+(:func:`contour_fourier`), kept in a :class:`LightFieldDescriptor` (:func:`lfd_descriptor`);
+two shapes are compared under the best of 60 × 10 × 10 alignments (:func:`lfd_distance`,
+:func:`lfd_distance_matrix`). The comment below the imports explains every choice.
 """
 
 from __future__ import annotations
@@ -44,318 +15,13 @@ from collections.abc import Iterable, Mapping, Sequence
 from functools import cache, lru_cache
 from math import factorial
 from pathlib import Path
-from typing import NamedTuple
 
 import numpy as np
 import trimesh
-from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
-from .geometry import MeshError, center_of_mass, check_mesh, sample_surface
+from ..geometry import center_of_mass, check_mesh
 
-# ============================================================================================
-# Voxel scores
-# ============================================================================================
-
-#: Probabilities at or above this count as "inside" (the level of :func:`geometry.marching_cubes`).
-THRESHOLD = 0.5
-
-
-class Confusion(NamedTuple):
-    """The talk's table: counts of true/false positives and negatives, with the scores made of them."""
-
-    tp: int  # predicted inside, truly inside
-    fp: int  # predicted inside, truly outside
-    fn: int  # predicted outside, truly inside
-    tn: int  # predicted outside, truly outside
-
-    @property
-    def total(self) -> int:
-        return self.tp + self.fp + self.fn + self.tn
-
-    @property
-    def accuracy(self) -> float:
-        return (self.tp + self.tn) / self.total if self.total else 1.0
-
-    @property
-    def precision(self) -> float:
-        if self.tp + self.fp == 0:
-            return 1.0 if self.fn == 0 else 0.0
-        return self.tp / (self.tp + self.fp)
-
-    @property
-    def recall(self) -> float:
-        if self.tp + self.fn == 0:
-            return 1.0 if self.fp == 0 else 0.0
-        return self.tp / (self.tp + self.fn)
-
-    @property
-    def f1(self) -> float:
-        p, r = self.precision, self.recall
-        return 2 * p * r / (p + r) if p + r > 0 else 0.0
-
-    @property
-    def iou(self) -> float:
-        union = self.tp + self.fp + self.fn
-        return self.tp / union if union else 1.0
-
-
-def _pair(predicted, truth) -> tuple[np.ndarray, np.ndarray]:
-    predicted, truth = np.asarray(predicted), np.asarray(truth)
-    if predicted.shape != truth.shape:
-        # IM-NET's voxels carry a trailing channel axis of 1; allow that difference only.
-        if predicted.squeeze().shape == truth.squeeze().shape:
-            predicted, truth = predicted.squeeze(), truth.squeeze()
-        else:
-            raise ValueError(f"prediction {predicted.shape} and truth {truth.shape} must have the same shape")
-    return predicted, truth
-
-
-def _inside(values: np.ndarray, threshold: float) -> np.ndarray:
-    return values if values.dtype == bool else values >= threshold
-
-
-def confusion(predicted, truth, threshold: float = THRESHOLD) -> Confusion:
-    """TP, FP, FN, TN of a prediction against the truth: voxel grids or point/value samples.
-
-    Both may be boolean or numbers (probabilities, 0/1 bytes); numbers count as inside when
-    ``>= threshold``.
-    """
-    predicted, truth = _pair(predicted, truth)
-    p, t = _inside(predicted, threshold).ravel(), _inside(truth, threshold).ravel()
-    tp = int(np.count_nonzero(p & t))
-    fp = int(np.count_nonzero(p)) - tp
-    fn = int(np.count_nonzero(t)) - tp
-    return Confusion(tp, fp, fn, p.size - tp - fp - fn)
-
-
-def mse(predicted, truth) -> float:
-    """Mean squared error between predicted values (probabilities or 0/1) and the true 0/1 values.
-
-    IM-NET's training loss. For 0/1 predictions it equals (FP + FN) / total.
-    """
-    predicted, truth = _pair(predicted, truth)
-    difference = predicted.astype(np.float64) - truth.astype(np.float64)
-    return float(np.mean(difference**2)) if difference.size else 0.0
-
-
-def precision(predicted, truth, threshold: float = THRESHOLD) -> float:
-    """TP / (TP + FP): the share of the voxels predicted inside that are inside."""
-    return confusion(predicted, truth, threshold).precision
-
-
-def recall(predicted, truth, threshold: float = THRESHOLD) -> float:
-    """TP / (TP + FN): the share of the true inside voxels that were found."""
-    return confusion(predicted, truth, threshold).recall
-
-
-def f1_score(predicted, truth, threshold: float = THRESHOLD) -> float:
-    """The harmonic mean of precision and recall."""
-    return confusion(predicted, truth, threshold).f1
-
-
-def iou(predicted, truth, threshold: float = THRESHOLD) -> float:
-    """Intersection over union: TP / (TP + FP + FN)."""
-    return confusion(predicted, truth, threshold).iou
-
-
-def voxel_metrics(predicted, truth, threshold: float = THRESHOLD) -> dict:
-    """Every voxel score at once: ``{"mse", "precision", "recall", "f1", "iou", "accuracy", "tp", "fp", "fn", "tn"}``."""
-    table = confusion(predicted, truth, threshold)
-    return {"mse": mse(predicted, truth), "precision": table.precision, "recall": table.recall, "f1": table.f1,
-            "iou": table.iou, "accuracy": table.accuracy, **table._asdict()}  # fmt: skip
-
-
-# ============================================================================================
-# Surface scores
-# ============================================================================================
-
-
-def _points(points, name: str) -> np.ndarray:
-    points = np.asarray(points, dtype=np.float64)
-    if points.ndim != 2 or points.shape[1] != 3:
-        raise ValueError(f"{name}: expected points of shape [N, 3], got {points.shape}")
-    if len(points) == 0:
-        raise ValueError(f"{name}: the point cloud is empty")
-    return points
-
-
-def nearest_neighbours(queries, points) -> tuple[np.ndarray, np.ndarray]:
-    """For each query point, the distance to the nearest of ``points`` and its index (KD-tree, all cores)."""
-    queries, points = _points(queries, "queries"), _points(points, "points")
-    distance, index = cKDTree(points).query(queries, k=1, workers=-1)
-    return distance, index
-
-
-class _TwoWay(NamedTuple):
-    """Nearest neighbours in both directions between a predicted cloud P and a true cloud Q."""
-
-    to_true: np.ndarray  # for each predicted point, the distance to the nearest true point
-    to_true_index: np.ndarray
-    to_predicted: np.ndarray  # for each true point, the distance to the nearest predicted point
-    to_predicted_index: np.ndarray
-
-
-def _query_in_tree_order(queries: np.ndarray, query_tree: cKDTree, tree: cKDTree) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest neighbours in ``tree`` of ``queries``, asked in the leaf order of their own tree:
-    neighbouring queries visit the same nodes one after the other, which is faster (memory)."""
-    order = query_tree.indices
-    distance, index = np.empty(len(queries)), np.empty(len(queries), dtype=np.int64)
-    distance[order], index[order] = tree.query(queries[order], k=1, workers=-1)
-    return distance, index
-
-
-def _two_way(predicted, truth) -> _TwoWay:
-    p, q = _points(predicted, "predicted points"), _points(truth, "true points")
-    tree_p, tree_q = cKDTree(p), cKDTree(q)
-    d_pq, i_pq = _query_in_tree_order(p, tree_p, tree_q)
-    d_qp, i_qp = _query_in_tree_order(q, tree_q, tree_p)
-    return _TwoWay(d_pq, i_pq, d_qp, i_qp)
-
-
-def _chamfer(pair: _TwoWay, reduction: str) -> float:
-    directions = float(np.mean(pair.to_true**2)) + float(np.mean(pair.to_predicted**2))
-    if reduction == "mean":
-        return directions / 2.0
-    if reduction == "sum":
-        return directions
-    raise ValueError(f"unknown reduction {reduction!r}: use 'mean' or 'sum'")
-
-
-def chamfer_distance(predicted, truth, reduction: str = "mean") -> float:
-    """Chamfer distance: the mean *squared* distance from each point to the nearest point of the other cloud.
-
-    With ``a = mean_p min_q |p - q|²`` (predicted → true) and ``b = mean_q min_p |q - p|²``
-    (true → predicted):
-
-    * ``reduction="mean"`` (default, the talk's "average squared distance"): ``(a + b) / 2``.
-    * ``reduction="sum"``: ``a + b``, as Fan et al. 2017 add the two directions (with means
-      instead of their sums, so that the number does not grow with the number of points).
-
-    A cloud against a copy of itself moved by a vector of length ``d`` (shorter than half the
-    spacing of its points, so every point's nearest neighbour is its own copy) gives ``d²``
-    with ``"mean"`` and ``2 d²`` with ``"sum"``. In squared units of the points.
-    """
-    return _chamfer(_two_way(predicted, truth), reduction)
-
-
-def chamfer_l1(predicted, truth) -> float:
-    """Occupancy Networks' Chamfer-L1: ``(mean_p min_q |p - q| + mean_q min_p |q - p|) / 2``.
-
-    Plain (not squared) Euclidean distances, half of both directions: a cloud moved by ``d``
-    gives ``d``. In units of the points.
-    """
-    pair = _two_way(predicted, truth)
-    return float(np.mean(pair.to_true) + np.mean(pair.to_predicted)) / 2.0
-
-
-def _normal_consistency(pair: _TwoWay, normals_p: np.ndarray, normals_q: np.ndarray) -> float:
-    normals_p = normals_p / np.linalg.norm(normals_p, axis=1, keepdims=True)
-    normals_q = normals_q / np.linalg.norm(normals_q, axis=1, keepdims=True)
-    cos_pq = np.abs(np.einsum("ij,ij->i", normals_p, normals_q[pair.to_true_index]))
-    cos_qp = np.abs(np.einsum("ij,ij->i", normals_q, normals_p[pair.to_predicted_index]))
-    return float(np.mean(cos_pq) + np.mean(cos_qp)) / 2.0
-
-
-def normal_consistency(predicted, predicted_normals, truth, true_normals) -> float:
-    """Mean ``|cos|`` of the angle between each point's normal and its nearest neighbour's, both directions averaged.
-
-    1 when every normal agrees with its neighbour's (up to sign: a flipped normal is not
-    penalised, as in Occupancy Networks). The talk's "normal distance" is ``1 -`` this.
-    """
-    predicted_normals = np.asarray(predicted_normals, dtype=np.float64)
-    true_normals = np.asarray(true_normals, dtype=np.float64)
-    if len(predicted_normals) != len(predicted) or len(true_normals) != len(truth):
-        raise ValueError("every point needs exactly one normal")
-    return _normal_consistency(_two_way(predicted, truth), predicted_normals, true_normals)
-
-
-def _precision_recall(pair: _TwoWay, tau) -> tuple[np.ndarray, np.ndarray]:
-    tau = np.asarray(tau, dtype=np.float64)
-    # Sorted distances answer "how many within tau" for many thresholds at once.
-    within_p = np.searchsorted(np.sort(pair.to_true), tau, side="right") / len(pair.to_true)
-    within_q = np.searchsorted(np.sort(pair.to_predicted), tau, side="right") / len(pair.to_predicted)
-    return within_p, within_q
-
-
-def _harmonic(p, r):
-    p, r = np.asarray(p, dtype=np.float64), np.asarray(r, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(p + r > 0, 2 * p * r / np.where(p + r > 0, p + r, 1.0), 0.0)
-
-
-def surface_precision_recall(predicted, truth, tau):
-    """Tatarchenko et al.'s precision (share of predicted points within ``tau`` of the true
-    points, distance ``<= tau``) and recall (share of true points within ``tau`` of the
-    predicted ones). ``tau`` may be a number or an array of thresholds."""
-    p, r = _precision_recall(_two_way(predicted, truth), tau)
-    return (float(p), float(r)) if np.ndim(tau) == 0 else (p, r)
-
-
-def f_score(predicted, truth, tau):
-    """F-score at distance ``tau`` (Tatarchenko et al. 2019): the harmonic mean of
-    :func:`surface_precision_recall`; 0 when both are 0. A number, or an array for an array of ``tau``."""
-    p, r = _precision_recall(_two_way(predicted, truth), tau)
-    f = _harmonic(p, r)
-    return float(f) if np.ndim(tau) == 0 else f
-
-
-def chamfer_matrix(clouds_a: Sequence[np.ndarray], clouds_b: Sequence[np.ndarray] | None = None, reduction: str = "mean") -> np.ndarray:
-    """Chamfer distances between every cloud of ``clouds_a`` and every cloud of ``clouds_b``
-    (default: ``clouds_a`` itself), ``[len(a), len(b)]``. One KD-tree per cloud, built once."""
-    same = clouds_b is None
-    clouds_a = [_points(c, f"cloud {i}") for i, c in enumerate(clouds_a)]
-    clouds_b = clouds_a if same else [_points(c, f"cloud {i}") for i, c in enumerate(clouds_b)]
-    trees_a = [cKDTree(c) for c in clouds_a]
-    trees_b = trees_a if same else [cKDTree(c) for c in clouds_b]
-    out = np.zeros((len(clouds_a), len(clouds_b)))
-    for i, j in itertools.product(range(len(clouds_a)), range(len(clouds_b))):
-        if same and j < i:
-            out[i, j] = out[j, i]
-            continue
-        d_ab, _ = _query_in_tree_order(clouds_a[i], trees_a[i], trees_b[j])
-        d_ba, _ = _query_in_tree_order(clouds_b[j], trees_b[j], trees_a[i])
-        total = np.mean(d_ab**2) + np.mean(d_ba**2)
-        out[i, j] = total / 2.0 if reduction == "mean" else total
-    return out
-
-
-#: Default F-score threshold: 1% of the side of the unit cube normalised meshes live in.
-DEFAULT_TAU = 0.01
-
-
-def surface_metrics(mesh_pred: trimesh.Trimesh, mesh_true: trimesh.Trimesh, n_points: int = 100_000, seed: int = 0, tau: float = DEFAULT_TAU) -> dict:
-    """Every surface score between two meshes, from ``n_points`` area-weighted samples of each.
-
-    Returns ``{"chamfer", "chamfer_sum", "chamfer_l1", "normal_consistency", "f_score",
-    "precision", "recall", "tau", "n_points"}`` (see :func:`chamfer_distance`, :func:`chamfer_l1`,
-    :func:`normal_consistency`, :func:`f_score`). A predicted mesh with no faces (a decoder
-    that found no surface) scores Chamfer ``inf``, normal consistency and F-score 0.
-    """
-    check_mesh(mesh_true, "true mesh")
-    if len(mesh_pred.faces) == 0:
-        return {"chamfer": np.inf, "chamfer_sum": np.inf, "chamfer_l1": np.inf, "normal_consistency": 0.0,
-                "f_score": 0.0, "precision": 0.0, "recall": 0.0, "tau": tau, "n_points": n_points}  # fmt: skip
-    points_p, normals_p = sample_surface(mesh_pred, n_points, seed=seed)
-    points_q, normals_q = sample_surface(mesh_true, n_points, seed=seed + 1)
-    pair = _two_way(points_p, points_q)
-    p, r = _precision_recall(pair, tau)
-    return {
-        "chamfer": _chamfer(pair, "mean"),
-        "chamfer_sum": _chamfer(pair, "sum"),
-        "chamfer_l1": float(np.mean(pair.to_true) + np.mean(pair.to_predicted)) / 2.0,
-        "normal_consistency": _normal_consistency(pair, normals_p.astype(np.float64), normals_q.astype(np.float64)),
-        "f_score": float(_harmonic(p, r)),
-        "precision": float(p),
-        "recall": float(r),
-        "tau": tau,
-        "n_points": n_points,
-    }
-
-
-# ============================================================================================
-# Light field descriptor (Chen, Tian, Shen, Ouhyoung, Eurographics 2003)
-# ============================================================================================
 #
 # The choices, in the order the descriptor is made:
 #
@@ -634,7 +300,7 @@ def lfd_silhouettes(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, ren
     if renderer == "raster":
         images = _rasterize(normalised, directions, resolution)
     elif renderer == "raycast":
-        from .rendering import orthographic_silhouettes
+        from ..rendering import orthographic_silhouettes
 
         images = orthographic_silhouettes(normalised, directions, size=resolution, radius=1.0)
     else:
@@ -1010,74 +676,35 @@ def calibrate_scales(descriptors: Sequence[LightFieldDescriptor]) -> tuple[float
     return float(region[off].mean()), float(contour[off].mean())
 
 
-# ============================================================================================
-# Generative scores (Achlioptas et al. 2018; Yang et al. 2019)
-# ============================================================================================
-
-
-def _matrix(d, name: str) -> np.ndarray:
-    d = np.asarray(d, dtype=np.float64)
-    if d.ndim != 2 or 0 in d.shape:
-        raise ValueError(f"{name}: expected a non-empty 2-D distance matrix, got shape {d.shape}")
-    return d
-
-
-def coverage(d_gr) -> float:
-    """COV: the share of reference shapes that are the nearest reference of at least one generated shape.
-
-    ``d_gr[g, r]`` is the distance from generated shape g to reference shape r. Ties go to the
-    lowest reference index (``argmin``). 1 means every reference shape is matched by something.
-    """
-    d_gr = _matrix(d_gr, "d_gr")
-    return len(np.unique(np.argmin(d_gr, axis=1))) / d_gr.shape[1]
-
-
-def minimum_matching_distance(d_gr) -> float:
-    """MMD: for each reference shape the distance to its nearest generated shape, averaged.
-
-    Low when every reference shape has a close generated look-alike (fidelity).
-    """
-    return float(np.mean(_matrix(d_gr, "d_gr").min(axis=0)))
-
-
-def one_nn_accuracy(d_gg, d_gr, d_rr) -> float:
-    """1-NNA: accuracy of the leave-one-out 1-nearest-neighbour classifier telling generated from reference.
-
-    Every shape of the two sets is labelled with the set its nearest *other* shape belongs
-    to; the score is the share labelled correctly. Ties (its nearest shape in its own set and
-    in the other set at the same distance) count as half right: the expected accuracy of
-    breaking the tie with a fair coin.
-
-    0.5 is ideal: the two sets cannot be told apart (two independent samples of the same
-    distribution give 0.5 on average). Near 1: the generated shapes are easy to tell apart (bad
-    quality or diversity). Well *below* 0.5: the generated shapes are copies of reference shapes
-    (memorisation) — if the generated set equals the reference set, every shape's nearest
-    other shape is its twin in the other set, and 1-NNA is 0.
-    """
-    d_gg, d_gr, d_rr = _matrix(d_gg, "d_gg"), _matrix(d_gr, "d_gr"), _matrix(d_rr, "d_rr")
-    g, r = d_gr.shape
-    if d_gg.shape != (g, g) or d_rr.shape != (r, r):
-        raise ValueError(f"shapes do not fit: d_gg {d_gg.shape}, d_gr {d_gr.shape}, d_rr {d_rr.shape}")
-    own_g = np.where(np.eye(g, dtype=bool), np.inf, d_gg).min(axis=1)  # leave one out
-    own_r = np.where(np.eye(r, dtype=bool), np.inf, d_rr).min(axis=1)
-    other_g, other_r = d_gr.min(axis=1), d_gr.min(axis=0)
-    own, other = np.concatenate([own_g, own_r]), np.concatenate([other_g, other_r])
-    correct = np.where(own < other, 1.0, np.where(own == other, 0.5, 0.0))
-    return float(correct.mean())
-
-
-def generative_metrics(d_gr, d_gg, d_rr) -> dict:
-    """``{"cov", "mmd", "1-nna"}`` from the three distance matrices (any distance: Chamfer, LFD, ...)."""
-    return {"cov": coverage(d_gr), "mmd": minimum_matching_distance(d_gr), "1-nna": one_nn_accuracy(d_gg, d_gr, d_rr)}
-
-
 __all__ = [
-    "THRESHOLD", "Confusion", "confusion", "mse", "precision", "recall", "f1_score", "iou", "voxel_metrics",
-    "nearest_neighbours", "chamfer_distance", "chamfer_l1", "normal_consistency", "surface_precision_recall",
-    "f_score", "chamfer_matrix", "surface_metrics", "DEFAULT_TAU",
-    "dodecahedron_vertices", "dodecahedron_rotations", "view_permutations", "light_field_rotations",
-    "light_field_directions", "normalize_for_lfd", "lfd_silhouettes", "zernike_indices", "zernike_magnitudes",
-    "outer_contours", "contour_fourier", "LightFieldDescriptor", "lfd_descriptor", "lfd_descriptors", "save_descriptors",
-    "load_descriptors", "lfd_distance_matrix", "lfd_distance", "calibrate_scales",
-    "coverage", "minimum_matching_distance", "one_nn_accuracy", "generative_metrics", "MeshError",
-]  # fmt: skip
+    "GOLDEN",
+    "LFD_RESOLUTION",
+    "LIGHT_FIELDS",
+    "VIEWS",
+    "ZERNIKE_ORDER",
+    "CONTOUR_SAMPLES",
+    "FOURIER_COEFFICIENTS",
+    "LIGHT_FIELD_SEED",
+    "REGION_SCALE",
+    "CONTOUR_SCALE",
+    "SMOOTHING",
+    "dodecahedron_vertices",
+    "dodecahedron_rotations",
+    "view_permutations",
+    "light_field_rotations",
+    "light_field_directions",
+    "normalize_for_lfd",
+    "lfd_silhouettes",
+    "zernike_indices",
+    "zernike_magnitudes",
+    "outer_contours",
+    "contour_fourier",
+    "LightFieldDescriptor",
+    "lfd_descriptor",
+    "lfd_descriptors",
+    "save_descriptors",
+    "load_descriptors",
+    "lfd_distance_matrix",
+    "lfd_distance",
+    "calibrate_scales",
+]
