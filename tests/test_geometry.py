@@ -8,8 +8,17 @@ from tutorial_lib import geometry
 from tutorial_lib.geometry import MeshError
 
 
-def test_voxel_centres_of_a_two_cell_grid():
+def test_voxel_centers_of_a_two_cell_grid():
     np.testing.assert_allclose(geometry.voxel_centers(2), [-0.25, 0.25])
+
+
+def test_filled_voxel_centers_of_a_two_cell_grid():
+    voxels = np.zeros((2, 2, 2), dtype=bool)
+    voxels[1, 0, 1] = True  # +X, -Y, +Z
+    centers = geometry.filled_voxel_centers(voxels)
+    assert centers.dtype == np.float32
+    np.testing.assert_allclose(centers, [[0.25, -0.25, 0.25]])
+    assert geometry.filled_voxel_centers(np.zeros((4, 4, 4), dtype=bool)).shape == (0, 3)
 
 
 def test_grid_points_are_indexed_like_the_grid():

@@ -12,7 +12,9 @@ The conventions (the talk's "Dataset - Models" slide) live here, in one place:
 
 Functions: :func:`load_mesh`, :func:`normalize_mesh`, :func:`voxelize`,
 :func:`marching_cubes`, :func:`sample_surface`, and the grid ↔ world mapping
-(:func:`voxel_centers`, :func:`grid_points`, :func:`world_to_grid`, :func:`grid_to_world`).
+(:func:`voxel_centers`, :func:`grid_points`, :func:`world_to_grid`, :func:`grid_to_world`,
+:func:`filled_voxel_centers`). Identifiers spell "center" the American way, as numpy, trimesh
+and torchvision do (``center_of_mass``); the prose is British.
 """
 
 from __future__ import annotations
@@ -55,6 +57,13 @@ def grid_points(resolution: int) -> np.ndarray:
 def grid_to_world(indices: np.ndarray, resolution: int) -> np.ndarray:
     """Voxel indices (integer or fractional) to world coordinates."""
     return (np.asarray(indices, dtype=np.float64) + 0.5) / resolution - 0.5
+
+
+def filled_voxel_centers(voxels: np.ndarray) -> np.ndarray:
+    """World coordinates ``[filled, 3]`` (float32) of the centres of the filled voxels of a cubic grid
+    (the points a point-cloud view of the grid shows)."""
+    voxels = np.asarray(voxels)
+    return grid_to_world(np.argwhere(voxels), voxels.shape[0]).astype(np.float32)
 
 
 def world_to_grid(points: np.ndarray, resolution: int) -> np.ndarray:

@@ -22,7 +22,6 @@ import numpy as np
 import trimesh
 
 from .config import figures_dir
-from .geometry import grid_to_world
 from .rendering import render_views
 
 
@@ -145,11 +144,6 @@ def k3d_points(points: np.ndarray, values=None, point_size: float = 0.01, plot=N
         colors = np.where(np.asarray(values).reshape(-1) > 0.5, 0xD62728, 0x1F77B4).astype(np.uint32)
         plot += k3d.points(points, point_size=point_size, colors=colors, shader="flat")
     return plot
-
-
-def voxel_centres(voxels: np.ndarray) -> np.ndarray:
-    """World coordinates of the filled voxels' centres."""
-    return grid_to_world(np.argwhere(voxels), voxels.shape[0]).astype(np.float32)
 
 
 class LiveTrainingPlot:
