@@ -50,7 +50,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
 
-    from tutorial_lib import autoencoder, data
+    from tutorial_lib import data, provenance
 
     data.ensure_dataset(args.profile)
     context = mp.get_context("spawn")
@@ -64,8 +64,8 @@ def main() -> None:
     for job in jobs:
         job.join()
     report = {"profile": args.profile, "minutes": args.minutes, "threads_per_run": args.threads,
-              "machine": autoencoder.machine_description("cpu").rsplit(",", 1)[0], "cores": os.cpu_count(),
-              "date": time.strftime("%Y-%m-%d"), "commit": autoencoder.git_commit(),
+              "machine": provenance.machine_description("cpu").rsplit(",", 1)[0], "cores": os.cpu_count(),
+              "date": time.strftime("%Y-%m-%d"), "commit": provenance.git_commit(),
               "wall_seconds": round(time.time() - started), "runs": results}  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"recipe_comparison_{args.profile}.json"

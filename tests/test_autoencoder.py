@@ -39,7 +39,7 @@ def test_interrupted_training_resumes_mid_stage_with_the_same_result(tmp_path, b
 
 def test_load_autoencoder_refuses_other_models(tmp_path):
     save_checkpoint(tmp_path / "cnn.pt", CategoryCNN())
-    with pytest.raises(CheckpointError, match="cnn.pt: holds a CategoryCNN model, not an Autoencoder"):
+    with pytest.raises(CheckpointError, match="cnn.pt: holds a model of class CategoryCNN, not Autoencoder"):
         autoencoder.load_autoencoder(path=tmp_path / "cnn.pt")
     with pytest.raises(FileNotFoundError, match="missing.pt"):
         autoencoder.load_autoencoder(path=tmp_path / "missing.pt")

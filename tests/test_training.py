@@ -142,3 +142,32 @@ def test_sigterm_saves_like_ctrl_c(tmp_path):
         train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 40, scheduler=scheduler, checkpoint=tmp_path / "c.pt", callback=terminate, callback_every=1, progress=False)
     assert load_checkpoint(tmp_path / "c.pt")["step"] == 13
     assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
+
+
+def test_history_json_beside_the_checkpoint_and_resume_refuses_other_settings(tmp_path):
+    from tutorial_lib.training import history_path, read_history
+
+    model, optimizer, _ = make()
+    train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 12, checkpoint=tmp_path / "c.pt", record={"recipe": "a"}, progress=False)
+    history = read_history(history_path(tmp_path / "c.pt"))
+    assert history.step == list(range(1, 13)) and len(history.loss) == 12
+    assert load_checkpoint(tmp_path / "c.pt")["record"] == {"seed": 0, "recipe": "a"}
+    model, optimizer, _ = make()
+    with pytest.raises(CheckpointError, match=r"c.pt: this run was started with other settings \(recipe='a'; now recipe='b'\)"):
+        train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 20, checkpoint=tmp_path / "c.pt", record={"recipe": "b"}, progress=False)
+
+
+def test_checkpoints_load_without_running_code(tmp_path):
+    """A pickle that would run code on load is refused: checkpoints are read with weights_only=True."""
+    import os
+    import pickle
+
+    class Payload:
+        def __reduce__(self):
+            return (os.system, ("touch " + str(tmp_path / "ran"),))
+
+    with open(tmp_path / "evil.pt", "wb") as f:
+        pickle.dump({"model": Payload()}, f)
+    with pytest.raises(CheckpointError, match="evil.pt: not a readable tutorial_lib weights file"):
+        load_checkpoint(tmp_path / "evil.pt")
+    assert not (tmp_path / "ran").exists()

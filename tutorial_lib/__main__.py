@@ -4,7 +4,12 @@
     python -m tutorial_lib data info FILE.hdf5
     python -m tutorial_lib train ae --profile quick|full [--recipe fast|paper] [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train svr --profile quick|full [--steps N] [--minutes M] [--ship]
+    python -m tutorial_lib train classifier --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R]
+
+Errors are one line on stderr (the file and the problem) with exit status 1; add --debug
+anywhere on the command line to see the Python traceback instead. Ctrl-C during training
+saves the checkpoint and says how to resume (exit status 130).
 """
 
 from __future__ import annotations
@@ -22,12 +27,10 @@ def _data_build(args) -> int:
 
 
 def _data_info(args) -> int:
-    import h5py
-
-    from .data import read_attrs
+    from .data import _open, read_attrs
 
     attrs = read_attrs(args.file)
-    with h5py.File(args.file, "r") as f:
+    with _open(args.file) as f:
         for key in sorted(f.keys()):
             print(f"{key:16s} {str(f[key].shape):28s} {f[key].dtype}")
     for key, value in sorted(attrs.items()):
@@ -43,6 +46,7 @@ def _train_ae(args) -> int:
     model, history = autoencoder.train_autoencoder(
         args.profile, args.recipe, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
         checkpoint=checkpoint, device=args.device, seed=args.seed, evaluate_every=args.evaluate_every,
+        dataset=args.dataset, checkpoint_every=args.checkpoint_every,
     )  # fmt: skip
     print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")
     if args.ship:
@@ -64,19 +68,42 @@ def _train_svr(args) -> int:
     if args.ship:
         manifest = svr.ship(model, history, args.profile, device=config.get_device(args.device))
         means = manifest["test_metrics"]["mean"]
-        print(f"shipped to {svr.default_paths(args.profile)['weights']}: test IoU at 64³ "
+        print(f"shipped to {svr.shipped_paths(args.profile)['weights']}: test IoU at 64³ "
               + ", ".join(f"{method} {values['iou']:.4f}" for method, values in means.items()))  # fmt: skip
+    return 0
+
+
+def _train_classifier(args) -> int:
+    from . import classification, config
+
+    checkpoint = args.checkpoint or config.data_root() / "runs" / f"classifier_{args.profile}.pt"
+    print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
+    model, history = classification.train_classifier(
+        args.profile, steps=args.steps, checkpoint=checkpoint, seed=args.seed, max_seconds=args.minutes * 60 if args.minutes else None,
+        device=args.device, evaluate_every=args.evaluate_every,
+    )  # fmt: skip
+    print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")
+    if args.ship:
+        manifest = classification.ship(model, history, args.profile, device=config.get_device(args.device))
+        scores = manifest["test_metrics"]
+        print(f"shipped to {classification.default_paths(args.profile)['weights']}: test accuracy {scores['accuracy']:.4f} on {scores['images']} views; "
+              + ", ".join(f"{name} {value:.3f}" for name, value in scores["per_category"].items()))  # fmt: skip
     return 0
 
 
 def _reconstruct(args) -> int:
     import time
 
-    from . import autoencoder, svr
+    from . import autoencoder, geometry, svr
 
     started = time.perf_counter()
-    image_model = svr.load_image_encoder(args.profile, args.image_encoder, device=args.device)
-    autoencoder_model = autoencoder.load_autoencoder(args.profile, args.autoencoder, device=args.device)
+    # Every argument is checked before a model is loaded or run.
+    svr.read_image(args.image)
+    geometry.check_mesh_path(args.out)
+    autoencoder.check_resolution(args.resolution)
+    autoencoder_path = args.autoencoder or autoencoder.shipped_paths(args.profile)["weights"]
+    image_model = svr.load_image_encoder(args.profile, args.image_encoder, device=args.device, autoencoder_path=autoencoder_path)
+    autoencoder_model = autoencoder.load_autoencoder(args.profile, autoencoder_path, device=args.device)
     mesh = svr.reconstruct_from_image(args.image, image_model, autoencoder_model, resolution=args.resolution, out=args.out, profile=args.profile)
     print(f"{args.out}: {len(mesh.vertices)} vertices, {len(mesh.faces)} faces, {time.perf_counter() - started:.1f} s")
     return 0
@@ -115,6 +142,8 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     ae = train.add_parser("ae", help="the 3D autoencoder (voxel encoder + implicit decoder), progressive 16³→32³→64³")
     ae.add_argument("--recipe", default="fast", choices=["fast", "paper"])
+    ae.add_argument("--dataset", default=None, help="a dataset folder with train.hdf5 and test.hdf5 (default: the profile's)")
+    ae.add_argument("--checkpoint-every", type=int, default=200, help="save the training checkpoint every N steps")
     _add_training_options(ae, evaluate_help="log the IoU of a few test shapes every N steps",
                           ship_help="evaluate on the test split and write data/checkpoints/autoencoder_<profile>.*")  # fmt: skip
     ae.set_defaults(run=_train_ae)
@@ -122,6 +151,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(image, evaluate_help="log the z error on the test views every N steps",
                           ship_help="evaluate against the baselines and write data/checkpoints/image_encoder_<profile>.*")  # fmt: skip
     image.set_defaults(run=_train_svr)
+    classifier = train.add_parser("classifier", help="the category classifier (ResNet-18) that notebook 06 dreams with")
+    _add_training_options(classifier, evaluate_help="log the accuracy on two views of every test shape every N steps",
+                          ship_help="evaluate on the test split and write data/checkpoints/classifier_<profile>.*")  # fmt: skip
+    classifier.set_defaults(run=_train_classifier)
 
     rec = commands.add_parser("reconstruct", help="a 3D mesh from one picture (PNG/JPG; grey, RGB or RGBA)")
     rec.add_argument("image", help="the picture: one object, on a white or transparent background")
@@ -136,8 +169,30 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    return args.run(args)
+    from .training import TrainingInterrupted
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv
+    args = build_parser().parse_args([a for a in argv if a != "--debug"])
+    try:
+        return args.run(args)
+    except TrainingInterrupted as stop:
+        if stop.checkpoint is not None:
+            print(f"interrupted at step {stop.step}; checkpoint saved to {stop.checkpoint}. "
+                  "Run the same command again to resume.", file=sys.stderr)  # fmt: skip
+        else:
+            print(f"interrupted at step {stop.step} (no checkpoint was asked for)", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a user's mistake or a broken file: one line, not a traceback
+        if debug:
+            raise
+        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        known = isinstance(error, (OSError, ValueError, KeyError, ImportError))
+        print(f"error: {message}" if known and message else f"error: {type(error).__name__}: {message} (run again with --debug for the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

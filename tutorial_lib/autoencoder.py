@@ -28,10 +28,7 @@ Entry points: :func:`train_autoencoder`, :func:`reconstruct`, :func:`evaluate_io
 
 from __future__ import annotations
 
-import json
 import math
-import subprocess
-import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -39,10 +36,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import config, data, metrics
+from . import config, data, metrics, provenance
+from .config import Profile
 from .geometry import coarse_to_fine_occupancy, dense_occupancy, marching_cubes
 from .models import Autoencoder
-from .training import CheckpointError, EpochBatches, History, load_checkpoint, train
+from .training import EpochBatches, History, train
 
 
 @dataclass(frozen=True)
@@ -70,7 +68,7 @@ def get_recipe(name: str) -> Recipe:
         raise ValueError(f"unknown recipe {name!r}: choose one of {sorted(RECIPES)}") from None
 
 
-def make_autoencoder(profile: str = "quick") -> Autoencoder:
+def make_autoencoder(profile: Profile | str = "quick") -> Autoencoder:
     """The autoencoder at the widths of a profile (``full`` is the paper's size)."""
     settings = config.get_profile(profile).autoencoder
     return Autoencoder(settings.encoder_width, settings.decoder_width)
@@ -124,7 +122,7 @@ def occupancy_loss(recipe: Recipe):
 
 
 def train_autoencoder(
-    profile: str = "quick",
+    profile: Profile | str = "quick",
     recipe: str = "fast",
     steps: int | None = None,
     max_seconds: float | None = None,
@@ -138,6 +136,7 @@ def train_autoencoder(
     model: Autoencoder | None = None,
     dataset: str | Path | None = None,
     shapes_per_batch: int | None = None,
+    checkpoint_every: int = 200,
 ) -> tuple[Autoencoder, History]:
     """Train an autoencoder on a profile's dataset (built first if missing).
 
@@ -149,14 +148,16 @@ def train_autoencoder(
     profile's (e.g. one built with ``data build --source``); ``shapes_per_batch`` overrides the
     profile's batch size.
     """
-    settings = config.get_profile(profile).autoencoder
+    profile = config.get_profile(profile)
+    settings = profile.autoencoder
     rec = get_recipe(recipe)
     steps = steps or settings.steps
     folder = Path(dataset) if dataset is not None else data.ensure_dataset(profile, progress=progress)
-    train_set = data.PointValueDataset(data.split_path(folder, "train"), resolution=16, points_per_shape=None if rec.all_points else settings.points_per_shape)
+    train_file = data.split_path(folder, "train")
+    train_set = data.PointValueDataset(train_file, resolution=16, points_per_shape=None if rec.all_points else settings.points_per_shape)
     boundaries = stage_boundaries(steps, rec.stage_fractions)
+    config.seed_everything(seed)  # before the model is built: the seed fixes the initial weights too
     model = model if model is not None else make_autoencoder(profile)
-    torch.manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=rec.learning_rate, betas=(rec.beta1, 0.999))
     scheduler = None
     if rec.cosine_decay:
@@ -173,7 +174,9 @@ def train_autoencoder(
         model, optimizer, occupancy_loss(rec), ProgressiveBatches(train_set, shapes_per_batch or settings.shapes_per_batch, boundaries, seed), steps,
         scheduler=scheduler, device=device, seed=seed, checkpoint=checkpoint, max_seconds=max_seconds,
         evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, callback_every=callback_every, progress=progress,
-        description=f"autoencoder ({rec.name})",
+        description=f"autoencoder ({rec.name})", checkpoint_every=checkpoint_every,
+        record={"model": "autoencoder", "recipe": rec.name, "steps": steps, "architecture": dict(model.config),
+                "dataset": data.read_attrs(train_file).get("fingerprint")},
     )  # fmt: skip
     return model, history
 
@@ -223,6 +226,16 @@ def encode(model: Autoencoder, voxels: np.ndarray | torch.Tensor, batch: int = 1
 # Coarse-to-fine extraction of a decoder's field: start grid and band (see reconstruct).
 EXTRACTION_START = 32
 EXTRACTION_BAND = 0.05
+
+
+def check_resolution(resolution: int) -> int:
+    """The grid sizes :func:`reconstruct` accepts: 8 to 64 (dense), or 32 times a power of two up to 512."""
+    if not isinstance(resolution, int) or isinstance(resolution, bool):
+        raise ValueError(f"resolution must be a whole number, got {resolution!r}")
+    coarse_to_fine = resolution > 64 and resolution % EXTRACTION_START == 0 and (resolution // EXTRACTION_START) & (resolution // EXTRACTION_START - 1) == 0
+    if not (8 <= resolution <= 64 or (coarse_to_fine and resolution <= 512)):
+        raise ValueError(f"resolution {resolution} is not supported: use 8 to 64, or 128, 256 or 512")
+    return resolution
 
 
 def reconstruct(model: Autoencoder, z: torch.Tensor, resolution: int = 64, method: str = "coarse_to_fine") -> tuple[np.ndarray, int]:
@@ -282,69 +295,55 @@ def encode_split(model: Autoencoder, split_file: str | Path) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def shipped_paths(profile: str = "quick") -> dict[str, Path]:
-    base = config.shipped_checkpoints_dir() / f"autoencoder_{profile}"
+def shipped_paths(profile: Profile | str = "quick") -> dict[str, Path]:
+    """Where the shipped autoencoder of a profile lives: weights, manifest, z of every shape."""
+    base = config.shipped_checkpoints_dir() / f"autoencoder_{config.get_profile(profile).name}"
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "z": Path(f"{base}_z.npz")}
 
 
-def machine_description(device: torch.device | str = "cpu") -> str:
-    device = torch.device(device)
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = config.cpu_model()
-    return f"{cpu}, {torch.get_num_threads()} threads"
+def ship(model: Autoencoder, history: History, profile: Profile | str, recipe: str, device="cpu", progress: bool = True) -> dict:
+    """Evaluate on the test split and write the shipped weights (float16), z of both splits, and the manifest.
 
-
-def git_commit() -> str:
-    try:
-        return subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=config.REPO_ROOT, capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def ship(model: Autoencoder, history: History, profile: str, recipe: str, device="cpu", progress: bool = True) -> dict:
-    """Evaluate on the test split and write the shipped weights (float16), z of both splits, and the manifest."""
+    Evaluation runs on ``device`` (the training device), from the float16 weights as shipped.
+    """
+    profile = config.get_profile(profile)
+    device = config.get_device(device) if isinstance(device, str) else device
     folder = data.dataset_dir(profile)
-    model = model.cpu().eval()
-    result = evaluate_iou(model, data.split_path(folder, "test"), progress=progress)
     paths = shipped_paths(profile)
-    paths["weights"].parent.mkdir(parents=True, exist_ok=True)
-    # float16 halves the file; the weights are cast back to float32 when loaded.
-    torch.save({"architecture": {"class": "Autoencoder", "config": model.config},
-                "model": {k: v.half() for k, v in model.state_dict().items()}}, paths["weights"])  # fmt: skip
-    model.load_state_dict({k: v.half().float() for k, v in model.state_dict().items()})  # z from the shipped weights
+    provenance.save_weights(paths["weights"], model.eval())
+    model = load_autoencoder(profile, paths["weights"], device=device)  # evaluate and encode what is shipped
+    result = evaluate_iou(model, data.split_path(folder, "test"), progress=progress)
     splits = {s: encode_split(model, data.split_path(folder, s)) for s in data.SPLITS}
-    np.savez_compressed(paths["z"], **{f"{s}_{k}": np.asarray(v) for s, d in splits.items() for k, v in d.items()})
-    manifest = {
-        "model": "autoencoder", "recipe": asdict(get_recipe(recipe)), "profile": profile,
-        "architecture": model.config, "steps": history.step[-1] if history.step else 0,
-        "wall_time_seconds": round(history.seconds[-1], 1) if history.seconds else 0.0,
-        "device": machine_description(device), "torch": torch.__version__, "commit": git_commit(),
-        "date": time.strftime("%Y-%m-%d"),
+    with provenance.atomic_path(paths["z"]) as tmp:
+        np.savez_compressed(tmp, **{f"{s}_{k}": np.asarray(v) for s, d in splits.items() for k, v in d.items()})
+    manifest = provenance.base_manifest("autoencoder", profile.name, device, history) | {
+        "recipe": asdict(get_recipe(recipe)), "architecture": model.config,
         "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
+        "z_fingerprint": provenance.array_fingerprint(splits["train"]["z"]),
         "test_metrics": {"mean_iou_64": round(result["mean_iou"], 4), "per_category_iou_64": {k: round(v, 4) for k, v in result["per_category"].items()}},
         "final_training_loss": float(np.mean(history.loss[-50:])) if history.loss else None,
     }  # fmt: skip
-    paths["manifest"].write_text(json.dumps(manifest, indent=2) + "\n")
+    provenance.write_manifest(paths["manifest"], manifest)
     return manifest
 
 
-def load_autoencoder(profile: str = "quick", path: str | Path | None = None, device: str = "auto") -> Autoencoder:
+def load_autoencoder(profile: Profile | str = "quick", path: str | Path | None = None, device: str = "auto") -> Autoencoder:
     """The shipped (or any saved) autoencoder, ready for inference."""
     path = Path(path) if path else shipped_paths(profile)["weights"]
-    model = make_autoencoder(profile)
-    state = load_checkpoint(path, map_location="cpu")
-    architecture = state.get("architecture") or {}
-    if architecture.get("class") != "Autoencoder":
-        raise CheckpointError(f"{path}: holds a {architecture.get('class', 'unknown')} model, not an Autoencoder")
-    if state["architecture"]["config"] != model.config:
-        model = Autoencoder(**state["architecture"]["config"])
-    state["model"] = {k: v.float() for k, v in state["model"].items()}
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no autoencoder here (train one with `python -m tutorial_lib train ae --ship`)")
+    state = provenance.load_weights(path, "Autoencoder")
+    model = Autoencoder(**state["architecture"]["config"])
     model.load_state_dict(state["model"])
-    return model.to(config.get_device(device)).eval()
+    return model.to(config.get_device(device) if isinstance(device, str) else device).eval()
 
 
-def load_shipped_z(profile: str = "quick") -> dict:
+def z_fingerprint(profile: Profile | str = "quick") -> str:
+    """The fingerprint of the shipped autoencoder's training z: what models trained on it record."""
+    return provenance.array_fingerprint(load_shipped_z(profile)["train_z"])
+
+
+def load_shipped_z(profile: Profile | str = "quick") -> dict:
     """z of every train and test shape, as computed by the shipped autoencoder."""
     path = shipped_paths(profile)["z"]
     if not path.is_file():

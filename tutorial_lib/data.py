@@ -33,7 +33,7 @@ import os
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import h5py
@@ -44,6 +44,11 @@ from . import config
 from .config import IMAGE_SIZE, POINT_BUDGETS, VIEWS_PER_SHAPE, VOXEL_RESOLUTION
 
 SCHEMA_VERSION = 1
+#: Versions of the code that decides what a built shape holds. Bump an entry whenever that code
+#: changes its output (a new variant of a category, another lighting, another sampling rule):
+#: the version is part of the build settings stored in each split file, so a dataset made by
+#: older code is rebuilt instead of being silently reused.
+GENERATOR_VERSIONS = {"shapes": 1, "rendering": 1, "point_sampling": 1}
 SPLITS = ("train", "test")
 RESOLUTIONS = tuple(POINT_BUDGETS)  # (16, 32, 64)
 IMNET_KEYS = ("voxels", "points_16", "values_16", "points_32", "values_32", "points_64", "values_64")
@@ -162,9 +167,9 @@ def write_split(path: str | Path, records, attrs: dict) -> None:
     one shape at a time and never held in memory whole. Written to a temporary name and
     renamed at the end, so an interrupted write never leaves a file that looks complete.
     """
+    from .provenance import atomic_path
+
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".hdf5.partial")
     n = len(records)
     if n == 0:
         raise ValueError(f"{path}: no shapes to write")
@@ -180,7 +185,7 @@ def write_split(path: str | Path, records, attrs: dict) -> None:
         **{f"points_{r}": (first[f"points_{r}"].shape, np.float32) for r in RESOLUTIONS},
         **{f"values_{r}": (first[f"values_{r}"].shape, np.uint8) for r in RESOLUTIONS},
     }
-    with h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
         arrays = {key: f.create_dataset(key, (n,) + shape, dtype=dtype, chunks=(1,) + shape, compression="gzip", compression_opts=4, shuffle=True)
                   for key, (shape, dtype) in per_shape.items()}  # fmt: skip
         strings = {key: f.create_dataset(key, (n,), dtype=string) for key in ("names", "categories", "variants")}
@@ -202,7 +207,6 @@ def write_split(path: str | Path, records, attrs: dict) -> None:
         f.attrs["fingerprint"] = digest.hexdigest()[:16]
         for key, value in attrs.items():
             f.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
-    os.replace(tmp, path)
 
 
 def _update_fingerprint(digest, record: dict) -> None:
@@ -251,8 +255,9 @@ def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
         shape = make_shape(job.category, shape_rng)
         mesh, variant = shape.mesh, shape.variant
     mesh = geometry.normalize_mesh(mesh, up=job.up, front=job.front)
+    repaired = "" if mesh.is_watertight else "not watertight: its surface was voxelised and the enclosed space filled"
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # open meshes are handled (and were reported) by voxelize
+        warnings.simplefilter("ignore")  # an open mesh is reported through the record's "repaired"
         voxels = geometry.voxelize(mesh, VOXEL_RESOLUTION, name=job.source or job.name)
     if not voxels.any():
         raise geometry.MeshError(f"{job.source or job.name}: voxelises to an empty grid (too thin or open)")
@@ -269,6 +274,7 @@ def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
         "edge_counts": np.array([samples[r].edge_count for r in RESOLUTIONS]),
         "mesh_vertices": np.asarray(mesh.vertices, dtype=np.float32),
         "mesh_faces": np.asarray(mesh.faces, dtype=np.int32),
+        "repaired": repaired,
     }
     for res in RESOLUTIONS:
         record[f"points_{res}"] = samples[res].points
@@ -342,24 +348,25 @@ def _part_path(parts_dir: Path, name: str) -> Path:
     return parts_dir / f"{name}.npz"
 
 
-def _build_and_store(job: ShapeJob, parts_dir: Path, views_per_shape: int) -> tuple[str, str]:
-    """Worker: build one shape and save it as its own file; return (name, error or "")."""
+def _build_and_store(job: ShapeJob, parts_dir: Path, views_per_shape: int) -> tuple[str, str, str]:
+    """Worker: build one shape and save it as its own file; return (name, error or "", repair or "")."""
+    from .provenance import atomic_path
+
     try:
         record = build_shape(job, views_per_shape)
     except Exception as exc:  # any failure of one shape is reported, never fatal for the build
-        return job.name, f"{type(exc).__name__}: {exc}"
-    target = _part_path(parts_dir, job.name)
-    tmp = target.with_suffix(".tmp.npz")
-    np.savez(tmp, **{k: np.asarray(v) for k, v in record.items()})
-    os.replace(tmp, target)  # atomic: a part file exists only when complete
-    return job.name, ""
+        return job.name, f"{type(exc).__name__}: {exc}", ""
+    with atomic_path(_part_path(parts_dir, job.name)) as tmp:  # a part file exists only when complete
+        np.savez(tmp, **{k: np.asarray(v) for k, v in record.items()})
+    return job.name, "", record["repaired"]
 
 
 def _load_part(path: Path) -> dict:
     with np.load(path, allow_pickle=False) as z:
         record = {k: z[k] for k in z.files}
-    for key in ("name", "category", "variant"):
-        record[key] = str(record[key])
+    for key in ("name", "category", "variant", "repaired"):
+        if key in record:
+            record[key] = str(record[key])
     return record
 
 
@@ -383,10 +390,14 @@ class BuildReport:
     failed: dict  # shape name -> error message
     seconds: float
     built_now: int  # shapes built in this run (the rest came from an interrupted earlier run)
+    repaired: dict = field(default_factory=dict)  # shape name -> what was repaired (kept in the dataset)
 
     def summary(self) -> str:
         lines = [f"dataset in {self.folder}: " + ", ".join(f"{k} {v}" for k, v in self.counts.items())
                  + f" ({self.built_now} shapes built in {self.seconds:.0f} s)"]  # fmt: skip
+        if self.repaired:
+            lines.append(f"{len(self.repaired)} shapes repaired (kept):")
+            lines += [f"  {name}: {note}" for name, note in sorted(self.repaired.items())]
         if self.failed:
             lines.append(f"{len(self.failed)} shapes skipped:")
             lines += [f"  {name}: {error}" for name, error in sorted(self.failed.items())]
@@ -427,14 +438,25 @@ def build_dataset(
                "shapes": len(jobs), "views_per_shape": settings.views_per_shape, "up": up, "front": front,
                "resolution": VOXEL_RESOLUTION, "padding": config.VOXEL_PADDING,
                "point_budgets": {str(k): v for k, v in POINT_BUDGETS.items()}, "image_size": IMAGE_SIZE,
-               "image_padding": config.IMAGE_PADDING, "edge_window": 7}  # fmt: skip
+               "image_padding": config.IMAGE_PADDING, "edge_window": 7, "versions": GENERATOR_VERSIONS}  # fmt: skip
     if is_complete(folder, builder):
         return BuildReport(folder, {s: read_attrs(split_path(folder, s))["shapes_in_split"] for s in SPLITS}, {}, 0.0, 0)
+    if is_complete(folder):
+        print(f"{folder}: made with other build settings or by older generator code; rebuilding it", flush=True)
 
     parts_dir = folder / "parts"
+    stamp = folder / "parts_builder.json"
+    if parts_dir.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != builder):
+        # Parts of an interrupted build with other settings (or older code) must not be mixed in.
+        for old in parts_dir.glob("*.npz"):
+            old.unlink()
+        for name in ("failures.json", "repaired.json"):
+            (folder / name).unlink(missing_ok=True)
     parts_dir.mkdir(parents=True, exist_ok=True)
-    failures_file = folder / "failures.json"
+    stamp.write_text(json.dumps(builder))
+    failures_file, repaired_file = folder / "failures.json", folder / "repaired.json"
     failed = json.loads(failures_file.read_text()) if failures_file.exists() else {}
+    repaired = json.loads(repaired_file.read_text()) if repaired_file.exists() else {}
     todo = [j for j in jobs if not _part_path(parts_dir, j.name).exists() and j.name not in failed]
     workers = workers or max(1, min(os.cpu_count() or 1, 8))
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"building {folder.name}", unit="shape", disable=not progress, mininterval=1.0)
@@ -446,10 +468,13 @@ def build_dataset(
             futures = [pool.submit(_build_and_store, job, parts_dir, settings.views_per_shape) for job in todo]
             results = (future.result() for future in as_completed(futures))
         try:
-            for name, error in results:
+            for name, error, repair in results:
                 if error:
                     failed[name] = error
                     failures_file.write_text(json.dumps(failed, indent=1))
+                if repair:
+                    repaired[name] = repair
+                    repaired_file.write_text(json.dumps(repaired, indent=1))
                 bar.update()
         finally:
             if workers != 1:
@@ -461,28 +486,37 @@ def build_dataset(
         split_jobs = [j for j in jobs if j.split == split and j.name not in failed]
         records = _PartRecords([_part_path(parts_dir, j.name) for j in split_jobs])
         if not len(records):
-            errors = "\n".join(f"  {name}: {error}" for name, error in list(failed.items())[:5])
-            hint = f"{len(failed)} failed, e.g.:\n{errors}" if failed else "a category needs at least 2 meshes to give one to the test split"
+            first = next(iter(failed.items()), None)
+            hint = (f"{len(failed)} meshes failed, listed in {failures_file} (first: {first[0]}: {first[1]})" if failed
+                    else "a category needs at least 2 meshes to give one to the test split")  # fmt: skip
             raise DatasetError(f"{folder}: no shape for the {split} split; {hint}")
         write_split(split_path(folder, split), records, {**{"builder": builder}, "seed": seed, "shapes_in_split": len(records)})
         counts[split] = len(records)
     for job in jobs:  # the split files now hold everything: the parts are no longer needed
         _part_path(parts_dir, job.name).unlink(missing_ok=True)
     parts_dir.rmdir()
+    stamp.unlink(missing_ok=True)
     if failed:
         failures_file.write_text(json.dumps(failed, indent=1))
-    return BuildReport(folder, counts, failed, time.time() - start, len(todo))
+    return BuildReport(folder, counts, failed, time.time() - start, len(todo), repaired)
 
 
 def is_complete(folder: str | Path, builder: dict | None = None) -> bool:
-    """True when both split files exist (and, if given, were made with these build settings)."""
+    """True when both split files exist (and, if given, were made with these build settings).
+
+    Files written before the builder recorded ``versions`` were made by version 1 of every
+    generator, and are compared as such.
+    """
     for split in SPLITS:
         path = split_path(folder, split)
         if not path.is_file():
             return False
         if builder is not None:
             try:
-                if read_attrs(path).get("builder") != builder:
+                stored = read_attrs(path).get("builder")
+                if isinstance(stored, dict):
+                    stored = {"versions": dict.fromkeys(GENERATOR_VERSIONS, 1), **stored}
+                if stored != builder:
                     return False
             except (DatasetError, OSError, json.JSONDecodeError):
                 return False

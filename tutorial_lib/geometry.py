@@ -404,11 +404,21 @@ def extract_mesh(field_fn, resolution: int = 64, method: str = "coarse_to_fine",
     return marching_cubes(values, level)
 
 
-def save_mesh(mesh: trimesh.Trimesh, path: str | Path) -> Path:
-    """Write a mesh as ``.obj``, ``.ply``, ``.stl`` or ``.off`` (chosen by the suffix)."""
+def check_mesh_path(path: str | Path) -> Path:
+    """A path :func:`save_mesh` can write: a ``.obj``, ``.ply``, ``.stl`` or ``.off`` name in an existing or creatable folder."""
     path = Path(path)
     if path.suffix.lower() not in (".obj", ".ply", ".stl", ".off"):
         raise ValueError(f"{path}: choose a .obj, .ply, .stl or .off file name")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    mesh.export(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a mesh file name")
+    return path
+
+
+def save_mesh(mesh: trimesh.Trimesh, path: str | Path) -> Path:
+    """Write a mesh as ``.obj``, ``.ply``, ``.stl`` or ``.off`` (chosen by the suffix)."""
+    path = check_mesh_path(path)
+    from .provenance import atomic_path
+
+    with atomic_path(path) as tmp:  # never a half-written mesh under the asked-for name
+        mesh.export(tmp)
     return path

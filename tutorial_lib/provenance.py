@@ -44,7 +44,7 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.partial{path.suffix}")
+    tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")  # per process: two writers never share one
     try:
         yield tmp
         os.replace(tmp, path)
@@ -114,7 +114,7 @@ def load_weights(path: str | Path, expected_class: str | None = None) -> dict:
     state = load_state(path)
     found = (state.get("architecture") or {}).get("class", "unknown")
     if expected_class is not None and found != expected_class:
-        raise CheckpointError(f"{path}: holds a {found} model, not an {expected_class}" if expected_class[0] in "AEIOU" else f"{path}: holds a {found} model, not a {expected_class}")
+        raise CheckpointError(f"{path}: holds a model of class {found}, not {expected_class}")
     state["model"] = {k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()}
     return state
 

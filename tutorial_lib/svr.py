@@ -18,8 +18,9 @@ marching cubes into a mesh.
   beside two baselines: retrieval of the nearest training view, and the category's mean shape.
 * :func:`ship`, :func:`load_image_encoder` – the shipped checkpoint with its manifest.
 
-An image encoder is tied to the autoencoder whose z it learned: the manifest records a
-fingerprint of those z (:func:`codes_fingerprint`), and a new autoencoder needs a new encoder.
+An image encoder is tied to the autoencoder whose z it learned: its weights file and manifest
+record a fingerprint of those z (:func:`tutorial_lib.provenance.array_fingerprint`), and
+:func:`load_image_encoder` refuses to pair it with another autoencoder.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import config, data
+from . import config, data, provenance
 from .classification import center_crop
-from .config import CROP_SIZE, IMAGE_SIZE
+from .config import CROP_SIZE, IMAGE_SIZE, Profile
 from .models import ImageEncoder
 from .training import EpochBatches, train
 
@@ -87,6 +88,30 @@ def frame_like_renderings(grey: np.ndarray, object_size: float, size: int = IMAG
     return canvas
 
 
+def read_image(path: str | Path) -> np.ndarray:
+    """The pixels of a picture file as float32 [H, W, 3 or 4] in [0, 1], or a one-line error naming it.
+
+    Missing, empty, truncated and non-image files all raise (``FileNotFoundError`` or
+    :class:`ImageError`), so a command can check its input before any model runs.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such image file")
+    if path.stat().st_size == 0:
+        raise ImageError(f"{path}: the file is empty")
+    try:
+        with Image.open(path) as opened:
+            opened.load()
+            image = opened.convert("RGBA") if opened.mode in ("RGBA", "LA", "P", "PA") else opened.convert("RGB")
+    except UnidentifiedImageError:
+        raise ImageError(f"{path}: not an image file that PIL can read (PNG, JPG, ...)") from None
+    except (OSError, SyntaxError, ValueError) as exc:  # PIL reports truncated or corrupt data as these
+        raise ImageError(f"{path}: a damaged or truncated image ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})") from None
+    return np.asarray(image, dtype=np.float32) / 255.0
+
+
 def load_image(path: str | Path, object_size: float | None = None, profile: str = "quick") -> np.ndarray:
     """A picture file as a grey float32 [137, 137] image in [0, 1], framed like the renderings.
 
@@ -94,18 +119,8 @@ def load_image(path: str | Path, object_size: float | None = None, profile: str 
     renderings' background). Colours become grey by luminance. ``object_size`` is the longer
     side of the object in pixels; by default the median of the profile's training renderings.
     """
-    from PIL import Image, UnidentifiedImageError
-
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such image file")
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened.convert("RGBA") if opened.mode in ("RGBA", "LA", "P", "PA") else opened.convert("RGB")
-    except (UnidentifiedImageError, OSError) as exc:
-        raise ImageError(f"{path}: not a readable image ({exc})") from exc
-    rgba = np.asarray(image, dtype=np.float32) / 255.0
+    rgba = read_image(path)
     rgb, alpha = (rgba[..., :3], rgba[..., 3:]) if rgba.shape[-1] == 4 else (rgba, np.ones_like(rgba[..., :1]))
     rgb = rgb * alpha + (1 - alpha)  # composite on white
     grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
@@ -162,7 +177,7 @@ def z_loss(model, batch):
     return F.mse_loss(predicted, codes)
 
 
-def make_image_encoder(profile: str = "quick") -> ImageEncoder:
+def make_image_encoder(profile: Profile | str = "quick") -> ImageEncoder:
     """The image encoder at the width of a profile (``full``: torchvision's ResNet-18)."""
     return ImageEncoder(width=config.get_profile(profile).image_encoder.width)
 
@@ -191,12 +206,15 @@ def train_image_encoder(
     With ``checkpoint`` the run can be stopped and continued where it stopped.
     """
     dataset = ImageCodes(train_file, codes)
-    torch.manual_seed(seed)
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    record = {"model": "image_encoder", "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
+              "architecture": dict(getattr(model, "config", {})), "dataset": data.read_attrs(train_file).get("fingerprint"),
+              "autoencoder_z": provenance.array_fingerprint(codes)}  # fmt: skip
     history = train(model, optimizer, z_loss, EpochBatches(dataset, batch_size, seed), steps, scheduler=scheduler, device=device,
                     seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every,
-                    callback=callback, callback_every=callback_every, progress=progress, description="image encoder")  # fmt: skip
+                    callback=callback, callback_every=callback_every, progress=progress, description="image encoder",
+                    record=record)  # fmt: skip
     recalibrate_batch_norm(model, dataset, seed=seed)
     return model, history
 
@@ -234,7 +252,7 @@ def test_views(test_file: str | Path, view: int = 0) -> torch.Tensor:
 
 
 def train_svr(
-    profile: str = "quick",
+    profile: Profile | str = "quick",
     steps: int | None = None,
     max_seconds: float | None = None,
     checkpoint: str | Path | None = None,
@@ -256,9 +274,11 @@ def train_svr(
     """
     from . import autoencoder
 
-    settings = config.get_profile(profile).image_encoder
+    profile = config.get_profile(profile)
+    settings = profile.image_encoder
     folder = data.ensure_dataset(profile, progress=progress)
     codes = codes if codes is not None else autoencoder.load_shipped_z(profile)
+    config.seed_everything(seed)  # before the model is built: the seed fixes the initial weights too
     model = model if model is not None else make_image_encoder(profile)
     evaluate = None
     if evaluate_every:
@@ -313,49 +333,61 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
     return mesh
 
 
-def default_paths(profile: str = "quick") -> dict[str, Path]:
+def shipped_paths(profile: Profile | str = "quick") -> dict[str, Path]:
     """Where the shipped image encoder of a profile lives: weights, manifest, per-shape evaluation."""
-    base = config.shipped_checkpoints_dir() / f"image_encoder_{profile}"
+    base = config.shipped_checkpoints_dir() / f"image_encoder_{config.get_profile(profile).name}"
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "evaluation": Path(f"{base}_evaluation.json")}
 
 
-def codes_fingerprint(codes: dict) -> str:
-    """A short hash of the training z an image encoder learned (to tell which autoencoder it belongs to)."""
-    import hashlib
-
-    return hashlib.sha256(np.ascontiguousarray(codes["train_z"], dtype=np.float32).tobytes()).hexdigest()[:16]
-
-
-def save_image_encoder(model: ImageEncoder, path: str | Path, object_size: float | None = None) -> None:
+def save_image_encoder(model: ImageEncoder, path: str | Path, object_size: float | None = None, autoencoder_z: str | None = None) -> None:
     """Weights in float16 (half the file; cast back to float32 when loaded) with the architecture.
 
     ``object_size`` is the framing the model was trained on (longer side of the object in the
     renderings, pixels): kept with the weights so a user's picture can be framed the same way
-    without the dataset at hand.
+    without the dataset at hand. ``autoencoder_z`` is the fingerprint of the z it learned.
     """
-    Path(path).parent.mkdir(parents=True, exist_ok=True)
-    torch.save({"architecture": {"class": "ImageEncoder", "config": model.config}, "object_size": object_size,
-                "model": {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}}, path)  # fmt: skip
+    provenance.save_weights(path, model, object_size=object_size, autoencoder_z=autoencoder_z)
 
 
-def load_image_encoder(profile: str = "quick", path: str | Path | None = None, device: str = "auto") -> ImageEncoder:
+def autoencoder_z_of(autoencoder_path: str | Path) -> str | None:
+    """The fingerprint of an autoencoder's training z, from its manifest or z file beside it (None: unknown)."""
+    path = Path(autoencoder_path)
+    manifest, z_file = path.with_suffix(".json"), path.with_name(f"{path.stem}_z.npz")
+    if manifest.is_file() and "z_fingerprint" in (recorded := provenance.read_manifest(manifest)):
+        return recorded["z_fingerprint"]
+    if z_file.is_file():
+        with np.load(z_file) as f:
+            return provenance.array_fingerprint(f["train_z"])
+    return None
+
+
+def load_image_encoder(profile: Profile | str = "quick", path: str | Path | None = None, device: str = "auto",
+                       autoencoder_path: str | Path | None = None) -> ImageEncoder:  # fmt: skip
     """The shipped (or any saved) image encoder, ready for inference.
 
+    It is checked against the autoencoder it will be used with (``autoencoder_path``, by
+    default the profile's shipped one): an image encoder trained on another autoencoder's z
+    is refused with a :class:`~tutorial_lib.provenance.CheckpointError` naming both files.
     The model's ``object_size`` attribute holds the framing it was trained on (None if unknown).
     """
-    from .training import CheckpointError, load_checkpoint
+    from . import autoencoder
 
-    path = Path(path) if path else default_paths(profile)["weights"]
+    path = Path(path) if path else shipped_paths(profile)["weights"]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no image encoder here (train one with `python -m tutorial_lib train svr --ship`)")
-    state = load_checkpoint(path, map_location="cpu")
-    architecture = state.get("architecture") or {}
-    if architecture.get("class") != "ImageEncoder":
-        raise CheckpointError(f"{path}: holds a model of class {architecture.get('class', 'unknown')}, not an ImageEncoder")
-    model = ImageEncoder(**architecture["config"])
-    model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state["model"].items()})
+    state = provenance.load_weights(path, "ImageEncoder")
+    recorded = state.get("autoencoder_z")
+    if recorded is None and path.with_suffix(".json").is_file():
+        recorded = provenance.read_manifest(path.with_suffix(".json")).get("autoencoder_z")
+    autoencoder_path = Path(autoencoder_path) if autoencoder_path else autoencoder.shipped_paths(profile)["weights"]
+    actual = autoencoder_z_of(autoencoder_path)
+    if actual is not None:
+        provenance.check_belongs_to("image encoder", recorded, actual, path, autoencoder_path)
+    model = ImageEncoder(**state["architecture"]["config"])
+    model.load_state_dict(state["model"])
     model.object_size = state.get("object_size")
-    return model.to(config.get_device(device)).eval()
+    model.autoencoder_z = recorded
+    return model.to(config.get_device(device) if isinstance(device, str) else device).eval()
 
 
 def summarize(results: dict) -> dict:
@@ -383,43 +415,43 @@ def summarize(results: dict) -> dict:
     }
 
 
-def ship(model: ImageEncoder, history, profile: str = "quick", device="cpu", view: int = 0, progress: bool = True) -> dict:
-    """Evaluate against both baselines on the test split; write the shipped weights, manifest and per-shape results."""
+def ship(model: ImageEncoder, history, profile: Profile | str = "quick", device="cpu", view: int = 0, progress: bool = True) -> dict:
+    """Evaluate against both baselines on the test split; write the shipped weights, manifest and per-shape results.
+
+    Evaluation runs on ``device`` (the training device), from the float16 weights as shipped.
+    """
     import json
-    import time
 
     from . import autoencoder
 
+    profile = config.get_profile(profile)
+    device = config.get_device(device) if isinstance(device, str) else device
     folder = data.dataset_dir(profile)
-    paths = default_paths(profile)
-    model = model.cpu().eval()
-    save_image_encoder(model, paths["weights"], object_size=rendering_object_size(data.split_path(folder, "train")))
-    model = load_image_encoder(profile, paths["weights"], device="cpu")  # evaluate what is shipped (float16 weights)
-    ae = autoencoder.load_autoencoder(profile, device="cpu")
+    paths = shipped_paths(profile)
+    codes = autoencoder.load_shipped_z(profile)
+    save_image_encoder(model.eval(), paths["weights"], object_size=rendering_object_size(data.split_path(folder, "train")),
+                       autoencoder_z=provenance.array_fingerprint(codes["train_z"]))  # fmt: skip
+    model = load_image_encoder(profile, paths["weights"], device=device)  # evaluate what is shipped (float16 weights)
+    ae = autoencoder.load_autoencoder(profile, device=device)
     results = evaluate(model, ae, data.split_path(folder, "test"), data.split_path(folder, "train"), view=view, progress=progress)
     summary = summarize(results)
-    codes = autoencoder.load_shipped_z(profile)
     test_z = torch.as_tensor(codes["test_z"], dtype=torch.float32)
     predicted = predict_z(model, test_views(data.split_path(folder, "test"), view))
     mean_z = torch.as_tensor(codes["train_z"], dtype=torch.float32).mean(dim=0)
-    paths["evaluation"].write_text(json.dumps({k: results[k] for k in ("names", "categories", "retrieved")}
-                                              | {m: results[m] for m in ("network", "retrieval", "category_mean")}) + "\n")  # fmt: skip
-    manifest = {
-        "model": "image_encoder", "profile": profile, "architecture": model.config,
-        "settings": asdict(config.get_profile(profile).image_encoder),
-        "steps": history.step[-1] if history.step else 0,
-        "wall_time_seconds": round(history.seconds[-1], 1) if history.seconds else 0.0,
-        "device": autoencoder.machine_description(device), "torch": torch.__version__, "commit": autoencoder.git_commit(),
-        "date": time.strftime("%Y-%m-%d"),
+    with provenance.atomic_path(paths["evaluation"]) as tmp:
+        tmp.write_text(json.dumps({k: results[k] for k in ("names", "categories", "retrieved")}
+                                  | {m: results[m] for m in ("network", "retrieval", "category_mean")}) + "\n")  # fmt: skip
+    manifest = provenance.base_manifest("image_encoder", profile.name, device, history) | {
+        "architecture": model.config, "settings": asdict(profile.image_encoder),
         "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
-        "autoencoder_commit": json.loads(autoencoder.shipped_paths(profile)["manifest"].read_text()).get("commit"),
-        "autoencoder_z": codes_fingerprint(codes),
+        "autoencoder_commit": provenance.read_manifest(autoencoder.shipped_paths(profile)["manifest"]).get("commit"),
+        "autoencoder_z": provenance.array_fingerprint(codes["train_z"]),
         "evaluated_view": view,
         "test_metrics": summary,
         "test_z_mse": {"network": float(F.mse_loss(predicted, test_z)), "mean_training_z": float(F.mse_loss(mean_z.expand_as(test_z), test_z))},
         "final_training_loss": float(np.mean(history.loss[-50:])) if history.loss else None,
     }  # fmt: skip
-    paths["manifest"].write_text(json.dumps(manifest, indent=2) + "\n")
+    provenance.write_manifest(paths["manifest"], manifest)
     return manifest
 
 

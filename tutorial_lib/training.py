@@ -8,7 +8,15 @@
   so a notebook can plot it, live through ``callback``.
 * With ``checkpoint=`` the run saves itself every ``checkpoint_every`` steps and at the end,
   and a later call with the same path continues where it stopped. Ctrl-C, or a SIGTERM (what
-  ``kill`` and job schedulers send), saves at the current step before the run stops.
+  ``kill`` and job schedulers send), saves at the current step before the run stops and raises
+  :class:`TrainingInterrupted`, which says where the checkpoint is. Beside the checkpoint,
+  ``<checkpoint>.history.json`` holds the run's settings and every logged number (loss,
+  metrics, seconds per step), so curves can be drawn after the run; ``tensorboard_dir=``
+  also writes them for TensorBoard (needs the ``tensorboard`` package).
+* A checkpoint is plain tensors and values, read with ``torch.load(weights_only=True)``:
+  a checkpoint file cannot run code. ``record=`` (seed, recipe, dataset fingerprint, …) is
+  stored in it, and resuming with a different record is refused: a run never continues on
+  other data or settings than it started with.
 
 Resuming is exact, not approximate: before every step the loop reseeds torch from
 ``(seed, step)``, and :class:`EpochBatches` derives each epoch's order from ``(seed, epoch)``.
@@ -18,8 +26,8 @@ alone, and an interrupted run that resumes ends with the same weights as one tha
 
 from __future__ import annotations
 
+import json
 import math
-import os
 import signal
 import threading
 import time
@@ -32,10 +40,18 @@ import numpy as np
 import torch
 
 from .config import get_device
+from .provenance import CheckpointError, atomic_path, load_state
+
+__all__ = ["CheckpointError", "EpochBatches", "History", "TrainingInterrupted", "load_checkpoint", "save_checkpoint", "train"]
 
 
-class CheckpointError(ValueError):
-    """A checkpoint that does not fit the model it is loaded into."""
+class TrainingInterrupted(KeyboardInterrupt):
+    """Ctrl-C or SIGTERM during :func:`train`, after the checkpoint was saved at ``step``."""
+
+    def __init__(self, checkpoint: Path | None, step: int, reason: str = ""):
+        self.checkpoint, self.step = checkpoint, step
+        where = f"checkpoint saved at step {step}: {checkpoint}" if checkpoint else f"stopped at step {step} (no checkpoint)"
+        super().__init__(f"{reason or 'interrupted'}; {where}")
 
 
 @dataclass
@@ -140,8 +156,6 @@ def architecture_of(model: torch.nn.Module) -> dict:
 
 def save_checkpoint(path: str | Path, model, optimizer=None, scheduler=None, step: int = 0, history: History | None = None, **extra) -> None:
     """Save atomically (write to a temporary file, then rename): an interrupt never corrupts it."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     state = {
         "architecture": architecture_of(model),
         "model": model.state_dict(),
@@ -151,9 +165,30 @@ def save_checkpoint(path: str | Path, model, optimizer=None, scheduler=None, ste
         "history": history.to_dict() if history is not None else None,
         **extra,
     }
-    tmp = path.with_suffix(path.suffix + ".partial")
-    torch.save(state, tmp)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        torch.save(state, tmp)
+
+
+def history_path(checkpoint: str | Path) -> Path:
+    """Where a run's history is written as JSON: beside its checkpoint."""
+    return Path(f"{checkpoint}.history.json")
+
+
+def write_history(checkpoint: str | Path, history: History, record: dict | None = None) -> Path:
+    """The run's settings and every logged number as JSON (readable without torch)."""
+    path = history_path(checkpoint)
+    with atomic_path(path) as tmp:
+        tmp.write_text(json.dumps({"record": record or {}, **history.to_dict()}) + "\n")
+    return path
+
+
+def read_history(path: str | Path) -> History:
+    """A :class:`History` from ``<checkpoint>.history.json`` (or from the checkpoint itself)."""
+    path = Path(path)
+    if path.suffix == ".json":
+        return History.from_dict(json.loads(path.read_text()))
+    state = load_checkpoint(path)
+    return History.from_dict(state["history"]) if state.get("history") else History()
 
 
 def load_checkpoint(path: str | Path, model=None, optimizer=None, scheduler=None, map_location="cpu") -> dict:
@@ -165,16 +200,13 @@ def load_checkpoint(path: str | Path, model=None, optimizer=None, scheduler=None
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such checkpoint")
-    try:
-        state = torch.load(path, map_location=map_location, weights_only=False)
-    except Exception as exc:
-        raise CheckpointError(f"{path}: not a readable checkpoint ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(state, dict) or "model" not in state:
-        raise CheckpointError(f"{path}: not a tutorial_lib checkpoint (no 'model' entry)")
+    state = load_state(path, map_location=map_location)
     if model is not None:
         expected, found = architecture_of(model), state.get("architecture", {})
         if expected != found:
             raise CheckpointError(f"{path}: made for {found}, but the model is {expected}")
+        if any(v.dtype == torch.float16 for v in state["model"].values() if torch.is_tensor(v)):
+            state["model"] = {k: v.float() if torch.is_tensor(v) and v.is_floating_point() else v for k, v in state["model"].items()}
         model.load_state_dict(state["model"])
         if optimizer is not None and state.get("optimizer") is not None:
             optimizer.load_state_dict(state["optimizer"])
@@ -207,28 +239,46 @@ def train(
     clip_grad_norm: float | None = None,
     progress: bool = True,
     description: str = "training",
+    record: dict | None = None,
+    tensorboard_dir: str | Path | None = None,
 ) -> History:
     """Train ``model`` for ``steps`` optimiser steps (or until ``max_seconds``) and return its :class:`History`.
 
     If ``checkpoint`` exists, the run resumes from it (model, optimiser, scheduler, step,
     history); it is saved every ``checkpoint_every`` steps, at the end, and on Ctrl-C.
     ``evaluate(model) -> {name: value}`` runs every ``evaluate_every`` steps (in eval mode, no
-    gradients) and at the end; its numbers go into ``history.metrics``.
+    gradients) and at the end; its numbers go into ``history.metrics``. ``record`` (plain
+    values: recipe, dataset fingerprint, …) is saved with the checkpoint together with ``seed``;
+    resuming a checkpoint whose record differs raises :class:`CheckpointError`.
     """
     from tqdm.auto import tqdm
 
     device = get_device(device) if isinstance(device, str) else device
+    record = {"seed": seed, **(record or {})}
     model.to(device)
     history, start_step = History(), 0
     if checkpoint is not None and Path(checkpoint).exists():
         state = load_checkpoint(checkpoint, model, optimizer, scheduler, map_location=device)
+        stored = state.get("record")
+        if stored is not None and stored != record:
+            changed = sorted(k for k in set(stored) | set(record) if stored.get(k) != record.get(k))
+            raise CheckpointError(
+                f"{checkpoint}: this run was started with other settings ({', '.join(f'{k}={stored.get(k)!r}' for k in changed)}; "
+                f"now {', '.join(f'{k}={record.get(k)!r}' for k in changed)}); resume with the same ones, or use another --checkpoint"
+            )
         start_step = state["step"]
         history = History.from_dict(state["history"]) if state.get("history") else History()
     elapsed_before = history.seconds[-1] if history.seconds else 0.0
+    writer = _tensorboard_writer(tensorboard_dir) if tensorboard_dir is not None else None
+    logged_to_tensorboard = len(history.step)
 
     def save(step: int) -> None:
+        nonlocal logged_to_tensorboard
         if checkpoint is not None:
-            save_checkpoint(checkpoint, model, optimizer, scheduler, step, history, seed=seed)
+            save_checkpoint(checkpoint, model, optimizer, scheduler, step, history, seed=seed, record=record)
+            write_history(checkpoint, history, record)
+        if writer is not None:
+            logged_to_tensorboard = _write_tensorboard(writer, history, logged_to_tensorboard)
 
     def run_evaluation(step: int) -> None:
         if evaluate is None:
@@ -279,13 +329,15 @@ def train(
                 callback(history, step)
             if checkpoint is not None and step % checkpoint_every == 0:
                 save(step)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as interrupt:
         save(step)
         bar.close()
-        raise
+        raise TrainingInterrupted(Path(checkpoint) if checkpoint is not None else None, step, str(interrupt)) from None
     finally:
         if previous_handler is not None:
             signal.signal(signal.SIGTERM, previous_handler)
+        if writer is not None:
+            writer.flush()
     bar.close()
     if step > start_step:
         run_evaluation(step)
@@ -294,6 +346,25 @@ def train(
     save(step)
     model.eval()
     return history
+
+
+def _tensorboard_writer(log_dir: str | Path):
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        raise ImportError("tensorboard_dir= needs the tensorboard package: pip install tensorboard") from None
+    return SummaryWriter(log_dir=str(log_dir))
+
+
+def _write_tensorboard(writer, history: History, already: int) -> int:
+    """Add the steps logged since ``already`` to TensorBoard; return how many are written."""
+    for i in range(already, len(history.step)):
+        writer.add_scalar("loss", history.loss[i], history.step[i])
+    for name, values in history.metrics.items():
+        for step, value in values:
+            if step > (history.step[already - 1] if already else 0):
+                writer.add_scalar(name, value, step)
+    return len(history.step)
 
 
 def count_parameters(model: torch.nn.Module) -> int:

@@ -1,0 +1,167 @@
+"""Bad input on the command line: one line on stderr naming the file and the problem, exit status 1.
+
+Each case runs ``python -m tutorial_lib`` in-process through ``main`` (the same code path as
+the shell) and checks the message, the status, and that no traceback was printed.
+"""
+
+import json
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+import trimesh
+from PIL import Image
+
+from tutorial_lib import config, svr
+from tutorial_lib.__main__ import main
+from tutorial_lib.models import Autoencoder, ImageEncoder
+from tutorial_lib.training import save_checkpoint
+
+SHIPPED = config.shipped_checkpoints_dir()
+
+
+@pytest.fixture
+def models(tmp_path):
+    """A small autoencoder and image encoder that belong together (no manifest: nothing to check)."""
+    save_checkpoint(tmp_path / "ae.pt", Autoencoder(4, 8))
+    svr.save_image_encoder(ImageEncoder(width=8), tmp_path / "image.pt", object_size=100)
+    return ["--image-encoder", str(tmp_path / "image.pt"), "--autoencoder", str(tmp_path / "ae.pt"), "--device", "cpu"]
+
+
+@pytest.fixture
+def picture(tmp_path):
+    image = np.full((100, 100), 255, np.uint8)
+    image[30:70, 40:60] = 40
+    Image.fromarray(image).save(tmp_path / "chair.png")
+    return tmp_path / "chair.png"
+
+
+def fails_with(capsys, argv, message, status=1):
+    assert main(argv) == status
+    err = capsys.readouterr().err
+    lines = [line for line in err.strip().splitlines() if "%|" not in line]  # progress bars share stderr
+    assert len(lines) == 1 and lines[0].startswith("error: "), f"expected one error line on stderr, got:\n{err}"
+    assert "Traceback" not in err
+    assert message in lines[0], lines[0]
+    return lines[0]
+
+
+def test_missing_picture(tmp_path, capsys, models):
+    fails_with(capsys, ["reconstruct", str(tmp_path / "holiday.jpg"), "--out", str(tmp_path / "x.obj"), *models],
+               "holiday.jpg: no such image file")  # fmt: skip
+
+
+def test_empty_picture(tmp_path, capsys, models):
+    (tmp_path / "empty.png").write_bytes(b"")
+    fails_with(capsys, ["reconstruct", str(tmp_path / "empty.png"), "--out", str(tmp_path / "x.obj"), *models], "empty.png: the file is empty")
+
+
+def test_truncated_picture(tmp_path, capsys, models, picture):
+    data = picture.read_bytes()
+    (tmp_path / "cut.png").write_bytes(data[: len(data) // 2])
+    fails_with(capsys, ["reconstruct", str(tmp_path / "cut.png"), "--out", str(tmp_path / "x.obj"), *models], "cut.png: a damaged or truncated image")
+
+
+def test_a_text_file_is_not_a_picture(tmp_path, capsys, models):
+    (tmp_path / "notes.jpg").write_text("a chair, seen from the front\n")
+    fails_with(capsys, ["reconstruct", str(tmp_path / "notes.jpg"), "--out", str(tmp_path / "x.obj"), *models], "notes.jpg: not an image file")
+
+
+def test_unsupported_out_extension_is_refused_before_any_model_runs(tmp_path, capsys, picture):
+    # No model files at all: the argument is checked first, so the message is about --out.
+    argv = ["reconstruct", str(picture), "--out", str(tmp_path / "chair.xyz"), "--autoencoder", str(tmp_path / "none.pt")]
+    fails_with(capsys, argv, "chair.xyz: choose a .obj, .ply, .stl or .off file name")
+
+
+@pytest.mark.parametrize("resolution", ["100", "4", "1024"])
+def test_bad_resolution(tmp_path, capsys, models, picture, resolution):
+    argv = ["reconstruct", str(picture), "--out", str(tmp_path / "x.obj"), "--resolution", resolution, *models]
+    fails_with(capsys, argv, f"resolution {resolution} is not supported")
+
+
+def test_resolution_that_is_not_a_number(tmp_path, capsys, picture):
+    with pytest.raises(SystemExit) as stop:  # argparse's own one-line error, status 2
+        main(["reconstruct", str(picture), "--out", str(tmp_path / "x.obj"), "--resolution", "high"])
+    assert stop.value.code == 2
+    assert "invalid int value: 'high'" in capsys.readouterr().err
+
+
+def test_checkpoint_of_another_architecture(tmp_path, capsys, models, picture):
+    argv = ["reconstruct", str(picture), "--out", str(tmp_path / "x.obj"), *models]
+    argv[argv.index("--autoencoder") + 1] = str(tmp_path / "image.pt")  # an image encoder given as the autoencoder
+    fails_with(capsys, argv, "image.pt: holds a model of class ImageEncoder, not Autoencoder")
+
+
+def test_a_file_that_is_no_checkpoint(tmp_path, capsys, models, picture):
+    (tmp_path / "junk.pt").write_bytes(b"\x00" * 100)
+    argv = ["reconstruct", str(picture), "--out", str(tmp_path / "x.obj"), *models]
+    argv[argv.index("--autoencoder") + 1] = str(tmp_path / "junk.pt")
+    fails_with(capsys, argv, "junk.pt: not a readable tutorial_lib weights file")
+
+
+def test_mismatched_image_encoder_and_autoencoder_are_refused(tmp_path, capsys, picture):
+    """The shipped image encoder with an autoencoder whose z are others: refused, naming both files."""
+    shutil.copy(SHIPPED / "autoencoder_quick.pt", tmp_path / "other_ae.pt")
+    (tmp_path / "other_ae.json").write_text(json.dumps({"z_fingerprint": "0123456789abcdef"}))
+    line = fails_with(capsys, ["reconstruct", str(picture), "--out", str(tmp_path / "x.obj"), "--autoencoder", str(tmp_path / "other_ae.pt"), "--device", "cpu"],
+                      "image_encoder_quick.pt: this image encoder was trained on the z of another autoencoder")  # fmt: skip
+    assert "other_ae.pt (0123456789abcdef)" in line
+    assert not (tmp_path / "x.obj").exists()
+
+
+def test_the_shipped_pair_belongs_together():
+    svr.load_image_encoder("quick", device="cpu")  # no error: the manifests agree
+
+
+def test_truncated_hdf5(tmp_path, capsys, box_dataset):
+    folder = box_dataset(tmp_path / "boxes", shapes=2)
+    data = (folder / "train.hdf5").read_bytes()
+    (tmp_path / "cut.hdf5").write_bytes(data[: len(data) // 3])
+    fails_with(capsys, ["data", "info", str(tmp_path / "cut.hdf5")], "cut.hdf5: not a readable HDF5 file")
+
+
+def test_foreign_hdf5_dataset(tmp_path, capsys):
+    folder = tmp_path / "foreign"
+    folder.mkdir()
+    for split in ("train", "test"):
+        with h5py.File(folder / f"{split}.hdf5", "w") as f:
+            f["images"] = np.zeros((2, 8, 8), np.uint8)
+    line = fails_with(capsys, ["train", "ae", "--dataset", str(folder), "--steps", "1", "--device", "cpu", "--checkpoint", str(tmp_path / "ae.pt")],
+                      "train.hdf5: missing keys")  # fmt: skip
+    assert "it has ['images']" in line
+
+
+def test_split_without_pixels(tmp_path, box_dataset):
+    """A split made without renderings (IM-NET's 3D-only files) cannot feed the image encoder."""
+    from tutorial_lib import data
+
+    folder = box_dataset(tmp_path / "boxes", shapes=2)
+    with h5py.File(folder / "test.hdf5", "a") as f:
+        del f["pixels"]
+    with pytest.raises(data.DatasetError, match=r"test.hdf5: has no 'pixels'"):
+        svr.test_views(folder / "test.hdf5")
+
+
+def test_mesh_folder_where_every_mesh_is_broken(tmp_path, capsys):
+    for category in ("chair", "table"):
+        (tmp_path / "meshes" / category).mkdir(parents=True)
+        for i in range(2):
+            (tmp_path / "meshes" / category / f"m{i}.obj").write_text("v 0 0 0\nthis is not a mesh\n")
+    line = fails_with(capsys, ["data", "build", "--source", str(tmp_path / "meshes"), "--out", str(tmp_path / "out"), "--workers", "1"],
+                      "out: no shape for the train split; 4 meshes failed, listed in")  # fmt: skip
+    assert "failures.json" in line
+
+
+def test_debug_shows_the_traceback(tmp_path):
+    with pytest.raises(FileNotFoundError, match="holiday.jpg: no such image file"):
+        main(["--debug", "reconstruct", str(tmp_path / "holiday.jpg"), "--out", str(tmp_path / "x.obj")])
+
+
+def test_mesh_outputs_are_never_half_written(tmp_path):
+    """save_mesh writes to a temporary name and renames: only complete files carry the asked-for name."""
+    from tutorial_lib import geometry
+
+    path = geometry.save_mesh(trimesh.creation.box(), tmp_path / "box.obj")
+    assert path.is_file() and [p.name for p in tmp_path.iterdir()] == ["box.obj"]
+    assert len(trimesh.load(path, force="mesh").faces) == 12
