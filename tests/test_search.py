@@ -1,0 +1,256 @@
+"""tutorial_lib.search: known answers on small synthetic indexes (boxes and primitives, not the dataset)."""
+
+import math
+
+import numpy as np
+import pytest
+import trimesh
+
+from tutorial_lib import config, data, geometry, metrics, search, svr
+from tutorial_lib.autoencoder import encode, make_autoencoder
+from tutorial_lib.models import ImageEncoder
+
+
+@pytest.fixture
+def box_index(tmp_path, box_dataset):
+    """An index over 4 training and 4 test boxes, z from an untrained (seeded) autoencoder."""
+    config.seed_everything(0)
+    folder = box_dataset(tmp_path / "boxes", shapes=4, seed=3)
+    model = make_autoencoder("quick")
+    index = search.build_index(folder, autoencoder_model=model, meta={"profile": "quick", "dataset": {"train": "boxes-train-3"}}, progress=False)
+    return index, folder
+
+
+def _meshes():
+    """Four shapes that look unlike one another, in the dataset's conventions."""
+    shapes = [
+        trimesh.creation.box([0.8, 0.2, 0.4]),
+        trimesh.creation.cylinder(radius=0.15, height=0.9, sections=24),
+        trimesh.creation.icosphere(subdivisions=3, radius=0.4),
+        trimesh.creation.cone(radius=0.35, height=0.8, sections=24),
+    ]
+    return [geometry.normalize_mesh(m) for m in shapes]
+
+
+# --------------------------------------------------------------------------------------------
+# Retrieval scores
+# --------------------------------------------------------------------------------------------
+
+
+def test_retrieval_scores_by_hand():
+    scores = search.retrieval_scores([True, False, True, False], cutoffs=(1, 2))
+    assert scores["precision@1"] == 1.0
+    assert scores["precision@2"] == 0.5
+    assert scores["average_precision"] == pytest.approx((1 / 1 + 2 / 3) / 2)
+    ideal = 1 + 1 / math.log2(3)
+    assert scores["ndcg"] == pytest.approx((1 + 1 / math.log2(4)) / ideal)
+
+
+def test_retrieval_scores_perfect_and_empty():
+    perfect = search.retrieval_scores([True, True, False, False])
+    assert perfect["average_precision"] == 1.0 and perfect["ndcg"] == pytest.approx(1.0)
+    none = search.retrieval_scores([False, False, False])
+    assert none["precision@1"] == 0.0 and none["average_precision"] == 0.0 and none["ndcg"] == 0.0
+
+
+# --------------------------------------------------------------------------------------------
+# The index and its queries
+# --------------------------------------------------------------------------------------------
+
+
+def test_index_holds_every_shape_with_its_lfd_and_split(box_index):
+    index, folder = box_index
+    assert len(index) == 8
+    assert index.splits.tolist() == ["train"] * 4 + ["test"] * 4
+    mesh = data.read_mesh(data.split_path(folder, "test"), 2)
+    np.testing.assert_array_equal(index.lfd[6], metrics.lfd_descriptor(mesh).coefficients)
+    assert index.views.shape == (8, 100, 45) and index.thumbnails.shape == (8, 64, 64)
+    voxels = data.read_split(data.split_path(folder, "train"), ("voxels",))["voxels"]
+    np.testing.assert_allclose(index.z[:4], encode(index.autoencoder_model, voxels).numpy())
+
+
+def test_self_retrieval_at_rank_one_and_distance_zero(box_index):
+    index, folder = box_index
+    for row in range(len(index)):
+        by_z = index.matches(index.z_distances(index.z[row])[0], k=3)
+        assert (by_z[0].name, by_z[0].distance, by_z[0].rank) == (index.names[row], 0.0, 1)
+        split = index.splits[row]
+        mesh = data.read_mesh(data.split_path(folder, split), row % 4)
+        by_lfd = index.by_mesh(mesh, k=3, by="lfd")
+        assert by_lfd[0].name == index.names[row] and by_lfd[0].distance == 0.0
+
+
+def test_mesh_query_by_z_finds_its_own_voxelisation(tmp_path, box_dataset):
+    config.seed_everything(0)
+    folder = box_dataset(tmp_path / "boxes", shapes=4)
+    model = make_autoencoder("quick")
+    meshes = _meshes()
+    # z of the four primitives as a mesh query computes them: normalise, voxelise, encode.
+    codes = encode(model, np.stack([geometry.voxelize(geometry.normalize_mesh(m)) for m in meshes])).numpy()
+    index = search.build_index(folder, codes={"train": codes, "test": codes}, progress=False)
+    index.autoencoder_model = model
+    for i, mesh in enumerate(meshes):
+        found = index.by_mesh(mesh, k=1, split="train")[0]
+        # 0 up to float32 rounding: the encoder sees a batch of one here, of four above
+        assert found.row == i and found.distance == pytest.approx(0.0, abs=1e-5) and found.split == "train"
+
+
+def test_rotated_copy_is_found_first_by_lfd(box_index):
+    index, folder = box_index
+    rotation = np.eye(4)
+    rotation[:3, :3] = metrics.dodecahedron_rotations()[7]  # the LFD is invariant to the dodecahedron's rotations
+    for i in range(4):
+        rotated = data.read_mesh(data.split_path(folder, "train"), i).apply_transform(rotation)
+        found = index.by_mesh(rotated, k=2, by="lfd", split="train")
+        assert found[0].name == f"box_train_{i}"
+        assert found[0].distance < found[1].distance
+
+
+def test_ranks_are_stable_under_a_reordered_index(box_index):
+    index, folder = box_index
+    shuffled = index.take(np.random.default_rng(0).permutation(len(index)))
+    sketch = metrics.lfd_silhouettes(data.read_mesh(data.split_path(folder, "test"), 1))[0, 3]
+    for original, reordered in [
+        (index.matches(index.z_distances(index.z[5])[0], k=8), shuffled.matches(shuffled.z_distances(index.z[5])[0], k=8)),
+        (index.matches(index.lfd_distances(index.lfd[2])[0], k=8), shuffled.matches(shuffled.lfd_distances(index.lfd[2])[0], k=8)),
+        (index.by_sketch(sketch, k=8), shuffled.by_sketch(sketch, k=8)),
+    ]:
+        assert [m.name for m in original] == [m.name for m in reordered]
+        np.testing.assert_allclose([m.distance for m in original], [m.distance for m in reordered], rtol=1e-6)
+
+
+def test_split_restricts_the_results(box_index):
+    index, _ = box_index
+    found = index.matches(index.z_distances(index.z[5])[0], k=10, split="train")
+    assert len(found) == 4 and {m.split for m in found} == {"train"}
+    assert [m.rank for m in found] == [1, 2, 3, 4]
+
+
+def test_picture_query_finds_the_shape_whose_z_it_reads(tmp_path, box_dataset):
+    config.seed_everything(0)
+    folder = box_dataset(tmp_path / "boxes", shapes=4)
+    image_model = ImageEncoder(width=8).eval()
+    # An index whose z are what this image encoder reads from each shape's first rendering.
+    codes = {s: svr.predict_z(image_model, data.read_pixels(data.split_path(folder, s))[:, 0] / 255.0).numpy() for s in data.SPLITS}
+    index = search.build_index(folder, codes=codes, progress=False)
+    index.image_model = image_model
+    picture = data.read_pixels(data.split_path(folder, "test"), [2])[0, 0] / 255.0
+    found = index.by_picture(picture, k=2)
+    assert found[0].name == "box_test_2" and found[0].distance == pytest.approx(0.0, abs=1e-6)
+
+
+# --------------------------------------------------------------------------------------------
+# Sketches
+# --------------------------------------------------------------------------------------------
+
+
+def test_framed_silhouettes_are_centred_and_scaled():
+    size = 100
+    rows, cols = np.mgrid[:size, :size] + 0.5
+    disc = np.hypot(rows - 30, cols - 62) < 12  # off-centre, small
+    framed = search.frame_silhouettes(disc[None], size=128)[0]
+    r, c = np.nonzero(framed)
+    assert abs(r.mean() + 0.5 - 64) < 1 and abs(c.mean() + 0.5 - 64) < 1
+    assert (c.max() - c.min() + 1) / 2 == pytest.approx(search.SILHOUETTE_REACH * 64, abs=2)
+    assert not search.frame_silhouettes(np.zeros((1, 50, 50), bool))[0].any()
+
+
+def test_sketch_mask_fills_a_closed_outline():
+    square = np.zeros((80, 80), bool)
+    square[20:60, 15:65] = True
+    outline = square & ~np.pad(square[1:-1, 1:-1] & square[2:, 1:-1] & square[:-2, 1:-1] & square[1:-1, 2:] & square[1:-1, :-2], 1)
+    assert outline.sum() < square.sum() / 5
+    np.testing.assert_array_equal(search.sketch_mask(outline), square)
+    grey = np.where(square, 0.2, 1.0)  # a filled drawing on white paper
+    np.testing.assert_array_equal(search.sketch_mask(grey), square)
+
+
+def test_sketch_finds_the_shape_it_is_a_silhouette_of():
+    meshes = _meshes()
+    views = [search.shape_descriptors(m)[1] for m in meshes]
+    index = search.ShapeIndex([f"s{i}" for i in range(4)], ["a", "b", "c", "d"], ["train"] * 4, np.zeros((4, 128)),
+                              np.zeros((4, 10, 10, 45)), np.stack(views), np.zeros((4, 64, 64)))  # fmt: skip
+    for i, mesh in enumerate(meshes):
+        silhouette = metrics.lfd_silhouettes(mesh)[2, 4]
+        assert index.by_sketch(silhouette, k=1)[0].name == f"s{i}"
+        # ... drawn as a closed outline only, at another size and place on the page
+        page = np.zeros((200, 200), bool)
+        page[30:158, 50:178] = silhouette
+        outline = page & ~np.pad(page[1:-1, 1:-1] & page[2:, 1:-1] & page[:-2, 1:-1] & page[1:-1, 2:] & page[1:-1, :-2], 1)
+        assert index.by_sketch(outline, k=1)[0].name == f"s{i}"
+
+
+def test_empty_sketch_is_refused(tmp_path):
+    with pytest.raises(svr.ImageError, match="no ink"):
+        search.sketch_mask(np.ones((50, 50)))
+
+
+# --------------------------------------------------------------------------------------------
+# Files: versions, fingerprints, unreadable queries
+# --------------------------------------------------------------------------------------------
+
+
+def test_save_and_load_round_trip(box_index, tmp_path):
+    index, _ = box_index
+    path = index.save(tmp_path / "index.npz")
+    loaded = search.ShapeIndex.load(path, expected={"dataset": {"train": "boxes-train-3"}})
+    for key in search.ShapeIndex.ARRAYS:
+        np.testing.assert_array_equal(getattr(loaded, key), getattr(index, key))
+    assert loaded.meta == index.meta
+    assert not list(tmp_path.glob(".*partial*"))  # written through a temporary file, then renamed
+
+
+def test_stale_index_is_refused_naming_the_file(box_index, tmp_path):
+    index, _ = box_index
+    path = index.save(tmp_path / "index.npz")
+    with pytest.raises(search.StaleIndexError) as error:
+        search.ShapeIndex.load(path, expected={"dataset": {"train": "another-dataset"}})
+    message = str(error.value)
+    assert str(path) in message and "dataset" in message and "--build-index" in message and "\n" not in message
+
+
+def test_foreign_or_old_files_are_refused(box_index, tmp_path):
+    index, _ = box_index
+    foreign = tmp_path / "foreign.npz"
+    np.savez(foreign, something=np.arange(3))
+    with pytest.raises(search.StaleIndexError, match="not a search index"):
+        search.ShapeIndex.load(foreign)
+    old = index.take(np.arange(len(index)))
+    old.meta["format_version"] = search.FORMAT_VERSION - 1
+    old_path = old.save(tmp_path / "old.npz")
+    with pytest.raises(search.StaleIndexError, match="format"):
+        search.ShapeIndex.load(old_path)
+    with pytest.raises(FileNotFoundError, match="missing.npz"):
+        search.ShapeIndex.load(tmp_path / "missing.npz")
+
+
+def test_unreadable_query_files_give_one_line_errors(box_index, tmp_path):
+    index, _ = box_index
+    index.image_model = ImageEncoder(width=8).eval()
+    broken = tmp_path / "broken.png"
+    broken.write_text("not a picture")
+    broken_mesh = tmp_path / "broken.obj"
+    broken_mesh.write_text("this is no mesh\n")
+    for call, path in [
+        (lambda: index.by_picture(broken), broken),
+        (lambda: index.by_sketch(broken), broken),
+        (lambda: index.by_picture(tmp_path / "absent.jpg"), tmp_path / "absent.jpg"),
+        (lambda: index.by_mesh(broken_mesh, by="lfd"), broken_mesh),
+    ]:
+        with pytest.raises((ValueError, OSError)) as error:
+            call()
+        assert str(path) in str(error.value) and "\n" not in str(error.value)
+
+
+def test_unknown_method_is_refused(box_index):
+    index, _ = box_index
+    with pytest.raises(ValueError, match="unknown search method"):
+        index.by_mesh(trimesh.creation.box(), by="colour")
+
+
+def test_thumbnails_keep_the_picture():
+    pixels = np.full((1, 137, 137), 255, np.uint8)
+    pixels[0, :, :68] = 0  # left half black
+    small = search.thumbnails(pixels, size=64)[0]
+    assert small[:, :30].max() == 0 and small[:, 36:].min() == 255
+

@@ -1,0 +1,581 @@
+"""3D search: find shapes by a picture, by a mesh, or by a sketch (the talk's closing demo).
+
+A search engine needs three things, and the talk has given us each:
+
+* a **representation** of every shape: its z (the voxel encoder's 128 numbers), and its light
+  field descriptor (Chen et al. 2003: 100 silhouettes, each summarised by 35 Zernike and 10
+  contour Fourier magnitudes);
+* a **distance**: Euclidean between z's; the LFD distance between descriptors
+  (:func:`tutorial_lib.metrics.lfd_distance_matrix`); for one silhouette against a shape, the
+  smallest weighted L1 distance to any of the shape's 100 silhouettes (the 2003 paper's use);
+* an **index**: :class:`ShapeIndex`, those arrays for every shape of a dataset, built once
+  (:func:`build_index`, with a progress bar), saved next to the data
+  (``<data root>/<profile>/search_index.npz``) with the fingerprints of the dataset and of the
+  models it was built with, and refused when they no longer match (:class:`StaleIndexError`).
+
+Queries (each returns the ``k`` nearest shapes as :class:`Match` rows, nearest first, ties
+broken by name so that the order of the index does not matter):
+
+* :meth:`ShapeIndex.by_picture` – a PNG/JPG (framed like the renderings by
+  :func:`tutorial_lib.svr.load_image`) or a grey array → the image encoder → z → nearest z;
+* :meth:`ShapeIndex.by_mesh` – a mesh file or ``trimesh.Trimesh`` → voxels → the voxel encoder
+  → nearest z (``by="z"``), or → its LFD → nearest LFD (``by="lfd"``);
+* :meth:`ShapeIndex.by_sketch` – a silhouette or a closed line drawing (file or array) → one
+  Zernike + Fourier descriptor → nearest silhouette of each shape.
+
+The neighbours are exact (every row is compared): at a few thousand shapes that takes
+milliseconds for z. An approximate index (FAISS, annoy, HNSW) trades exactness for speed
+and pays off from roughly a million rows of z, or when a query must compare against many
+more silhouettes than here; see BENCHMARKS.md for the measured cost of the exact search.
+:func:`retrieval_scores` measures the search as a retrieval system (precision@k, average
+precision, nDCG); the CLI is ``python -m tutorial_lib search``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+import trimesh
+
+from . import config, data, metrics, provenance
+
+#: Bumped whenever the file's content or a descriptor's definition changes: older files are refused.
+FORMAT_VERSION = 1
+INDEX_FILE = "search_index.npz"
+THUMBNAIL_SIZE = 64
+#: A framed silhouette (:func:`frame_silhouettes`) reaches this fraction of the image's half-width.
+SILHOUETTE_REACH = 0.9
+#: A sketch pixel darker than this (white = 1) is ink.
+INK_THRESHOLD = 0.95
+METHODS = ("z", "lfd")
+
+
+class StaleIndexError(ValueError):
+    """An index file that does not belong to the present dataset and models (or is no index at all)."""
+
+
+@dataclass(frozen=True)
+class Match:
+    """One search result: the ``rank``-th nearest shape (1 = nearest)."""
+
+    rank: int
+    name: str
+    category: str
+    split: str
+    distance: float
+    row: int  # the shape's row in the index searched
+
+
+def format_matches(matches: list[Match]) -> str:
+    """Ranked results as an aligned text table."""
+    lines = [f"{'rank':>4}  {'name':20s} {'category':12s} {'split':6s} {'distance':>10s}"]
+    lines += [f"{m.rank:>4}  {m.name:20s} {m.category:12s} {m.split:6s} {m.distance:10.4f}" for m in matches]
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Silhouettes → descriptors
+# --------------------------------------------------------------------------------------------
+
+
+def frame_silhouettes(masks: np.ndarray, size: int = metrics.LFD_RESOLUTION, reach: float = SILHOUETTE_REACH) -> np.ndarray:
+    """Binary images ``[B, H, W]`` → ``[B, size, size]``, each centred on its area centroid and
+    scaled so that its farthest pixel lies at ``reach`` of the half-width.
+
+    Zernike magnitudes change with where the object sits and how big it is; a sketch has no 3D
+    scale to normalise, so both the sketch and the index's silhouettes are framed this way
+    before their descriptors are compared. An empty image stays empty.
+    """
+    masks = np.asarray(masks, dtype=bool)
+    batch, height, width = masks.shape
+    # Only the inside pixels (sorted by image, as np.nonzero gives them): centroid and reach.
+    image, row, col = np.nonzero(masks)
+    area = np.bincount(image, minlength=batch).astype(np.float64)
+    safe = np.maximum(area, 1.0)
+    centre_r = np.bincount(image, weights=row + 0.5, minlength=batch) / safe
+    centre_c = np.bincount(image, weights=col + 0.5, minlength=batch) / safe
+    radius = np.zeros(batch)
+    if len(image):
+        distance = np.hypot(row + 0.5 - centre_r[image], col + 0.5 - centre_c[image])
+        starts = np.flatnonzero(np.r_[True, image[1:] != image[:-1]])
+        radius[image[starts]] = np.maximum.reduceat(distance, starts)
+    radius += 0.5  # to the pixel's outer edge
+    # Output pixel centres in [-1, 1] of the framed image, mapped back into the input image.
+    u = (np.arange(size) + 0.5) / (size / 2.0) - 1.0
+    scale = radius / reach
+    src_r = centre_r[:, None] + u[None, :] * scale[:, None]  # [B, size] input row of each output row
+    src_c = centre_c[:, None] + u[None, :] * scale[:, None]
+    grid = torch.empty(batch, size, size, 2, dtype=torch.float32)
+    grid[..., 0] = torch.from_numpy(2.0 * src_c / width - 1.0).float()[:, None, :]  # x: columns
+    grid[..., 1] = torch.from_numpy(2.0 * src_r / height - 1.0).float()[:, :, None]  # y: rows
+    images = torch.from_numpy(masks).float()[:, None]
+    framed = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0] >= 0.5
+    framed[torch.from_numpy(area == 0)] = False
+    return framed.numpy()
+
+
+def silhouette_descriptors(masks: np.ndarray, contour: np.ndarray | None = None) -> np.ndarray:
+    """Zernike magnitudes of the framed (:func:`frame_silhouettes`) binary images ``[B, H, W]``
+    and their contour Fourier magnitudes: ``[B, 45]``, laid out as a light field descriptor's views.
+
+    The contour part does not depend on the framing (it is a ratio of Fourier magnitudes of
+    the distances to the centroid), so a caller that has it already passes it as ``contour``.
+    """
+    framed = frame_silhouettes(masks)
+    contour = metrics.contour_fourier(framed) if contour is None else contour
+    return np.concatenate([metrics.zernike_magnitudes(framed), contour], axis=-1).astype(np.float32)
+
+
+def _grey(image) -> np.ndarray:
+    """A grey float image in [0, 1] (white = 1) from a path, a uint8/float/bool array."""
+    if isinstance(image, (str, Path)):
+        from PIL import Image, UnidentifiedImageError
+
+        path = Path(image)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such image file")
+        try:
+            with Image.open(path) as opened:
+                opened.load()
+                rgba = np.asarray(opened.convert("RGBA"), dtype=np.float32) / 255.0
+        except (UnidentifiedImageError, OSError) as exc:
+            raise _image_error(f"{path}: not a readable image ({exc})") from None
+        rgb = rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:])  # transparent → white
+        return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    array = np.asarray(image)
+    if array.dtype == bool:
+        return np.where(array, 0.0, 1.0).astype(np.float32)  # True = ink
+    if array.dtype == np.uint8:
+        return array.astype(np.float32) / 255.0
+    return array.astype(np.float32)
+
+
+def _image_error(message: str):
+    from .svr import ImageError
+
+    return ImageError(message)
+
+
+def sketch_mask(image, threshold: float = INK_THRESHOLD) -> np.ndarray:
+    """The silhouette a sketch stands for: ink pixels, small gaps closed, enclosed space filled.
+
+    ``image``: a file, a grey array (white background) or a boolean array (True = ink). A
+    filled silhouette stays as it is; a closed outline drawing becomes the region it encloses.
+    """
+    from scipy import ndimage
+
+    grey = _grey(image)
+    if grey.ndim != 2:
+        raise ValueError(f"a sketch is one grey image [H, W], got shape {grey.shape}")
+    ink = grey < threshold
+    if not ink.any():
+        name = f"{image}: " if isinstance(image, (str, Path)) else ""
+        raise _image_error(f"{name}the sketch holds no ink: every pixel is (near) white")
+    closed = ndimage.binary_closing(np.pad(ink, 3), iterations=2)[3:-3, 3:-3] | ink
+    return ndimage.binary_fill_holes(closed)
+
+
+# --------------------------------------------------------------------------------------------
+# Fingerprints: what an index was built from
+# --------------------------------------------------------------------------------------------
+
+
+def file_fingerprint(path: str | Path) -> str:
+    """16 hex digits of the SHA-256 of a file's bytes."""
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
+
+
+def profile_fingerprints(profile: str = "quick") -> dict:
+    """What an index of a profile's dataset must have been built from: the dataset splits'
+    fingerprints, the shipped autoencoder (weights file and the fingerprint of its training z)
+    and the shipped image encoder's weights file."""
+    from . import autoencoder, svr
+
+    folder = data.dataset_dir(profile)
+    ae_paths, image_paths = autoencoder.shipped_paths(profile), svr.shipped_paths(profile)
+    for path in (ae_paths["weights"], ae_paths["z"], image_paths["weights"]):
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: missing; the search index needs the shipped models (see README, Shipped checkpoints)")
+    return {
+        "format_version": FORMAT_VERSION,
+        "profile": config.get_profile(profile).name,
+        "dataset": {s: data.read_attrs(data.split_path(folder, s)).get("fingerprint") for s in data.SPLITS},
+        "autoencoder": file_fingerprint(ae_paths["weights"]),
+        "autoencoder_z": provenance.array_fingerprint(autoencoder.load_shipped_z(profile)["train_z"]),
+        "image_encoder": file_fingerprint(image_paths["weights"]),
+        "lfd": _descriptor_settings(),
+    }
+
+
+def _descriptor_settings() -> dict:
+    return {"resolution": metrics.LFD_RESOLUTION, "reach": SILHOUETTE_REACH, "thumbnail": THUMBNAIL_SIZE}
+
+
+def check_fingerprints(path: str | Path, found: dict, expected: dict) -> None:
+    """Raise :class:`StaleIndexError`, naming ``path`` and the first difference, unless every expected entry matches."""
+    for key, wanted in expected.items():
+        if found.get(key) != wanted:
+            raise StaleIndexError(
+                f"{path}: a stale search index: its {key} is {found.get(key)!r}, the present one {wanted!r}; "
+                f"rebuild it with `python -m tutorial_lib search --build-index`"
+            )
+
+
+# --------------------------------------------------------------------------------------------
+# The index
+# --------------------------------------------------------------------------------------------
+
+
+class ShapeIndex:
+    """Per shape: name, category, split, z ``[N, 128]``, light field descriptor ``[N, 10, 10, 45]``,
+    framed silhouette descriptors ``[N, 100, 45]`` and a thumbnail ``[N, 64, 64]`` (uint8).
+
+    ``meta`` holds the format version and the fingerprints of what it was built from. Models
+    used by the queries are loaded on first use (the shipped ones of ``meta["profile"]``) unless
+    given as ``autoencoder_model`` / ``image_model``.
+    """
+
+    ARRAYS = ("names", "categories", "splits", "z", "lfd", "views", "thumbnails")
+
+    def __init__(self, names, categories, splits, z, lfd, views, thumbnails, meta: dict | None = None):
+        self.names = np.asarray(names, dtype=str)
+        self.categories = np.asarray(categories, dtype=str)
+        self.splits = np.asarray(splits, dtype=str)
+        self.z = np.asarray(z, dtype=np.float32)
+        self.lfd = np.asarray(lfd, dtype=np.float32)
+        self.views = np.asarray(views, dtype=np.float32)
+        self.thumbnails = np.asarray(thumbnails, dtype=np.uint8)
+        self.meta = dict(meta or {})
+        self.autoencoder_model = None
+        self.image_model = None
+        n = len(self.names)
+        for key in self.ARRAYS:
+            if len(getattr(self, key)) != n:
+                raise ValueError(f"index arrays disagree: {n} names but {len(getattr(self, key))} rows of {key}")
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def __repr__(self) -> str:
+        counts = ", ".join(f"{s} {int((self.splits == s).sum())}" for s in sorted(set(self.splits.tolist())))
+        return f"ShapeIndex({len(self)} shapes: {counts})"
+
+    # ---- rows ----------------------------------------------------------------------------
+
+    def take(self, rows) -> ShapeIndex:
+        """A new index of the rows ``rows`` (in that order), with the same meta and models."""
+        rows = np.asarray(rows)
+        out = ShapeIndex(*(getattr(self, k)[rows] for k in self.ARRAYS), meta=self.meta)
+        out.autoencoder_model, out.image_model = self.autoencoder_model, self.image_model
+        return out
+
+    def split(self, name: str) -> ShapeIndex:
+        """The rows of one split (``"train"`` or ``"test"``)."""
+        return self.take(np.flatnonzero(self.splits == name))
+
+    def row(self, name: str) -> int:
+        found = np.flatnonzero(self.names == name)
+        if len(found) == 0:
+            raise KeyError(f"no shape named {name!r} in the index")
+        return int(found[0])
+
+    # ---- files ---------------------------------------------------------------------------
+
+    def save(self, path: str | Path) -> Path:
+        """Write the index to one ``.npz`` file, atomically."""
+        with provenance.atomic_path(path) as tmp:
+            with open(tmp, "wb") as f:
+                np.savez(f, meta=np.array(json.dumps(self.meta)), **{k: getattr(self, k) for k in self.ARRAYS})
+        return Path(path)
+
+    @classmethod
+    def load(cls, path: str | Path, expected: dict | None = None) -> ShapeIndex:
+        """Read an index; with ``expected`` fingerprints, a stale one raises :class:`StaleIndexError`."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no search index here (build one with `python -m tutorial_lib search --build-index`)")
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                meta = json.loads(str(f["meta"]))
+                arrays = {k: f[k] for k in cls.ARRAYS}
+        except (OSError, ValueError, KeyError) as exc:
+            raise StaleIndexError(f"{path}: not a search index ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
+        if meta.get("format_version") != FORMAT_VERSION:
+            raise StaleIndexError(f"{path}: a search index of format {meta.get('format_version')!r}, this library reads {FORMAT_VERSION}; rebuild it with `python -m tutorial_lib search --build-index`")
+        if expected is not None:
+            check_fingerprints(path, meta, expected)
+        return cls(**arrays, meta=meta)
+
+    # ---- models ---------------------------------------------------------------------------
+
+    def _autoencoder(self):
+        if self.autoencoder_model is None:
+            from . import autoencoder
+
+            self.autoencoder_model = autoencoder.load_autoencoder(self.meta.get("profile", "quick"), device="cpu")
+        return self.autoencoder_model
+
+    def _image_encoder(self):
+        if self.image_model is None:
+            from . import svr
+
+            self.image_model = svr.load_image_encoder(self.meta.get("profile", "quick"), device="cpu")
+        return self.image_model
+
+    # ---- distances (queries × rows) ------------------------------------------------------
+
+    def z_distances(self, queries) -> np.ndarray:
+        """Euclidean distances ``[Q, N]`` from query z's ``[Q, 128]`` to every row's z."""
+        q = np.atleast_2d(np.asarray(queries, dtype=np.float32))
+        # Explicit differences, not |a|² + |b|² - 2ab: a shape's own z is at distance exactly 0.
+        return np.stack([np.sqrt(((self.z - row) ** 2).sum(axis=1)) for row in q])
+
+    def lfd_distances(self, descriptors) -> np.ndarray:
+        """LFD distances ``[Q, N]`` from light field descriptors to every row's."""
+        return metrics.lfd_distance_matrix(descriptors, self.lfd)
+
+    def view_distances(self, descriptors) -> np.ndarray:
+        """``[Q, N]``: from each framed silhouette descriptor ``[Q, 45]`` to the nearest of each
+        row's 100 silhouettes, in the LFD's weighted L1 distance."""
+        from scipy.spatial.distance import cdist
+
+        weights = _coefficient_weights()
+        q = np.atleast_2d(np.asarray(descriptors, dtype=np.float32)) * weights
+        views = (self.views * weights).reshape(-1, self.views.shape[-1])
+        return cdist(q, views, "cityblock").reshape(len(q), len(self), -1).min(axis=2)
+
+    def ranking(self, distances: np.ndarray, split: str | None = None) -> np.ndarray:
+        """Rows ordered by one query's ``distances`` (ties by name), only those of ``split`` if given."""
+        order = np.lexsort((self.names, distances))
+        return order if split is None else order[self.splits[order] == split]
+
+    def matches(self, distances: np.ndarray, k: int = 5, split: str | None = None) -> list[Match]:
+        rows = self.ranking(distances, split)[:k]
+        return [Match(i + 1, str(self.names[r]), str(self.categories[r]), str(self.splits[r]), float(distances[r]), int(r)) for i, r in enumerate(rows)]
+
+    # ---- queries --------------------------------------------------------------------------
+
+    def picture_z(self, image) -> np.ndarray:
+        """z of a picture: a file (framed like the renderings) or a grey ``[137, 137]`` array in [0, 1] (or uint8)."""
+        from . import svr
+
+        model = self._image_encoder()
+        if isinstance(image, (str, Path)):
+            image = svr.load_image(image, object_size=getattr(model, "object_size", None), profile=self.meta.get("profile", "quick"))
+        return svr.predict_z(model, _grey(image)[None])[0].numpy()
+
+    def mesh_z(self, mesh) -> np.ndarray:
+        """z of a mesh (file or trimesh): normalised to the dataset's conventions, voxelised at 64³, encoded."""
+        from . import autoencoder, geometry
+
+        mesh, name = _mesh(mesh)
+        voxels = geometry.voxelize(geometry.normalize_mesh(mesh), config.VOXEL_RESOLUTION, name=name)
+        return autoencoder.encode(self._autoencoder(), voxels[None]).numpy()[0]
+
+    def by_picture(self, image, k: int = 5, split: str | None = None) -> list[Match]:
+        """The ``k`` shapes whose z is nearest to the z the image encoder reads from a picture."""
+        return self.matches(self.z_distances(self.picture_z(image))[0], k, split)
+
+    def by_mesh(self, mesh, k: int = 5, by: str = "z", split: str | None = None) -> list[Match]:
+        """The ``k`` shapes nearest to a mesh (file or trimesh): by its z (``by="z"``) or its light field descriptor (``"lfd"``)."""
+        if by == "z":
+            return self.matches(self.z_distances(self.mesh_z(mesh))[0], k, split)
+        if by == "lfd":
+            mesh, _ = _mesh(mesh)
+            return self.matches(self.lfd_distances(metrics.lfd_descriptor(mesh))[0], k, split)
+        raise ValueError(f"unknown search method {by!r}: use one of {METHODS}")
+
+    def by_sketch(self, image, k: int = 5, split: str | None = None) -> list[Match]:
+        """The ``k`` shapes one of whose LFD silhouettes is nearest to a sketch (silhouette or closed outline)."""
+        descriptor = silhouette_descriptors(sketch_mask(image)[None])
+        return self.matches(self.view_distances(descriptor)[0], k, split)
+
+
+def _coefficient_weights() -> np.ndarray:
+    """The LFD's own weights of a silhouette's 45 numbers: each part over its typical distance between different shapes."""
+    contour = metrics.FOURIER_COEFFICIENTS
+    return np.concatenate([np.full(45 - contour, 1.0 / metrics.REGION_SCALE), np.full(contour, 1.0 / metrics.CONTOUR_SCALE)]).astype(np.float32)
+
+
+def _mesh(mesh) -> tuple[trimesh.Trimesh, str]:
+    from . import geometry
+
+    if isinstance(mesh, (str, Path)):
+        return geometry.load_mesh(mesh), str(mesh)
+    geometry.check_mesh(mesh)
+    return mesh, "mesh"
+
+
+# --------------------------------------------------------------------------------------------
+# Building
+# --------------------------------------------------------------------------------------------
+
+
+def shape_descriptors(mesh: trimesh.Trimesh) -> tuple[np.ndarray, np.ndarray]:
+    """(light field descriptor ``[10, 10, 45]``, framed silhouette descriptors ``[100, 45]``) of a mesh, from one set of silhouettes."""
+    silhouettes = metrics.lfd_silhouettes(mesh)
+    contour = metrics.contour_fourier(silhouettes)
+    lfd = np.concatenate([metrics.zernike_magnitudes(silhouettes), contour], axis=-1)
+    flat = silhouettes.reshape(-1, *silhouettes.shape[-2:])
+    return lfd.astype(np.float32), silhouette_descriptors(flat, contour=contour.reshape(len(flat), -1))
+
+
+def thumbnails(pixels: np.ndarray, size: int = THUMBNAIL_SIZE) -> np.ndarray:
+    """Renderings ``[N, H, W]`` (uint8) downsized to ``[N, size, size]`` (uint8)."""
+    images = torch.from_numpy(np.asarray(pixels, dtype=np.float32))[:, None]
+    small = F.interpolate(images, size=(size, size), mode="bilinear", antialias=True, align_corners=False)[:, 0]
+    return small.round().clamp(0, 255).to(torch.uint8).numpy()
+
+
+def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None = None, meta: dict | None = None,
+                splits=data.SPLITS, progress: bool = True) -> ShapeIndex:  # fmt: skip
+    """An index over the split files of a dataset folder.
+
+    z comes from ``codes`` (``{split: [N, 128]}`` in the files' order) when given, else from
+    ``autoencoder_model``'s voxel encoder on the files' voxels. The light field descriptors are
+    computed from the files' meshes (with a progress bar: about 0.1 s a shape), the thumbnails
+    from each shape's first rendering.
+    """
+    import h5py
+    from tqdm.auto import tqdm
+
+    from . import autoencoder
+
+    columns = {k: [] for k in ShapeIndex.ARRAYS}
+    jobs = []
+    for split in splits:
+        path = data.split_path(folder, split)
+        arrays = data.read_split(path, ())
+        count = len(arrays["names"])
+        if codes is not None:
+            z = np.asarray(codes[split], dtype=np.float32)
+            if len(z) != count:
+                raise ValueError(f"{path}: {count} shapes but {len(z)} codes for split {split!r}")
+        else:
+            if autoencoder_model is None:
+                raise ValueError("build_index needs codes or an autoencoder_model to compute z")
+            z = autoencoder.encode(autoencoder_model, data.read_split(path, ("voxels",))["voxels"]).numpy()
+        with h5py.File(path, "r") as f:
+            first_views = f["pixels"][:, 0]
+        columns["names"] += list(arrays["names"])
+        columns["categories"] += list(arrays["categories"])
+        columns["splits"] += [split] * count
+        columns["z"].append(z)
+        columns["thumbnails"].append(thumbnails(first_views))
+        jobs += [(path, i) for i in range(count)]
+    for path, i in tqdm(jobs, desc="search index (LFD)", disable=not progress):
+        lfd, views = shape_descriptors(data.read_mesh(path, i))
+        columns["lfd"].append(lfd)
+        columns["views"].append(views)
+    index = ShapeIndex(columns["names"], columns["categories"], columns["splits"], np.concatenate(columns["z"]),
+                       np.stack(columns["lfd"]), np.stack(columns["views"]), np.concatenate(columns["thumbnails"]),
+                       meta={"format_version": FORMAT_VERSION, "lfd": _descriptor_settings(), **(meta or {})})  # fmt: skip
+    index.autoencoder_model = autoencoder_model
+    return index
+
+
+def index_path(profile: str = "quick") -> Path:
+    """Where a profile's index lives: next to its dataset."""
+    return data.dataset_dir(profile) / INDEX_FILE
+
+
+def build_profile_index(profile: str = "quick", progress: bool = True) -> ShapeIndex:
+    """Build and save the index of a profile's dataset (built first if missing) with the shipped models.
+
+    z are the shipped autoencoder's (``autoencoder_<profile>_z.npz``). The image encoder that
+    :meth:`ShapeIndex.by_picture` loads is checked, when loaded, to have learned those same z.
+    """
+    from . import autoencoder
+
+    folder = data.ensure_dataset(profile, progress=progress)
+    expected = profile_fingerprints(profile)
+    codes = autoencoder.load_shipped_z(profile)
+    for split in data.SPLITS:
+        names = data.read_split(data.split_path(folder, split), ())["names"]
+        if list(codes[f"{split}_names"]) != list(names):
+            raise provenance.CheckpointError(f"{autoencoder.shipped_paths(profile)['z']}: its {split} z are not of the shapes of {data.split_path(folder, split)}; ship the autoencoder again")
+    index = build_index(folder, codes={s: codes[f"{s}_z"] for s in data.SPLITS}, meta=expected, progress=progress)
+    index.save(index_path(profile))
+    return index
+
+
+def load_index(profile: str = "quick", build: bool = True, progress: bool = True) -> ShapeIndex:
+    """The profile's index: read from next to the dataset, or built (and saved) when missing.
+
+    An index built from another dataset or other models is never used: with ``build`` it is
+    rebuilt (saying why), else :class:`StaleIndexError` names the file and the difference.
+    """
+    path = index_path(profile)
+    if path.is_file():
+        try:
+            return ShapeIndex.load(path, expected=profile_fingerprints(profile))
+        except StaleIndexError as exc:
+            if not build:
+                raise
+            print(f"{exc} — rebuilding it now")
+    elif not build:
+        raise FileNotFoundError(f"{path}: no search index here (build one with `python -m tutorial_lib search --build-index`)")
+    return build_profile_index(profile, progress=progress)
+
+
+# --------------------------------------------------------------------------------------------
+# Evaluation as a retrieval system
+# --------------------------------------------------------------------------------------------
+
+
+def retrieval_scores(relevant: np.ndarray, cutoffs=(1, 5)) -> dict:
+    """Scores of one ranked list, given ``relevant[i]`` (is the ``i``-th result relevant?) over the whole ranking.
+
+    precision@k: relevant among the first k, over k. Average precision: the mean, over the
+    relevant results, of the precision at each one's rank. nDCG: discounted cumulative gain
+    (gain 1 / log2(rank + 1)) over that of the ideal ranking (all relevant first).
+    """
+    relevant = np.asarray(relevant, dtype=bool)
+    scores = {f"precision@{k}": float(relevant[:k].mean()) for k in cutoffs}
+    hits = np.flatnonzero(relevant)
+    if len(hits) == 0:
+        return scores | {"average_precision": 0.0, "ndcg": 0.0}
+    precision_at_hits = np.arange(1, len(hits) + 1) / (hits + 1)
+    discounts = 1.0 / np.log2(np.arange(len(relevant)) + 2)
+    return scores | {"average_precision": float(precision_at_hits.mean()), "ndcg": float(discounts[hits].sum() / discounts[: len(hits)].sum())}
+
+
+def evaluate_rankings(index: ShapeIndex, distances: np.ndarray, query_categories, split: str = "train") -> dict:
+    """Mean retrieval scores of queries (``distances [Q, N]`` to every row) against the rows of ``split``; relevant = same category."""
+    rows = []
+    for row, category in zip(distances, query_categories, strict=True):
+        ranked = index.ranking(row, split)
+        rows.append(retrieval_scores(index.categories[ranked] == category))
+    return {key: float(np.mean([r[key] for r in rows])) for key in rows[0]} | {"queries": len(rows)}
+
+
+def contact_sheet(query_image, matches: list[Match], index: ShapeIndex, title: str = ""):
+    """A figure: the query (an image, or None) beside the thumbnails of its matches, with names and distances."""
+    import matplotlib.pyplot as plt
+
+    panels = ([("query", query_image)] if query_image is not None else []) + [
+        (f"{m.rank}. {m.name}\n{m.category} · {m.distance:.3g}", index.thumbnails[m.row]) for m in matches
+    ]
+    fig, axes = plt.subplots(1, len(panels), figsize=(2.0 * len(panels), 2.4), squeeze=False)
+    for ax, (label, image) in zip(axes[0], panels):
+        ax.imshow(np.asarray(image), cmap="gray", vmin=0, vmax=1 if np.asarray(image).dtype != np.uint8 else 255)
+        ax.set_title(label, fontsize=8)
+        ax.axis("off")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+__all__ = [
+    "FORMAT_VERSION", "INDEX_FILE", "Match", "ShapeIndex", "StaleIndexError", "build_index", "build_profile_index",
+    "check_fingerprints", "contact_sheet", "evaluate_rankings", "file_fingerprint", "format_matches", "frame_silhouettes",
+    "index_path", "load_index", "profile_fingerprints", "retrieval_scores", "shape_descriptors", "silhouette_descriptors",
+    "sketch_mask", "thumbnails",
+]  # fmt: skip
