@@ -112,13 +112,15 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "quick": Profile(
         name="quick",
-        # 50 training shapes per category: with 25 the autoencoder scored IoU 0.83 on training
-        # shapes but 0.746 on test shapes; with 50, 0.80 and 0.777 (BENCHMARKS.md). The test
-        # shapes kept their numbers (25-29) when the training split grew, so test numbers
-        # measured on either dataset compare directly.
+        # 50 training shapes per category: with 25 the autoencoder scored much better on its
+        # training shapes than on test shapes; 50 closed most of that gap (BENCHMARKS.md, "How
+        # the quick profile came to 50 training shapes per category"). The test shapes kept their
+        # numbers (25-29) when the training split grew, so test numbers measured on either
+        # dataset compare directly.
         dataset=DatasetSettings(train_per_category=50, test_per_category=5, first_test_number=25),
         autoencoder=AutoencoderSettings(encoder_width=16, decoder_width=32, shapes_per_batch=16, points_per_shape=2048, steps=4000),
-        # Half the channels of ResNet-18 at every stage (same depth and skips): 3.5x faster on 2 CPU cores.
+        # Half the channels of ResNet-18 at every stage (same depth and skips), so that it trains
+        # on a laptop CPU (both widths' speed: BENCHMARKS.md, "Single-view reconstruction", "Speed").
         image_encoder=ImageEncoderSettings(width=32, batch_size=32, steps=10000, learning_rate=1e-3),
     ),
     "full": Profile(

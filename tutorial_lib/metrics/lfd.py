@@ -40,10 +40,12 @@ from ..geometry import center_of_mass, check_mesh
 #    unit sphere), a pixel being inside when its centre is inside the projection of a triangle.
 #    The image axes follow :func:`rendering.camera_basis`, as in
 #    :func:`rendering.orthographic_silhouettes`, which gives the same pixels by casting one ray
-#    per pixel; we scan-convert the triangles with numpy instead, because that is 3–10 times
-#    faster (``renderer="raycast"`` still uses the ray caster). The default resolution is 128
-#    (the original: 256): a descriptor then takes about 0.1 s, and its coefficients differ
-#    from those at 256² by about 1.5% (region) and 3–8% (contour).
+#    per pixel; we scan-convert the triangles with numpy instead, because that is much faster
+#    (``renderer="raycast"`` still uses the ray caster). The default resolution is 128 (the
+#    original: 256): a quarter of the pixels, for coefficients that move only a little. The
+#    speed of both renderers, how often their pixels differ, and how far the coefficients
+#    move between 128² and 256² are measured in BENCHMARKS.md ("Metrics";
+#    ``benchmarks/lfd_choices.py``).
 # 4. Region descriptor: the magnitudes of the 36 Zernike moments Z_nm with n <= 10, 0 <= m <= n,
 #    n - m even, except Z_00 (the silhouette's area): 35 numbers, as the original's 35. They
 #    are computed on the unit disk inscribed in the image, centred on the projection of the
@@ -74,8 +76,9 @@ from ..geometry import center_of_mass, check_mesh
 # rounding could at worst flip a pixel whose centre lies on a triangle edge); mirroring exactly
 # (mirrored silhouettes have the same magnitudes); the 60 dodecahedral rotations up to
 # pixelation: the rotated shape's silhouettes are the same silhouettes turned in the image
-# plane, sampled on a grid that did not turn. At 128² that leaves a distance of about 0.2–0.9,
-# where two different chairs are typically 10–15 apart.
+# plane, sampled on a grid that did not turn. That leaves a small distance between a shape and
+# its turned copy, far below the distance between two different shapes of one category (both
+# measured in BENCHMARKS.md, "Metrics").
 
 GOLDEN = (1.0 + 5.0**0.5) / 2.0
 LFD_RESOLUTION = 128
@@ -292,8 +295,8 @@ def lfd_silhouettes(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, ren
     """The 100 silhouettes ``[10 light fields, 10 views, resolution, resolution]`` of a mesh.
 
     ``renderer="raster"`` scan-converts the triangles (fast, the default); ``"raycast"`` calls
-    :func:`rendering.orthographic_silhouettes` (Embree rays, several times slower, same pixels
-    up to a few on triangle edges).
+    :func:`rendering.orthographic_silhouettes` (Embree rays: slower, and the same pixels but
+    for the odd one whose centre lies on a triangle edge; BENCHMARKS.md has both measured).
     """
     normalised = normalize_for_lfd(mesh)
     directions = light_field_directions().reshape(-1, 3)
@@ -562,7 +565,7 @@ class LightFieldDescriptor:
 
 
 def lfd_descriptor(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, renderer: str = "raster") -> LightFieldDescriptor:
-    """The light field descriptor of a mesh (about 0.1 s at the default 128² silhouettes)."""
+    """The light field descriptor of a mesh (its cost per mesh is in BENCHMARKS.md, "Metrics")."""
     images = lfd_silhouettes(mesh, resolution, renderer)
     return LightFieldDescriptor(np.concatenate([zernike_magnitudes(images), contour_fourier(images)], axis=-1))
 

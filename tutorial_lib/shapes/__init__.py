@@ -21,9 +21,10 @@ voxelisation (one voxel is ~1/60 of the object).
 How the solids are made: the parts are ``manifold3d.Manifold`` objects and are unioned by
 manifold3d in one batch, then turned into a ``trimesh.Trimesh`` once at the end. (This is the
 same engine that ``trimesh.boolean.union(meshes, engine="manifold")`` calls; building the
-parts directly in manifold3d skips converting every part to and from trimesh and is ~4x faster,
-which matters for 6000 shapes.) Parts always *overlap* a little where they meet, so the union is
-one connected solid rather than pieces touching along a face.
+parts directly in manifold3d skips converting every part to and from trimesh, which adds up
+over the thousands of shapes of a dataset: BENCHMARKS.md, "Dataset", times the union both
+ways.) Parts always *overlap* a little where they meet, so the union is one connected solid
+rather than pieces touching along a face.
 
 Where things are: :mod:`.primitives` (the parts and their union), :mod:`.registry`
 (``CATEGORIES``, :class:`Shape`, :func:`make_shape`, how choices and parameters are drawn), and
