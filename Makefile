@@ -40,3 +40,14 @@ data: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check tutorial_lib tests benchmarks scripts
+
+
+.PHONY: diagrams browser
+
+## The concept diagrams (figures/diagrams/, committed), drawn by scripts/draw_diagrams.py from the real modules.
+diagrams: $(STAMP)
+	$(BIN)/python scripts/draw_diagrams.py
+
+## Notebook 01 in JupyterLab in headless Chromium (Debian's chromium + pip's playwright; skipped without them).
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests/browser -v -rs
