@@ -39,37 +39,51 @@ def _data_info(args) -> int:
 
 
 def _train_ae(args) -> int:
-    from . import autoencoder, config
+    from . import autoencoder, config, distributed
 
+    device = distributed.setup(args.device)  # under torchrun: join the process group, one GPU per process
+    main = distributed.is_main()  # only rank 0 prints and ships
     checkpoint = args.checkpoint or config.data_root() / "runs" / f"autoencoder_{args.profile}_{args.recipe}.pt"
-    print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
+    if main:
+        config.get_device(args.device, verbose=True)
+        print(f"training checkpoint: {checkpoint} (run the same command again to resume)"
+              + (f"; {distributed.world_size()} processes" if distributed.is_distributed() else ""))  # fmt: skip
     model, history = autoencoder.train_autoencoder(
         args.profile, args.recipe, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
-        checkpoint=checkpoint, device=args.device, seed=args.seed, evaluate_every=args.evaluate_every,
-        dataset=args.dataset, checkpoint_every=args.checkpoint_every,
+        checkpoint=checkpoint, device=device, seed=args.seed, evaluate_every=args.evaluate_every,
+        dataset=args.dataset, checkpoint_every=args.checkpoint_every, precision=args.precision, progress=main,
     )  # fmt: skip
-    print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")
-    if args.ship:
-        manifest = autoencoder.ship(model, history, args.profile, args.recipe, device=config.get_device(args.device))
+    if main:
+        print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")
+    if args.ship and main:
+        manifest = autoencoder.ship(model, history, args.profile, args.recipe, device=device)
         print(f"shipped to {autoencoder.shipped_paths(args.profile)['weights']}: test IoU at 64³ {manifest['test_metrics']['mean_iou_64']:.4f}")
+    distributed.cleanup()
     return 0
 
 
 def _train_svr(args) -> int:
-    from . import config, svr
+    from . import config, distributed, svr
 
+    device = distributed.setup(args.device)  # under torchrun: join the process group, one GPU per process
+    main = distributed.is_main()  # only rank 0 prints and ships
     checkpoint = args.checkpoint or config.data_root() / "runs" / f"image_encoder_{args.profile}.pt"
-    print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
+    if main:
+        config.get_device(args.device, verbose=True)
+        print(f"training checkpoint: {checkpoint} (run the same command again to resume)"
+              + (f"; {distributed.world_size()} processes" if distributed.is_distributed() else ""))  # fmt: skip
     model, history = svr.train_svr(
         args.profile, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None, checkpoint=checkpoint,
-        device=args.device, seed=args.seed, evaluate_every=args.evaluate_every,
+        device=device, seed=args.seed, evaluate_every=args.evaluate_every, precision=args.precision, progress=main,
     )  # fmt: skip
-    print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.5f}")
-    if args.ship:
-        manifest = svr.ship(model, history, args.profile, device=config.get_device(args.device))
+    if main:
+        print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.5f}")
+    if args.ship and main:
+        manifest = svr.ship(model, history, args.profile, device=device)
         means = manifest["test_metrics"]["mean"]
         print(f"shipped to {svr.shipped_paths(args.profile)['weights']}: test IoU at 64³ "
               + ", ".join(f"{method} {values['iou']:.4f}" for method, values in means.items()))  # fmt: skip
+    distributed.cleanup()
     return 0
 
 
@@ -111,7 +125,7 @@ def _reconstruct(args) -> int:
 
 def _add_training_options(parser: argparse.ArgumentParser, evaluate_help: str, ship_help: str) -> None:
     """The options every ``train`` command shares."""
-    parser.add_argument("--profile", default="quick", choices=["quick", "full"])
+    parser.add_argument("--profile", default="quick", choices=["quick", "full", "smoke"], help="smoke: the full path at toy size (tests)")
     parser.add_argument("--steps", type=int, default=None, help="optimiser steps (default: the profile's)")
     parser.add_argument("--minutes", type=float, default=None, help="stop after this wall time (resume later)")
     parser.add_argument("--device", default="auto")
@@ -119,6 +133,8 @@ def _add_training_options(parser: argparse.ArgumentParser, evaluate_help: str, s
     parser.add_argument("--checkpoint", default=None, help="training checkpoint to save to and resume from")
     parser.add_argument("--evaluate-every", type=int, default=0, help=evaluate_help)
     parser.add_argument("--ship", action="store_true", help=ship_help)
+    parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
+                        help="auto: bfloat16 autocast and TF32 on CUDA, float32 on the CPU")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

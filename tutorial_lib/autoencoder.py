@@ -36,7 +36,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import config, data, metrics, provenance
+from . import config, data, distributed, metrics, provenance
 from .config import Profile
 from .geometry import coarse_to_fine_occupancy, dense_occupancy, marching_cubes
 from .models import Autoencoder
@@ -137,6 +137,7 @@ def train_autoencoder(
     dataset: str | Path | None = None,
     shapes_per_batch: int | None = None,
     checkpoint_every: int = 200,
+    precision: str = "auto",
 ) -> tuple[Autoencoder, History]:
     """Train an autoencoder on a profile's dataset (built first if missing).
 
@@ -146,7 +147,8 @@ def train_autoencoder(
     64³ points of a few test shapes is logged as ``sample_iou`` (cheap, and tracks the real
     IoU). ``dataset`` is a folder with ``train.hdf5`` and ``test.hdf5`` to use instead of the
     profile's (e.g. one built with ``data build --source``); ``shapes_per_batch`` overrides the
-    profile's batch size.
+    profile's batch size. On a GPU the training split's arrays are moved there once when they
+    fit (:func:`hold_on_device`); ``precision`` is :func:`tutorial_lib.training.train`'s.
     """
     profile = config.get_profile(profile)
     settings = profile.autoencoder
@@ -155,6 +157,8 @@ def train_autoencoder(
     folder = Path(dataset) if dataset is not None else data.ensure_dataset(profile, progress=progress)
     train_file = data.split_path(folder, "train")
     train_set = data.PointValueDataset(train_file, resolution=16, points_per_shape=None if rec.all_points else settings.points_per_shape)
+    device = distributed.local_device(device)
+    hold_on_device(train_set, device)
     boundaries = stage_boundaries(steps, rec.stage_fractions)
     config.seed_everything(seed)  # before the model is built: the seed fixes the initial weights too
     model = model if model is not None else make_autoencoder(profile)
@@ -174,11 +178,29 @@ def train_autoencoder(
         model, optimizer, occupancy_loss(rec), ProgressiveBatches(train_set, shapes_per_batch or settings.shapes_per_batch, boundaries, seed), steps,
         scheduler=scheduler, device=device, seed=seed, checkpoint=checkpoint, max_seconds=max_seconds,
         evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, callback_every=callback_every, progress=progress,
-        description=f"autoencoder ({rec.name})", checkpoint_every=checkpoint_every,
+        description=f"autoencoder ({rec.name})", checkpoint_every=checkpoint_every, precision=precision,
         record={"model": "autoencoder", "recipe": rec.name, "steps": steps, "architecture": dict(model.config),
                 "dataset": data.read_attrs(train_file).get("fingerprint")},
     )  # fmt: skip
     return model, history
+
+
+def hold_on_device(dataset: data.PointValueDataset, device: torch.device, share: float = 0.5) -> bool:
+    """Move a training split's arrays to a GPU once, if they take at most ``share`` of its free memory.
+
+    The full profile's training split (voxels, and points and values at the three
+    resolutions) takes a few GB, so it fits on any training GPU; the model and its
+    activations keep the other half. On the CPU nothing moves.
+    """
+    if device.type != "cuda":
+        return False
+    free, _ = torch.cuda.mem_get_info(device)
+    if dataset.nbytes() > share * free:
+        print(f"the training split ({dataset.nbytes() / 2**30:.1f} GiB) stays in CPU memory: "
+              f"{free / 2**30:.1f} GiB free on {device}")  # fmt: skip
+        return False
+    dataset.to(device)
+    return True
 
 
 def _device_of(model) -> torch.device:

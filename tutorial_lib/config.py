@@ -143,15 +143,27 @@ def get_profile(name: str | Profile) -> Profile:
         raise ValueError(f"unknown profile {name!r}: choose one of {sorted(PROFILES)}") from None
 
 
-def get_device(choice: str = "auto"):
-    """``"auto"`` picks CUDA when present, else the CPU; ``"cpu"``/``"cuda"``/``"cuda:1"`` are taken as given."""
+_ANNOUNCED_DEVICES: set = set()
+
+
+def get_device(choice: str = "auto", verbose: bool = False):
+    """``"auto"`` picks CUDA when present, else the CPU; ``"cpu"``/``"cuda"``/``"cuda:1"`` are taken as given.
+
+    With ``verbose``, the first choice of each device is printed (``device: cuda (NVIDIA …)``).
+    Asking for CUDA where torch sees none raises a one-line ``RuntimeError``.
+    """
     import torch
 
     if choice == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(choice)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"device {choice!r} was asked for, but torch sees no CUDA device")
+        device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    else:
+        device = torch.device(choice)
+        if device.type == "cuda" and not torch.cuda.is_available():
+            raise RuntimeError(f"device {choice!r} was asked for, but torch sees no CUDA device (use DEVICE='auto' or 'cpu')")
+    if verbose and (choice, str(device)) not in _ANNOUNCED_DEVICES:
+        _ANNOUNCED_DEVICES.add((choice, str(device)))
+        name = torch.cuda.get_device_name(device) if device.type == "cuda" else cpu_model()
+        print(f"device: {device} ({name}){' — chosen by DEVICE=auto' if choice == 'auto' else ''}")
     return device
 
 

@@ -578,6 +578,18 @@ class PointValueDataset:
             points, values = points[pick], values[pick]
         return self.voxels[index][None].float(), points, values.float()
 
+    def nbytes(self) -> int:
+        """Bytes held by the voxels, points and values of every shape."""
+        return sum(t.numel() * t.element_size() for t in [self.voxels, *self.points.values(), *self.values.values()])
+
+    def to(self, device) -> PointValueDataset:
+        """Hold every array on ``device`` (a GPU: batches are then gathered there, with no copies
+        from the CPU per step). Items are drawn with the same random numbers as on the CPU."""
+        self.voxels = self.voxels.to(device)
+        self.points = {r: t.to(device) for r, t in self.points.items()}
+        self.values = {r: t.to(device) for r, t in self.values.items()}
+        return self
+
 
 class ImageDataset:
     """(image, shape index) pairs: one rendering of a shape, for classifiers and the image encoder.

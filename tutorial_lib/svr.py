@@ -198,6 +198,7 @@ def train_image_encoder(
     callback=None,
     callback_every: int = 50,
     progress: bool = True,
+    precision: str = "auto",
 ):
     """Train an image encoder to predict ``codes`` from every view of a split (Adam, cosine decay).
 
@@ -214,7 +215,7 @@ def train_image_encoder(
     history = train(model, optimizer, z_loss, EpochBatches(dataset, batch_size, seed), steps, scheduler=scheduler, device=device,
                     seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every,
                     callback=callback, callback_every=callback_every, progress=progress, description="image encoder",
-                    record=record)  # fmt: skip
+                    record=record, precision=precision)  # fmt: skip
     recalibrate_batch_norm(model, dataset, seed=seed)
     return model, history
 
@@ -264,6 +265,7 @@ def train_svr(
     progress: bool = True,
     model: ImageEncoder | None = None,
     codes: dict | None = None,
+    precision: str = "auto",
 ):
     """Train the profile's image encoder on the profile's dataset to predict the shipped autoencoder's z.
 
@@ -294,6 +296,7 @@ def train_svr(
         data.split_path(folder, "train"), codes["train_z"], model, steps or settings.steps, batch_size=settings.batch_size,
         learning_rate=settings.learning_rate, checkpoint=checkpoint, device=device, seed=seed, max_seconds=max_seconds,
         evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, callback_every=callback_every, progress=progress,
+        precision=precision,
     )  # fmt: skip
 
 

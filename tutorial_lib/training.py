@@ -17,6 +17,11 @@
   a checkpoint file cannot run code. ``record=`` (seed, recipe, dataset fingerprint, …) is
   stored in it, and resuming with a different record is refused: a run never continues on
   other data or settings than it started with.
+* ``precision="auto"`` trains in bfloat16 autocast with TF32 matrix products on CUDA and in
+  plain float32 elsewhere (``"bf16"`` or ``"fp32"`` force one; ``"fp32"`` also turns TF32 off).
+* Launched by ``torchrun`` (see :mod:`tutorial_lib.distributed`), the loop runs data-parallel:
+  DistributedDataParallel, each rank a consecutive share of the same global batch, rank 0
+  alone writing checkpoints, history and the progress bar.
 
 Resuming is exact, not approximate: before every step the loop reseeds torch from
 ``(seed, step)``, and :class:`EpochBatches` derives each epoch's order from ``(seed, epoch)``.
@@ -26,6 +31,7 @@ alone, and an interrupted run that resumes ends with the same weights as one tha
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import signal
@@ -39,7 +45,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from .config import get_device
+from . import distributed
 from .provenance import CheckpointError, atomic_path, load_state
 
 __all__ = ["CheckpointError", "EpochBatches", "History", "TrainingInterrupted", "load_checkpoint", "save_checkpoint", "train"]
@@ -241,6 +247,7 @@ def train(
     description: str = "training",
     record: dict | None = None,
     tensorboard_dir: str | Path | None = None,
+    precision: str = "auto",
 ) -> History:
     """Train ``model`` for ``steps`` optimiser steps (or until ``max_seconds``) and return its :class:`History`.
 
@@ -250,10 +257,14 @@ def train(
     gradients) and at the end; its numbers go into ``history.metrics``. ``record`` (plain
     values: recipe, dataset fingerprint, …) is saved with the checkpoint together with ``seed``;
     resuming a checkpoint whose record differs raises :class:`CheckpointError`.
+    ``precision``: ``"auto"`` (bfloat16 autocast and TF32 on CUDA, float32 elsewhere), ``"bf16"``
+    or ``"fp32"``. Under ``torchrun`` the run is data-parallel (:mod:`tutorial_lib.distributed`).
     """
     from tqdm.auto import tqdm
 
-    device = get_device(device) if isinstance(device, str) else device
+    device = distributed.local_device(device)
+    autocast = precision_context(precision, device)
+    main = distributed.is_main()  # rank 0 (or the only process) writes files and shows progress
     record = {"seed": seed, **(record or {})}
     model.to(device)
     history, start_step = History(), 0
@@ -269,19 +280,19 @@ def train(
         start_step = state["step"]
         history = History.from_dict(state["history"]) if state.get("history") else History()
     elapsed_before = history.seconds[-1] if history.seconds else 0.0
-    writer = _tensorboard_writer(tensorboard_dir) if tensorboard_dir is not None else None
+    writer = _tensorboard_writer(tensorboard_dir) if tensorboard_dir is not None and main else None
     logged_to_tensorboard = len(history.step)
 
     def save(step: int) -> None:
         nonlocal logged_to_tensorboard
-        if checkpoint is not None:
+        if checkpoint is not None and main:
             save_checkpoint(checkpoint, model, optimizer, scheduler, step, history, seed=seed, record=record)
             write_history(checkpoint, history, record)
         if writer is not None:
             logged_to_tensorboard = _write_tensorboard(writer, history, logged_to_tensorboard)
 
     def run_evaluation(step: int) -> None:
-        if evaluate is None:
+        if evaluate is None or not main:
             return
         model.eval()
         with torch.no_grad():
@@ -296,17 +307,21 @@ def train(
 
     started = time.time()
     step = start_step
-    bar = tqdm(total=steps, initial=start_step, desc=description, disable=not progress, dynamic_ncols=True)
+    bar = tqdm(total=steps, initial=start_step, desc=description, disable=not (progress and main), dynamic_ncols=True)
     running = None
     model.train()
+    # Under torchrun the loss goes through DistributedDataParallel, which averages the gradients.
+    compute_loss = distributed.wrap(model, loss_fn, device) if distributed.is_distributed() else (lambda batch: loss_fn(model, batch))
     try:
         while step < steps:
-            if max_seconds is not None and time.time() - started > max_seconds:
+            if max_seconds is not None and distributed.any_rank(time.time() - started > max_seconds, device):
                 break
             # Every random choice of this step depends on (seed, step) only: resume is exact.
+            # Every rank draws the same global batch and keeps its share of it.
             torch.manual_seed(seed * 1_000_003 + step)
-            batch = to_device(batches(step), device)
-            out = loss_fn(model, batch)
+            batch = to_device(distributed.shard(batches(step)), device)
+            with autocast:
+                out = compute_loss(batch)
             loss, metrics = out if isinstance(out, tuple) else (out, {})
             optimizer.zero_grad(set_to_none=True)
             loss.backward()
@@ -316,16 +331,17 @@ def train(
             if scheduler is not None:
                 scheduler.step()
             step += 1
-            value = float(loss.detach())
+            value = float(distributed.mean_over_ranks(loss.detach()))  # the global batch's loss
             if not math.isfinite(value):
                 raise FloatingPointError(f"loss became {value} at step {step}; lower the learning rate")
-            history.log(step, value, elapsed_before + time.time() - started, **{k: float(v.detach()) if torch.is_tensor(v) else float(v) for k, v in metrics.items()})
+            metrics = {k: float(distributed.mean_over_ranks(v.detach())) if torch.is_tensor(v) else float(v) for k, v in metrics.items()}
+            history.log(step, value, elapsed_before + time.time() - started, **metrics)
             running = value if running is None else 0.95 * running + 0.05 * value
             bar.update()
             bar.set_postfix(loss=f"{running:.4g}")
             if evaluate_every and step % evaluate_every == 0 and step < steps:
                 run_evaluation(step)
-            if callback is not None and step % callback_every == 0:
+            if callback is not None and main and step % callback_every == 0:
                 callback(history, step)
             if checkpoint is not None and step % checkpoint_every == 0:
                 save(step)
@@ -341,11 +357,32 @@ def train(
     bar.close()
     if step > start_step:
         run_evaluation(step)
-    if callback is not None:
+    if callback is not None and main:
         callback(history, step)
     save(step)
+    distributed.barrier()  # every rank returns once rank 0 has written the final checkpoint
     model.eval()
     return history
+
+
+def precision_context(precision: str, device: torch.device):
+    """The autocast context of a ``precision`` on ``device``; sets the TF32 flags on CUDA.
+
+    ``"auto"`` is ``"bf16"`` on CUDA and ``"fp32"`` elsewhere. bfloat16 has float32's range, so
+    no loss scaling is needed (unlike float16); the losses themselves are computed in float32
+    by autocast. ``"bf16"`` on CUDA also lets the remaining float32 matrix products and
+    convolutions use TF32; ``"fp32"`` turns TF32 off, for exact float32 measurements.
+    """
+    if precision not in ("auto", "bf16", "fp32"):
+        raise ValueError(f"unknown precision {precision!r}: choose 'auto', 'bf16' or 'fp32'")
+    if precision == "auto":
+        precision = "bf16" if device.type == "cuda" else "fp32"
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = precision == "bf16"
+        torch.backends.cudnn.allow_tf32 = precision == "bf16"
+    if precision == "fp32":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=torch.bfloat16)
 
 
 def _tensorboard_writer(log_dir: str | Path):
