@@ -79,13 +79,23 @@ def test_rebuild_is_a_no_op_and_deterministic(mesh_folder, built, tmp_path):
         assert a == b
 
 
-def test_interrupted_build_resumes_where_it_stopped(mesh_folder, built, tmp_path):
-    # Simulate an interrupt: two shapes were finished (their part files exist), then the process died.
+def test_interrupted_build_resumes_where_it_stopped(mesh_folder, built, tmp_path, monkeypatch):
+    # An interrupt after two finished shapes (Ctrl-C in the third): their part files are kept.
     jobs = data.source_jobs(mesh_folder)
     parts = tmp_path / "resumed" / "parts"
-    parts.mkdir(parents=True)
-    for job in jobs[:2]:
-        data._build_and_store(job, parts, 20)
+    build_and_store, calls = data._build_and_store, []
+
+    def interrupted_in_the_third(*args):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return build_and_store(*args)
+
+    monkeypatch.setattr(data, "_build_and_store", interrupted_in_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        data.build_dataset(source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
+    assert len(list(parts.glob("*.npz"))) == 2
+    monkeypatch.setattr(data, "_build_and_store", build_and_store)
     report = data.build_dataset(source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
     assert report.built_now == len(jobs) - 2
     for split in data.SPLITS:

@@ -57,7 +57,7 @@ def test_bad_images_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.png"):
         svr.load_image(tmp_path / "nothing.png", object_size=60)
     (tmp_path / "notes.png").write_text("not a picture")
-    with pytest.raises(svr.ImageError, match="notes.png: not a readable image"):
+    with pytest.raises(svr.ImageError, match="notes.png: not an image file that PIL can read"):
         svr.load_image(tmp_path / "notes.png", object_size=60)
     Image.fromarray(np.full((50, 50), 255, np.uint8), "L").save(tmp_path / "blank.png")
     with pytest.raises(svr.ImageError, match="blank.png: the image holds no object"):
@@ -196,7 +196,7 @@ def test_batch_norm_statistics_are_recomputed_from_centre_crops(tmp_path, box_da
     model = ImageEncoder(width=8).eval()
     model.net.bn1.running_mean.fill_(100.0)  # stale statistics, as after a fast-moving training run
     before = [p.detach().clone() for p in model.parameters()]
-    svr.recalibrate_batch_norm(model, dataset)  # 6 pictures: one batch holds them all
+    svr.recalibrate_image_encoder(model, dataset)  # 6 pictures: one batch holds them all
     images = torch.stack([dataset[i][0] for i in range(len(dataset))])
     with torch.no_grad():
         first_layer = model.net.conv1((center_crop(images) - 0.5) / 0.5)

@@ -18,9 +18,8 @@ Two recipes share the architecture:
   sigmoid far from 0, every z ends up within a hair of 0 or 1, the sigmoid's gradient
   vanishes and the encoder stops learning (it hands the decoder a binary hash of the shape,
   which does not generalise). A small penalty on the square of those numbers
-  (``code_penalty``) keeps z in the sigmoid's working range: on the quick data, 400 steps
-  gave a test IoU of 0.46 with it (3% of z within 0.02 of 0 or 1) against 0.23 at the same
-  point of a longer run without it (all of z saturated).
+  (``code_penalty``) keeps z in the sigmoid's working range (measured with and without it in
+  BENCHMARKS.md, "Why the code penalty").
 
 Entry points: :func:`train_autoencoder`, :func:`reconstruct`, :func:`evaluate_iou`,
 :func:`encode_split`, :func:`load_autoencoder`, and the CLI ``python -m tutorial_lib train ae``.
@@ -268,10 +267,8 @@ def reconstruct(model: Autoencoder, z: torch.Tensor, resolution: int = 64, metho
     refines near the surface, level by level. The dataset has thin parts: a rifle is two or
     three 64³ cells thick, so no 32³ cell centre need fall inside it, and an extractor that
     refines only where the answer changes loses it. So it also refines next to any value of at
-    least 0.05: the decoder's output already rises near a thin part. Measured by
-    ``benchmarks/extraction_start.py`` on the 65 quick test shapes at 64³: rifles' IoU with the
-    truth 0.00 from 16³, 0.42 from 32³ without the band, 0.59 with it, as dense; every shape
-    matches the dense grid at IoU ≥ 0.999, from about 62,000 points instead of 262,144.
+    least 0.05: the decoder's output already rises near a thin part. ``benchmarks/extraction_start.py``
+    measures both against the dense grid (BENCHMARKS.md, "Training speed and mesh extraction").
     """
     field = decoder_field(model, z)
     if method == "dense" or resolution <= 64:
@@ -318,9 +315,43 @@ def encode_split(model: Autoencoder, split_file: str | Path) -> dict:
 
 
 def shipped_paths(profile: Profile | str = "quick") -> dict[str, Path]:
-    """Where the shipped autoencoder of a profile lives: weights, manifest, z of every shape."""
-    base = config.shipped_checkpoints_dir() / f"autoencoder_{config.get_profile(profile).name}"
+    """Where the shipped autoencoder of a profile lives: weights, manifest, z of every shape.
+
+    That is the committed ``data/checkpoints/`` for a profile whose model is committed there
+    (``quick``), and ``<data root>/models/`` for the others (``full``, ``smoke``): a model
+    trained at paper scale (:func:`ensure_trained`, ``train ae --ship``) never writes into the
+    committed folder.
+    """
+    name = f"autoencoder_{config.get_profile(profile).name}"
+    base = config.shipped_checkpoints_dir() / name
+    if not base.with_suffix(".pt").is_file():
+        base = config.data_root() / "models" / name
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "z": Path(f"{base}_z.npz")}
+
+
+def training_checkpoint(profile: Profile | str = "quick", recipe: str = "fast") -> Path:
+    """The resumable training checkpoint of a profile's run (the one ``train ae`` uses by default)."""
+    return config.data_root() / "runs" / f"autoencoder_{config.get_profile(profile).name}_{recipe}.pt"
+
+
+def ensure_trained(profile: Profile | str = "quick", device: str = "auto", progress: bool = True, recipe: str = "fast") -> Autoencoder:
+    """The profile's shipped autoencoder; where there is none yet (``full`` on a fresh clone), train it first.
+
+    Training goes through :func:`train_autoencoder` with the checkpoint of ``train ae``
+    (:func:`training_checkpoint`), so an interrupted run continues where it stopped when this is
+    called again (or the CLI is run); then :func:`ship` evaluates it and writes it to
+    :func:`shipped_paths` (the data root's ``models/``, never the committed checkpoints). The
+    manifest is written last, so a model counts as trained only once it is complete.
+    """
+    profile = config.get_profile(profile)
+    paths = shipped_paths(profile)
+    if not paths["manifest"].is_file():
+        checkpoint = training_checkpoint(profile, recipe)
+        print(f"no {profile.name} autoencoder at {paths['weights']}: training it now, {profile.autoencoder.steps} steps "
+              f"(checkpoint {checkpoint}: if stopped, run again to continue)")  # fmt: skip
+        model, history = train_autoencoder(profile, recipe, checkpoint=checkpoint, device=device, progress=progress)
+        ship(model, history, profile, recipe, device=device, progress=progress)
+    return load_autoencoder(profile, device=device)
 
 
 def ship(model: Autoencoder, history: History, profile: Profile | str, recipe: str, device="cpu", progress: bool = True) -> dict:

@@ -1,11 +1,14 @@
-"""Naming the category of a rendering: crops, labelled images, predictions, confusion matrices.
+"""Naming the category of a rendering: labelled images, predictions, confusion matrices.
 
-* :func:`center_crop`, :func:`random_crop` – the 128×128 crop of a 137×137 rendering that the
-  image networks read (central for testing, random for training: a small shift as augmentation).
-* :class:`CategoryImages` – (image, category label) pairs from a split file, ``views`` per shape.
-* :func:`recalibrate_batch_norm` – batch-norm statistics that fit the final weights.
+* :class:`CategoryImages` – (image, category label) pairs from a split file, ``views`` per shape
+  (the 128×128 crops the networks read are in :mod:`tutorial_lib.images`).
+* :func:`recalibrate_batch_norm` – batch-norm statistics that fit the final weights
+  (:func:`tutorial_lib.training.recalibrate_batch_norm`, used here after training).
 * :func:`predict` – a classifier's labels and probabilities for a whole dataset, in batches.
 * :func:`confusion_matrix`, :func:`plot_confusion_matrix` – which category is taken for which.
+* :func:`train_classifier`, :func:`ship`, :func:`load_classifier` – the shipped category
+  classifier (a ResNet-18, :class:`~tutorial_lib.models.CategoryResNet`) that notebook 06
+  dreams with; CLI ``python -m tutorial_lib train classifier``.
 """
 
 from __future__ import annotations
@@ -15,36 +18,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from .config import CROP_SIZE
 from .data import ImageDataset
+from .images import center_crop, random_crop  # noqa: F401  (re-exported: notebook 02 uses classification.center_crop)
 from .shapes import CATEGORIES
-
-
-def center_crop(image: torch.Tensor, size: int = CROP_SIZE) -> torch.Tensor:
-    """The central ``size``×``size`` window of an image ``[..., H, W]``.
-
-    When ``H - size`` is odd the extra row (column) is dropped at the bottom (right): for
-    137 → 128 the window starts at row and column 4.
-    """
-    height, width = image.shape[-2:]
-    if size > height or size > width:
-        raise ValueError(f"cannot crop {size}×{size} out of an image of {height}×{width}")
-    top, left = (height - size) // 2, (width - size) // 2
-    return image[..., top : top + size, left : left + size]
-
-
-def random_crop(image: torch.Tensor, size: int = CROP_SIZE, generator: torch.Generator | None = None) -> torch.Tensor:
-    """A ``size``×``size`` window at a uniformly random position of an image ``[..., H, W]``.
-
-    Uses torch's global generator unless one is given: the training loop seeds it per step,
-    so the crops of a step are the same in a resumed run.
-    """
-    height, width = image.shape[-2:]
-    if size > height or size > width:
-        raise ValueError(f"cannot crop {size}×{size} out of an image of {height}×{width}")
-    top = int(torch.randint(0, height - size + 1, (1,), generator=generator))
-    left = int(torch.randint(0, width - size + 1, (1,), generator=generator))
-    return image[..., top : top + size, left : left + size]
+from .training import recalibrate_batch_norm  # noqa: F401  (re-exported: notebook 02 uses classification.recalibrate_batch_norm)
 
 
 class CategoryImages:
@@ -90,41 +67,6 @@ class CategoryImages:
         shape, view = divmod(index, self.views)
         image, _ = self.images[shape * self.views_available + view]
         return image, int(self.shape_labels[shape])
-
-
-@torch.no_grad()
-def recalibrate_batch_norm(model: torch.nn.Module, batches, steps: int = 10, device: str | torch.device = "cpu") -> int:
-    """Recompute the running mean and variance of every batch-norm layer for the current weights.
-
-    In training mode a batch-norm layer normalises with the statistics of the batch; in eval
-    mode it uses running averages that it kept during training, mostly over the last ~10
-    batches (momentum 0.1). While the weights still change quickly, those averages lag behind
-    them, and a network that is right in training mode can be badly wrong in eval mode. This
-    runs ``steps`` batches (``batches(step)`` → ``(images, ...)``, as :class:`~tutorial_lib.training.EpochBatches`
-    gives) through the network without learning and sets the running statistics to their
-    plain average. Nothing else changes. Returns the number of batch-norm layers.
-    """
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return 0
-    modes = {m: m.training for m in model.modules()}
-    momenta = [m.momentum for m in norms]
-    try:
-        model.eval()  # everything else (e.g. dropout) as at test time
-        for norm in norms:
-            norm.reset_running_stats()
-            norm.momentum = None  # None: a cumulative average over all batches seen from now on
-            norm.train()
-        for step in range(steps):
-            batch = batches(step)
-            images = batch[0] if isinstance(batch, (tuple, list)) else batch
-            model(images.to(device))
-    finally:
-        for norm, momentum in zip(norms, momenta):
-            norm.momentum = momentum
-        for module, mode in modes.items():
-            module.training = mode
-    return len(norms)
 
 
 @torch.no_grad()
@@ -180,3 +122,151 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], ax=None, t
         ax.set_title(title)
     ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true category")
     return ax
+
+
+# --------------------------------------------------------------------------------------------
+# The shipped category classifier (a ResNet-18 on the renderings)
+# --------------------------------------------------------------------------------------------
+
+
+def cross_entropy_on_augmented_crops(model: torch.nn.Module, batch):
+    """Cross-entropy of a batch of 137×137 renderings, randomly cropped to 128×128 and flipped
+    (:func:`tutorial_lib.svr.augment`), with the batch's accuracy logged; for :func:`training.train`."""
+    import torch.nn.functional as F
+
+    from .svr import augment
+
+    images, labels = batch
+    logits = model(augment(images))
+    return F.cross_entropy(logits, labels), {"accuracy": (logits.argmax(dim=1) == labels).float().mean()}
+
+
+def make_classifier(profile: str = "quick", num_classes: int = len(CATEGORIES)):
+    """The category classifier at the width of a profile (``full``: torchvision's ResNet-18)."""
+    from .config import get_profile
+    from .models import CategoryResNet
+
+    return CategoryResNet(num_classes=num_classes, width=get_profile(profile).classifier.width)
+
+
+def train_classifier(
+    profile: str = "quick",
+    steps: int | None = None,
+    checkpoint: str | Path | None = None,
+    seed: int = 0,
+    max_seconds: float | None = None,
+    device: str = "auto",
+    evaluate_every: int = 0,
+    progress: bool = True,
+    model: torch.nn.Module | None = None,
+    folder: str | Path | None = None,
+):
+    """Train the profile's category classifier on every view of the training split.
+
+    Cross-entropy on random 128×128 crops with random horizontal flips, Adam with a cosine
+    decay to 1% of the profile's learning rate, on the shared training loop (progress bar,
+    exact resume from ``checkpoint``). With ``evaluate_every``, the accuracy on two views of
+    every test shape is logged as ``test_accuracy``. The returned model's batch-norm
+    statistics are recomputed for its final weights (:func:`recalibrate_batch_norm`).
+    ``folder`` holds the split files (default: the profile's dataset, built on first use).
+    Returns ``(model, history)``.
+    """
+    import math
+
+    from . import config, data
+    from .training import EpochBatches, train
+
+    settings = config.get_profile(profile).classifier
+    steps = steps or settings.steps
+    folder = Path(folder) if folder is not None else data.ensure_dataset(profile, progress=progress)
+    train_images = CategoryImages(data.split_path(folder, "train"))
+    config.seed_everything(seed)
+    model = model if model is not None else make_classifier(profile)
+    device = config.get_device(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
+    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    calibration = _CentreCropBatches(EpochBatches(train_images, 64, seed + 1))
+    evaluate = None
+    if evaluate_every:
+        test_images = CategoryImages(data.split_path(folder, "test"), transform=center_crop)
+        monitor = torch.utils.data.Subset(test_images, [i for i in range(len(test_images)) if test_images.view_of(i) < 2])
+
+        def evaluate(m):
+            recalibrate_batch_norm(m, calibration, steps=5, device=device)
+            predicted, _ = predict(m, monitor, device=device)
+            return {"test_accuracy": float((predicted == test_images.labels[monitor.indices]).mean())}
+
+    history = train(model, optimizer, cross_entropy_on_augmented_crops, EpochBatches(train_images, settings.batch_size, seed), steps,
+                    scheduler=scheduler, device=device, seed=seed, checkpoint=checkpoint, max_seconds=max_seconds,
+                    evaluate=evaluate, evaluate_every=evaluate_every, progress=progress, description="classifier")  # fmt: skip
+    recalibrate_batch_norm(model, calibration, steps=min(30, calibration.batches.per_epoch), device=device)  # 1,920 centre crops
+    return model.eval(), history
+
+
+class _CentreCropBatches:
+    """``batches(step)`` of centre crops, as the classifier sees pictures at test time."""
+
+    def __init__(self, batches):
+        self.batches = batches
+
+    def __call__(self, step: int):
+        images, labels = self.batches(step)
+        return center_crop(images), labels
+
+
+def default_paths(profile: str = "quick") -> dict[str, Path]:
+    """Where the shipped category classifier of a profile lives: weights and manifest."""
+    from .config import shipped_checkpoints_dir
+
+    base = shipped_checkpoints_dir() / f"classifier_{profile}"
+    return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
+
+
+def load_classifier(profile: str = "quick", path: str | Path | None = None, device: str = "auto"):
+    """The shipped (or any saved) category classifier in eval mode; ``model.class_names`` names its outputs."""
+    from .config import get_device
+    from .models import CategoryResNet
+    from .provenance import load_weights
+
+    path = Path(path) if path else default_paths(profile)["weights"]
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no category classifier here (train one with `python -m tutorial_lib train classifier --ship`)")
+    state = load_weights(path, expected_class="CategoryResNet")
+    model = CategoryResNet(**state["architecture"]["config"])
+    model.load_state_dict(state["model"])
+    model.class_names = list(state.get("class_names") or CATEGORIES)
+    return model.to(get_device(device)).eval()
+
+
+def evaluate_classifier(model: torch.nn.Module, test_file: str | Path, device: str | torch.device = "cpu") -> dict:
+    """Accuracy on every view of every shape of a split (centre crops): overall, per category, and the confusion matrix."""
+    images = CategoryImages(test_file, transform=center_crop)
+    predicted, _ = predict(model, images, device=device)
+    matrix = confusion_matrix(images.labels, predicted, len(images.class_names))
+    per_category = {name: float(matrix[i, i] / max(matrix[i].sum(), 1)) for i, name in enumerate(images.class_names) if matrix[i].sum()}
+    return {"accuracy": float(np.trace(matrix) / matrix.sum()), "per_category": per_category, "images": int(matrix.sum()),
+            "confusion_matrix": matrix.tolist()}  # fmt: skip
+
+
+def ship(model: torch.nn.Module, history, profile: str = "quick", device="cpu") -> dict:
+    """Write the shipped weights (float16) and their manifest, with the test accuracy of exactly those weights."""
+    from dataclasses import asdict
+
+    from . import config, data, provenance
+
+    folder = data.dataset_dir(profile)
+    paths = default_paths(profile)
+    provenance.save_weights(paths["weights"], model.cpu().eval(), half=True, class_names=list(CATEGORIES))
+    shipped = load_classifier(profile, paths["weights"], device="cpu")  # score what is shipped (float16 weights)
+    scores = evaluate_classifier(shipped, data.split_path(folder, "test"))
+    manifest = provenance.base_manifest("category_classifier", profile, device, history) | {
+        "recipe": "cross-entropy on random 128×128 crops and flips of every training view; Adam, cosine decay to 1%; "
+                  "batch-norm statistics recomputed on centre crops at the end",
+        "architecture": shipped.config, "class_names": shipped.class_names,
+        "settings": asdict(config.get_profile(profile).classifier),
+        "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
+        "test_metrics": scores,
+        "final_training_loss": float(np.mean(history.loss[-50:])) if history is not None and history.loss else None,
+    }  # fmt: skip
+    provenance.write_manifest(paths["manifest"], manifest)
+    return manifest

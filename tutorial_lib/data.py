@@ -70,7 +70,7 @@ class DatasetError(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
-def dataset_dir(profile: str = "quick") -> Path:
+def dataset_dir(profile: config.Profile | str = "quick") -> Path:
     """Folder of the procedural dataset of a profile: ``<data root>/<profile>``."""
     return config.data_root() / config.get_profile(profile).name
 
@@ -287,7 +287,7 @@ def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def procedural_jobs(profile: str = "quick", seed: int = 0, settings: config.DatasetSettings | None = None) -> list[ShapeJob]:
+def procedural_jobs(profile: config.Profile | str = "quick", seed: int = 0, settings: config.DatasetSettings | None = None) -> list[ShapeJob]:
     """Every shape of a profile's procedural dataset: the same shape numbers in every category.
 
     ``settings`` replaces the profile's split sizes (e.g. more training shapes, same test shapes).
@@ -405,7 +405,7 @@ class BuildReport:
 
 
 def build_dataset(
-    profile: str = "quick",
+    profile: config.Profile | str = "quick",
     out: str | Path | None = None,
     source: str | Path | None = None,
     workers: int | None = None,
@@ -427,14 +427,15 @@ def build_dataset(
     from tqdm.auto import tqdm
 
     start = time.time()
-    settings = config.get_profile(profile).dataset
+    profile = config.get_profile(profile)
+    settings = profile.dataset
     if source is not None:
         jobs = jobs if jobs is not None else source_jobs(source, seed=seed, up=up, front=front)
         folder = Path(out) if out else config.data_root() / Path(source).name
     else:
         jobs = jobs if jobs is not None else procedural_jobs(profile, seed)
         folder = Path(out) if out else dataset_dir(profile)
-    builder = {"profile": profile, "source": str(source) if source else "procedural", "seed": seed,
+    builder = {"profile": profile.name, "source": str(source) if source else "procedural", "seed": seed,
                "shapes": len(jobs), "views_per_shape": settings.views_per_shape, "up": up, "front": front,
                "resolution": VOXEL_RESOLUTION, "padding": config.VOXEL_PADDING,
                "point_budgets": {str(k): v for k, v in POINT_BUDGETS.items()}, "image_size": IMAGE_SIZE,
@@ -523,8 +524,8 @@ def is_complete(folder: str | Path, builder: dict | None = None) -> bool:
     return True
 
 
-def ensure_dataset(profile: str = "quick", progress: bool = True) -> Path:
-    """The folder of a profile's procedural dataset, built on first use (quick: about a minute)."""
+def ensure_dataset(profile: config.Profile | str = "quick", progress: bool = True) -> Path:
+    """The folder of a profile's procedural dataset, built on first use (build times: BENCHMARKS.md)."""
     report = build_dataset(profile, progress=progress)
     if report.built_now:
         print(report.summary())

@@ -5,10 +5,9 @@ The talk's title act: a ResNet-18 (:class:`tutorial_lib.models.ImageEncoder`) re
 autoencoder gave that shape; the autoencoder's frozen decoder turns z into occupancy, and
 marching cubes into a mesh.
 
-* :func:`load_image` – a user's PNG/JPG (grey, RGB or RGBA) as a grey 137×137 picture framed
-  like our renderings (object centred on a white background, scaled to the dataset's size).
-* :func:`augment` – random 128×128 crops and horizontal flips for training; :func:`center_crop`
-  at test time.
+* Pictures in (:mod:`tutorial_lib.images`, re-exported here): :func:`load_image` frames a
+  user's PNG/JPG like our renderings; :func:`augment` gives random 128×128 crops and flips for
+  training, :func:`center_crop` the crop at test time.
 * :class:`ImageCodes` – (image, z) pairs: every view of every shape, with the autoencoder's z.
 * :func:`train_svr` (any data: :func:`train_image_encoder`) – the recipe on the shared
   training loop: MSE on z, Adam with a cosine decay; CLI ``python -m tutorial_lib train svr``.
@@ -34,119 +33,24 @@ import torch
 import torch.nn.functional as F
 
 from . import config, data, provenance
-from .classification import center_crop
-from .config import CROP_SIZE, IMAGE_SIZE, Profile
+from .config import Profile
+from .images import (  # noqa: F401  (pictures in: re-exported, the notebooks use svr.load_image)
+    BACKGROUND_THRESHOLD,
+    ImageError,
+    augment,
+    center_crop,
+    frame_like_renderings,
+    load_image,
+    object_box,
+    read_image,
+    rendering_object_size,
+)
 from .models import ImageEncoder
 from .training import EpochBatches, train
-
-#: A pixel darker than this (in [0, 1], white = 1) belongs to the object, not the background.
-BACKGROUND_THRESHOLD = 0.95
-
-
-class ImageError(ValueError):
-    """An image file that cannot be used, with the file named in the message."""
-
-
-# --------------------------------------------------------------------------------------------
-# Pictures in, framed like the renderings
-# --------------------------------------------------------------------------------------------
-
-
-def object_box(image: np.ndarray, threshold: float = BACKGROUND_THRESHOLD) -> tuple[int, int, int, int] | None:
-    """(top, bottom, left, right), bottom/right exclusive, of the non-background pixels; None if blank."""
-    rows, cols = np.nonzero(np.asarray(image) < threshold)
-    if len(rows) == 0:
-        return None
-    return int(rows.min()), int(rows.max()) + 1, int(cols.min()), int(cols.max()) + 1
-
-
-def rendering_object_size(path: str | Path, shapes: int = 40) -> float:
-    """Median of the longer side (pixels) of the object's box in the renderings of a split file."""
-    pixels = data.read_pixels(path, np.arange(min(shapes, len(data.read_split(path, ())["names"]))))
-    sizes = []
-    for image in pixels.reshape(-1, *pixels.shape[-2:]) / 255.0:
-        box = object_box(image)
-        if box is not None:
-            sizes.append(max(box[1] - box[0], box[3] - box[2]))
-    return float(np.median(sizes))
-
-
-def frame_like_renderings(grey: np.ndarray, object_size: float, size: int = IMAGE_SIZE) -> np.ndarray:
-    """Crop a grey image [H, W] in [0, 1] to its object, scale it so its longer side is
-    ``object_size`` pixels, and centre it on a white ``size``×``size`` canvas."""
-    box = object_box(grey)
-    if box is None:
-        raise ImageError("the image holds no object: every pixel is (near) white")
-    top, bottom, left, right = box
-    crop = torch.from_numpy(np.ascontiguousarray(grey[top:bottom, left:right], dtype=np.float32))[None, None]
-    scale = object_size / max(bottom - top, right - left)
-    height, width = max(1, round((bottom - top) * scale)), max(1, round((right - left) * scale))
-    resized = F.interpolate(crop, size=(height, width), mode="bilinear", antialias=True, align_corners=False)[0, 0].clamp(0, 1)
-    canvas = np.ones((size, size), np.float32)
-    y, x = (size - height) // 2, (size - width) // 2
-    canvas[y : y + height, x : x + width] = resized.numpy()
-    return canvas
-
-
-def read_image(path: str | Path) -> np.ndarray:
-    """The pixels of a picture file as float32 [H, W, 3 or 4] in [0, 1], or a one-line error naming it.
-
-    Missing, empty, truncated and non-image files all raise (``FileNotFoundError`` or
-    :class:`ImageError`), so a command can check its input before any model runs.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such image file")
-    if path.stat().st_size == 0:
-        raise ImageError(f"{path}: the file is empty")
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened.convert("RGBA") if opened.mode in ("RGBA", "LA", "P", "PA") else opened.convert("RGB")
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file that PIL can read (PNG, JPG, ...)") from None
-    except (OSError, SyntaxError, ValueError) as exc:  # PIL reports truncated or corrupt data as these
-        raise ImageError(f"{path}: a damaged or truncated image ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})") from None
-    return np.asarray(image, dtype=np.float32) / 255.0
-
-
-def load_image(path: str | Path, object_size: float | None = None, profile: str = "quick") -> np.ndarray:
-    """A picture file as a grey float32 [137, 137] image in [0, 1], framed like the renderings.
-
-    Grey, RGB and RGBA files are accepted; a transparent background becomes white (the
-    renderings' background). Colours become grey by luminance. ``object_size`` is the longer
-    side of the object in pixels; by default the median of the profile's training renderings.
-    """
-    path = Path(path)
-    rgba = read_image(path)
-    rgb, alpha = (rgba[..., :3], rgba[..., 3:]) if rgba.shape[-1] == 4 else (rgba, np.ones_like(rgba[..., :1]))
-    rgb = rgb * alpha + (1 - alpha)  # composite on white
-    grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
-    if object_size is None:
-        object_size = rendering_object_size(data.split_path(data.ensure_dataset(profile), "train"))
-    try:
-        return frame_like_renderings(grey, object_size)
-    except ImageError as exc:
-        raise ImageError(f"{path}: {exc}") from None
-
 
 # --------------------------------------------------------------------------------------------
 # Training data
 # --------------------------------------------------------------------------------------------
-
-
-def augment(images: torch.Tensor, generator: torch.Generator | None = None, size: int = CROP_SIZE) -> torch.Tensor:
-    """Random ``size``×``size`` crops (one position per image) and random horizontal flips of
-    a batch ``[B, 1, H, W]``, as in the talk's training ("random crops and flips")."""
-    b, _, height, width = images.shape
-    tops = torch.randint(0, height - size + 1, (b,), generator=generator)
-    lefts = torch.randint(0, width - size + 1, (b,), generator=generator)
-    flips = torch.rand(b, generator=generator) < 0.5
-    out = torch.stack([images[i, :, top : top + size, left : left + size] for i, (top, left) in enumerate(zip(tops.tolist(), lefts.tolist()))])
-    out[flips] = out[flips].flip(-1)
-    return out
 
 
 class ImageCodes:
@@ -216,7 +120,7 @@ def train_image_encoder(
                     seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every,
                     callback=callback, callback_every=callback_every, progress=progress, description="image encoder",
                     record=record, precision=precision)  # fmt: skip
-    recalibrate_batch_norm(model, dataset, seed=seed)
+    recalibrate_image_encoder(model, dataset, seed=seed)
     return model, history
 
 
@@ -231,17 +135,17 @@ class _CentreCrops:
         return center_crop(images), codes
 
 
-def recalibrate_batch_norm(model: ImageEncoder, dataset: ImageCodes, images: int = 6400, batch_size: int = 64, seed: int = 0) -> None:
+def recalibrate_image_encoder(model: ImageEncoder, dataset: ImageCodes, images: int = 6400, batch_size: int = 64, seed: int = 0) -> None:
     """Set the batch-norm statistics the encoder uses at test time from ``images`` training pictures.
 
     In training, each batch-norm layer normalises with its batch's own statistics and keeps a
     running average (over the last ~10 batches) for test time. While the learning rate is high
-    the weights move faster than that average follows: on the quick data, an encoder whose
-    training loss was 0.007 had a test z error of 0.079 in eval mode, worse than answering the
-    mean z (0.087), and 0.010 after its statistics were recomputed for its final weights from
-    one pass over the training pictures ("precise BN"). The weights do not change.
+    the weights move faster than that average follows, and the encoder is much worse in eval
+    mode than in training mode; recomputing the statistics for the final weights from one pass
+    over the training pictures ("precise BN") repairs it (measured in BENCHMARKS.md, "The
+    shipped quick image encoder"). The weights do not change.
     """
-    from .classification import recalibrate_batch_norm as recalibrate
+    from .training import recalibrate_batch_norm as recalibrate
 
     batches = EpochBatches(dataset, batch_size, seed + 1)
     recalibrate(model, _CentreCrops(batches), steps=max(1, min(images // batch_size, batches.per_epoch)), device=next(model.parameters()).device)
@@ -272,7 +176,7 @@ def train_svr(
     ``codes`` (default: :func:`tutorial_lib.autoencoder.load_shipped_z`) holds ``train_z`` and
     ``test_z``. With ``evaluate_every``, the MSE between predicted and true z on one view of
     every test shape is logged as ``test_z_mse``. The returned model's batch-norm statistics
-    are recomputed for its final weights (:func:`recalibrate_batch_norm`).
+    are recomputed for its final weights (:func:`recalibrate_image_encoder`).
     """
     from . import autoencoder
 
@@ -289,7 +193,7 @@ def train_svr(
 
         def evaluate(m):
             # with the batch-norm statistics of the current weights (a cheaper version of the end's)
-            recalibrate_batch_norm(m, calibration, images=640, seed=seed)
+            recalibrate_image_encoder(m, calibration, images=640, seed=seed)
             return {"test_z_mse": F.mse_loss(predict_z(m, images), targets).item()}
 
     return train_image_encoder(
@@ -337,9 +241,42 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
 
 
 def shipped_paths(profile: Profile | str = "quick") -> dict[str, Path]:
-    """Where the shipped image encoder of a profile lives: weights, manifest, per-shape evaluation."""
-    base = config.shipped_checkpoints_dir() / f"image_encoder_{config.get_profile(profile).name}"
+    """Where the shipped image encoder of a profile lives: weights, manifest, per-shape evaluation.
+
+    The committed ``data/checkpoints/`` for a profile whose model is committed there (``quick``),
+    else ``<data root>/models/`` (as :func:`tutorial_lib.autoencoder.shipped_paths`).
+    """
+    name = f"image_encoder_{config.get_profile(profile).name}"
+    base = config.shipped_checkpoints_dir() / name
+    if not base.with_suffix(".pt").is_file():
+        base = config.data_root() / "models" / name
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "evaluation": Path(f"{base}_evaluation.json")}
+
+
+def training_checkpoint(profile: Profile | str = "quick") -> Path:
+    """The resumable training checkpoint of a profile's run (the one ``train svr`` uses by default)."""
+    return config.data_root() / "runs" / f"image_encoder_{config.get_profile(profile).name}.pt"
+
+
+def ensure_trained(profile: Profile | str = "quick", device: str = "auto", progress: bool = True) -> ImageEncoder:
+    """The profile's shipped image encoder; where there is none yet (``full`` on a fresh clone), train it first.
+
+    The autoencoder comes first (:func:`tutorial_lib.autoencoder.ensure_trained`): the image
+    encoder learns its z. Training resumes from :func:`training_checkpoint` (the CLI's), then
+    :func:`ship` evaluates and writes the model to :func:`shipped_paths`, manifest last.
+    """
+    from . import autoencoder
+
+    profile = config.get_profile(profile)
+    autoencoder.ensure_trained(profile, device=device, progress=progress)
+    paths = shipped_paths(profile)
+    if not paths["manifest"].is_file():
+        checkpoint = training_checkpoint(profile)
+        print(f"no {profile.name} image encoder at {paths['weights']}: training it now, {profile.image_encoder.steps} steps "
+              f"(checkpoint {checkpoint}: if stopped, run again to continue)")  # fmt: skip
+        model, history = train_svr(profile, checkpoint=checkpoint, device=device, progress=progress)
+        ship(model, history, profile, device=device, progress=progress)
+    return load_image_encoder(profile, device=device)
 
 
 def save_image_encoder(model: ImageEncoder, path: str | Path, object_size: float | None = None, autoencoder_z: str | None = None) -> None:

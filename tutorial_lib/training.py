@@ -404,5 +404,40 @@ def _write_tensorboard(writer, history: History, already: int) -> int:
     return len(history.step)
 
 
+@torch.no_grad()
+def recalibrate_batch_norm(model: torch.nn.Module, batches, steps: int = 10, device: str | torch.device = "cpu") -> int:
+    """Recompute the running mean and variance of every batch-norm layer for the current weights.
+
+    In training mode a batch-norm layer normalises with the statistics of the batch; in eval
+    mode it uses running averages that it kept during training, mostly over the last ~10
+    batches (momentum 0.1). While the weights still change quickly, those averages lag behind
+    them, and a network that is right in training mode can be badly wrong in eval mode. This
+    runs ``steps`` batches (``batches(step)`` → ``(images, ...)``, as :class:`EpochBatches`
+    gives) through the network without learning and sets the running statistics to their
+    plain average. Nothing else changes. Returns the number of batch-norm layers.
+    """
+    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
+    if not norms:
+        return 0
+    modes = {m: m.training for m in model.modules()}
+    momenta = [m.momentum for m in norms]
+    try:
+        model.eval()  # everything else (e.g. dropout) as at test time
+        for norm in norms:
+            norm.reset_running_stats()
+            norm.momentum = None  # None: a cumulative average over all batches seen from now on
+            norm.train()
+        for step in range(steps):
+            batch = batches(step)
+            images = batch[0] if isinstance(batch, (tuple, list)) else batch
+            model(images.to(device))
+    finally:
+        for norm, momentum in zip(norms, momenta):
+            norm.momentum = momentum
+        for module, mode in modes.items():
+            module.training = mode
+    return len(norms)
+
+
 def count_parameters(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
