@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import h5py
 import matplotlib.pyplot as plt
 import numpy as np
@@ -148,3 +150,71 @@ def test_plot_confusion_matrix_shows_row_fractions():
     plt.close(ax.figure)
     with pytest.raises(ValueError, match="class names"):
         classification.plot_confusion_matrix(matrix, ["a", "b", "c"])
+
+
+# --------------------------------------------------------------------------------------------
+# The shipped category classifier's recipe
+# --------------------------------------------------------------------------------------------
+
+
+def test_category_resnet_gives_one_logit_per_class():
+    from tutorial_lib.models import CategoryResNet, build_model
+
+    model = CategoryResNet(num_classes=13, width=8)
+    assert model(torch.rand(2, 1, CROP_SIZE, CROP_SIZE)).shape == (2, 13)
+    assert isinstance(build_model({"class": "CategoryResNet", "config": model.config}), CategoryResNet)
+
+
+def test_classifier_learns_a_one_category_split_and_ships_what_it_scores(tmp_path, monkeypatch, box_dataset):
+    """Every box of the fixture is a "chair": a few steps teach the network to answer chair,
+    so the shipped (float16) weights score 100% and the manifest says so for that category only."""
+    from tutorial_lib import config, provenance
+    from tutorial_lib.models import CategoryResNet
+
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    monkeypatch.setattr(config, "shipped_checkpoints_dir", lambda: tmp_path / "checkpoints")
+    box_dataset(tmp_path / "quick", shapes=3)
+    config.seed_everything(0)
+    model, history = classification.train_classifier("quick", steps=20, model=CategoryResNet(width=8), device="cpu", progress=False,
+                                                     folder=tmp_path / "quick")  # fmt: skip
+    assert history.step[-1] == 20 and not model.training
+    assert np.mean(history.loss[-5:]) < history.loss[0]  # the loss falls
+
+    manifest = classification.ship(model, history, "quick")
+    paths = classification.default_paths("quick")
+    assert all(p.is_file() for p in paths.values())
+    assert manifest["test_metrics"]["accuracy"] == 1.0 and manifest["test_metrics"]["per_category"] == {"chair": 1.0}
+    assert manifest["test_metrics"]["images"] == 6  # 3 test shapes × 2 views
+    assert manifest["dataset"] == {"train": "boxes-train-0", "test": "boxes-test-0"} and manifest["steps"] == 20
+    assert provenance.read_manifest(paths["manifest"]) == manifest
+    loaded = classification.load_classifier("quick", device="cpu")
+    assert loaded.class_names[classification.CATEGORIES.index("chair")] == "chair"
+    images = torch.rand(2, 1, CROP_SIZE, CROP_SIZE)
+    half = CategoryResNet(width=8)
+    half.load_state_dict({k: v.half().float() if v.is_floating_point() else v for k, v in model.state_dict().items()})
+    torch.testing.assert_close(loaded(images), half.eval()(images))  # the file holds the float16-rounded weights
+
+
+def test_load_classifier_names_a_missing_or_foreign_file(tmp_path):
+    from tutorial_lib import provenance
+    from tutorial_lib.models import CategoryCNN
+
+    with pytest.raises(FileNotFoundError, match="nothing.pt"):
+        classification.load_classifier(path=tmp_path / "nothing.pt")
+    provenance.save_weights(tmp_path / "cnn.pt", CategoryCNN(width=4))
+    with pytest.raises(provenance.CheckpointError, match="cnn.pt.*CategoryCNN"):
+        classification.load_classifier(path=tmp_path / "cnn.pt")
+
+
+def test_cli_trains_and_resumes_a_classifier(tmp_path, monkeypatch, box_dataset, capsys):
+    from tutorial_lib import config, data
+    from tutorial_lib.__main__ import main
+
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    monkeypatch.setattr(config, "PROFILES", {**config.PROFILES, "quick": replace(config.PROFILES["quick"], classifier=config.ClassifierSettings(width=8))})
+    folder = box_dataset(tmp_path / "quick", shapes=2)
+    monkeypatch.setattr(data, "ensure_dataset", lambda profile, progress=True: folder)
+    checkpoint = tmp_path / "run.pt"
+    assert main(["train", "classifier", "--steps", "2", "--device", "cpu", "--checkpoint", str(checkpoint)]) == 0
+    assert main(["train", "classifier", "--steps", "4", "--device", "cpu", "--checkpoint", str(checkpoint)]) == 0
+    assert "4 steps" in capsys.readouterr().out

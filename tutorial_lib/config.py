@@ -100,6 +100,16 @@ class ImageEncoderSettings:
 
 
 @dataclass(frozen=True)
+class ClassifierSettings:
+    """The category classifier of notebook 06 (a ResNet-18 on the renderings, ``classification``)."""
+
+    width: int = 16  # channels of ResNet-18's first stage (quick: a quarter of the multiply-adds of width 32)
+    batch_size: int = 32  # crops per step
+    steps: int = 600  # optimiser steps (Adam, cosine decay)
+    learning_rate: float = 1e-3
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything that differs between a laptop run and a paper-scale run."""
 
@@ -107,6 +117,7 @@ class Profile:
     dataset: DatasetSettings
     autoencoder: AutoencoderSettings
     image_encoder: ImageEncoderSettings
+    classifier: ClassifierSettings = ClassifierSettings()
 
 
 PROFILES: dict[str, Profile] = {
@@ -129,6 +140,7 @@ PROFILES: dict[str, Profile] = {
         dataset=DatasetSettings(train_per_category=385, test_per_category=77, first_test_number=385),
         autoencoder=AutoencoderSettings(encoder_width=32, decoder_width=128, shapes_per_batch=32, points_per_shape=8192, steps=60000),
         image_encoder=ImageEncoderSettings(width=64, batch_size=64, steps=60000, learning_rate=1e-3),
+        classifier=ClassifierSettings(width=64, batch_size=64, steps=20000, learning_rate=1e-3),
     ),
 }
 

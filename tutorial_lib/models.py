@@ -7,6 +7,7 @@
 * :class:`DeepConvNet`, :func:`without_skips` – plain against residual networks, to measure
   why ResNet has skip connections (:func:`convolution_gradient_norms`).
 * :class:`CategoryCNN` – a small image classifier for the CNN notebook.
+* :class:`CategoryResNet` – a ResNet-18 that names the category of a rendering (notebook 06).
 
 Every model keeps the arguments it was built with in ``model.config`` so that checkpoints
 can rebuild it (:func:`build_model`) and refuse weights of another architecture.
@@ -298,7 +299,30 @@ class CategoryCNN(nn.Module):
         return self.classifier(self.features((images - 0.5) / 0.5).mean(dim=(2, 3)))
 
 
-MODELS = {cls.__name__: cls for cls in (VoxelEncoder, ImplicitDecoder, Autoencoder, ImageEncoder, DeepConvNet, CategoryCNN)}
+class CategoryResNet(nn.Module):
+    """ResNet-18 (the image encoder's network, :func:`_narrow_resnet18` below width 64) that
+    names the category of one grey 128×128 crop: one score (logit) per category.
+
+    The same grey input and centring as :class:`ImageEncoder`; the head gives ``num_classes``
+    logits instead of a sigmoid z. The shipped category classifier (``tutorial_lib.classification``)
+    and the dreams of notebook 06 use it.
+    """
+
+    def __init__(self, num_classes: int = 13, width: int = 32):
+        super().__init__()
+        from torchvision.models import resnet18
+
+        self.config = {"num_classes": num_classes, "width": width}
+        net = resnet18(weights=None, num_classes=num_classes) if width == 64 else _narrow_resnet18(num_classes, width)
+        net.conv1 = nn.Conv2d(1, net.conv1.out_channels, kernel_size=7, stride=2, padding=3, bias=False)
+        self.net = net
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """images [B, 1, 128, 128] in [0, 1] → logits [B, num_classes]."""
+        return self.net((images - 0.5) / 0.5)
+
+
+MODELS = {cls.__name__: cls for cls in (VoxelEncoder, ImplicitDecoder, Autoencoder, ImageEncoder, DeepConvNet, CategoryCNN, CategoryResNet)}
 
 
 def build_model(architecture: dict) -> nn.Module:

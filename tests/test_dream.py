@@ -1,0 +1,140 @@
+"""Known answers of tutorial_lib.dream: gradient ascent on pictures, layers, hooks, regularisers."""
+
+import pytest
+import torch
+from torch import nn
+
+from tutorial_lib import dream
+from tutorial_lib.models import CategoryCNN, CategoryResNet, ImageEncoder
+
+RAW = dream.DreamSettings(steps=1, step_size=0.1).plain()  # one plain gradient step, no regulariser
+
+
+class LinearScore(nn.Module):
+    """score = w · pixels + b: its gradient with respect to the picture is w, everywhere."""
+
+    def __init__(self, size=6):
+        super().__init__()
+        self.fc = nn.Linear(size * size, 1)
+
+    def forward(self, images):
+        return self.fc(images.flatten(1))
+
+
+def small_cnn(seed=0):
+    torch.manual_seed(seed)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 8, 3, padding=1, stride=2), nn.ReLU(),
+                         nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(8, 3))  # fmt: skip
+
+
+def test_on_a_linear_model_the_ascent_direction_is_the_weight_vector():
+    torch.manual_seed(0)
+    model = LinearScore()
+    start = torch.rand(1, 1, 6, 6)
+    result = dream.dream(model, start, dream.objective("unit", 0), settings=RAW)
+    weights = model.fc.weight.detach().view(1, 1, 6, 6)
+    torch.testing.assert_close(result.image - start, 0.1 * weights)
+    # normalised: the same direction, scaled so the mean absolute step is step_size
+    result = dream.dream(model, start, dream.objective("unit", 0), settings=dream.replace(RAW, normalise=True))
+    torch.testing.assert_close(result.image - start, 0.1 * weights / weights.abs().mean())
+    # and the score rose by exactly step_size · |w|² (raw step on a linear function)
+    raw = dream.dream(model, start, dream.objective("unit", 0), settings=RAW)
+    assert raw.scores[-1] - raw.scores[0] == pytest.approx(0.1 * float(weights.pow(2).sum()), rel=1e-5)
+
+
+def test_the_target_activation_rises_at_every_step_on_a_small_cnn():
+    model = small_cnn()
+    start = torch.full((1, 1, 16, 16), 0.5) + 0.01 * torch.randn(1, 1, 16, 16, generator=torch.Generator().manual_seed(1))
+    settings = dream.DreamSettings(steps=25, step_size=0.01, jitter=0, blur=0.0, clamp=False)
+    for layer, target in ((None, dream.objective("class", 2)), ("2", dream.objective("channel", 5)), ("3", dream.objective("energy"))):
+        scores = dream.dream(model, start, target, layer=layer, settings=settings).scores
+        assert len(scores) == 26
+        assert all(later > earlier for earlier, later in zip(scores, scores[1:])), (layer, scores)
+
+
+def test_same_seed_same_picture_and_another_seed_another():
+    model = small_cnn()
+    start = torch.rand(1, 1, 24, 24, generator=torch.Generator().manual_seed(3))
+    settings = dream.DreamSettings(steps=6, jitter=3, octaves=2, octave_scale=1.5)
+    a = dream.dream(model, start, dream.objective("class", 0), settings=settings, seed=5)
+    b = dream.dream(model, start, dream.objective("class", 0), settings=settings, seed=5)
+    c = dream.dream(model, start, dream.objective("class", 0), settings=settings, seed=6)
+    assert torch.equal(a.image, b.image) and a.scores == b.scores
+    assert not torch.equal(a.image, c.image)  # the jitter really is random
+    assert a.image.shape == start.shape  # the octaves end at the picture's own size
+    assert 0 <= a.image.min() and a.image.max() <= 1  # clamped to the image range
+
+
+def _hook_count(model):
+    return sum(len(m._forward_hooks) for m in model.modules())
+
+
+def test_hooks_are_removed_after_every_call_and_after_an_error():
+    model = CategoryCNN(width=4).eval()
+    images = torch.rand(2, 1, 32, 32)
+    with dream.record_activations(model, ["features.2", "features.6"]) as seen:
+        model(images)
+        assert _hook_count(model) == 2
+    assert seen["features.2"].shape == (2, 4, 32, 32) and seen["features.6"].shape == (2, 8, 16, 16)
+    assert _hook_count(model) == 0
+    with pytest.raises(RuntimeError, match="inside"):
+        with dream.record_activations(model, "features.2"):
+            raise RuntimeError("an error inside the block")
+    assert _hook_count(model) == 0
+    for _ in range(2):  # a second call finds the model as the first left it
+        dream.dream(model, images[:1], dream.objective("energy"), layer="features.6", settings=dream.DreamSettings(steps=2))
+        assert _hook_count(model) == 0
+    with dream.record_activations(model, "features.6") as seen:
+        model(images[:1])
+    assert list(seen) == ["features.6"]  # nothing left over from earlier calls
+
+
+def test_the_model_is_given_back_unchanged():
+    model = small_cnn().train()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    dream.dream(model, torch.rand(1, 1, 16, 16), dream.objective("class", 1), settings=dream.DreamSettings(steps=3))
+    assert model.training and all(p.requires_grad and p.grad is None for p in model.parameters())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+
+
+def test_unknown_layers_and_objectives_are_named():
+    model = CategoryCNN(width=4)
+    with pytest.raises(ValueError, match="no layer 'features.99'"):
+        dream.get_layer(model, "features.99")
+    with pytest.raises(ValueError, match="unknown objective 'loud'"):
+        dream.objective("loud")
+    with pytest.raises(ValueError, match="needs an index"):
+        dream.objective("channel")
+    assert "features.0" in dream.layer_names(model)
+
+
+def test_closeness_pulls_the_output_towards_the_target():
+    torch.manual_seed(0)
+    model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
+    target = torch.tensor([1.0, -2.0, 0.5])
+    assert dream.closeness(target)(target[None]).item() == 0.0
+    assert dream.closeness(target)(torch.zeros(1, 3)).item() == pytest.approx(-(1 + 4 + 0.25))
+    result = dream.dream(model, torch.rand(1, 1, 4, 4), dream.closeness(target), settings=dream.DreamSettings(steps=300, step_size=0.05).plain())
+    assert result.scores[-1] > 1e-3 * result.scores[0]  # within 0.1% of the start's squared distance: reached
+
+
+def test_blur_keeps_a_constant_picture_and_total_variation_of_a_step_edge():
+    flat = torch.full((1, 1, 9, 9), 0.3)
+    torch.testing.assert_close(dream.gaussian_blur(flat, 1.0), flat)
+    edge = torch.zeros(1, 1, 4, 4)
+    edge[..., 2:] = 1.0  # one jump of 1 in each of the 4 rows: 4 of the 12 horizontal differences
+    assert dream.total_variation(edge).item() == pytest.approx(4 / 12)
+    blurred = dream.gaussian_blur(torch.rand(1, 1, 12, 12, generator=torch.Generator().manual_seed(0)), 1.0)
+    assert dream.total_variation(blurred) < dream.total_variation(torch.rand(1, 1, 12, 12, generator=torch.Generator().manual_seed(0)))
+
+
+@pytest.mark.parametrize("model", [CategoryResNet(width=8), ImageEncoder(width=8)], ids=["classifier", "image_encoder"])
+def test_visualisation_and_deep_dream_run_on_the_tutorial_networks(model):
+    model.eval()
+    torch.manual_seed(0)
+    settings = dream.DreamSettings(steps=3, octaves=2)
+    result = dream.visualise_class(model, 3, size=64, settings=settings, seed=0)
+    assert result.image.shape == (1, 1, 64, 64) and result.scores[-1] > result.scores[0]
+    picture = torch.rand(1, 1, 64, 64, generator=torch.Generator().manual_seed(2))
+    deep = dream.deep_dream(model, picture, "net.layer1", settings=settings, seed=0)
+    assert deep.image.shape == picture.shape and deep.scores[-1] > deep.scores[0]
