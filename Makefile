@@ -3,16 +3,52 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# Exact versions with hashes for Linux x86_64 / Python 3.11, made from pyproject.toml by `make lock`.
+LOCK   := requirements.lock
+# TORCH=cpu: install torch and torchvision from PyTorch's CPU-only index instead of PyPI's CUDA build (Linux).
+TORCH  ?= default
+TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
+# Packages that only the CUDA build of torch needs; TORCH=cpu leaves them out of the lock.
+CUDA_ONLY := torch|torchvision|triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+
+LOCKED_PLATFORM := import platform, sys; sys.exit(not (sys.platform == "linux" and platform.machine() == "x86_64" and sys.version_info[:2] == (3, 11)))
 
-.PHONY: install run test lab full data lint figures
+.PHONY: install lock run test unit notebooks lab full data lint figures
 
-$(STAMP): pyproject.toml
+# The lock on the platform it is made for; elsewhere (macOS, Windows, another Python) the newest versions pyproject.toml allows.
+$(STAMP): pyproject.toml $(LOCK)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@if ! $(BIN)/python -c '$(LOCKED_PLATFORM)'; then \
+		echo "$(LOCK) is for Linux x86_64 / Python 3.11: installing the newest versions pyproject.toml allows instead"; \
+		echo "+ pip install -e '.[dev]'"; $(BIN)/python -m pip install --quiet -e '.[dev]'; \
+	elif [ "$(TORCH)" = cpu ]; then \
+		mkdir -p build && awk '/^[a-z]/ { skip = ($$0 ~ /^($(CUDA_ONLY))==/) } !skip' $(LOCK) > build/requirements-cpu.lock; \
+		pins=$$(grep -E '^(torch|torchvision)==' $(LOCK) | cut -d' ' -f1 | tr '\n' ' '); \
+		echo "+ pip install --no-deps --index-url $(TORCH_CPU_INDEX) $$pins"; \
+		$(BIN)/python -m pip install --quiet --no-deps --index-url $(TORCH_CPU_INDEX) $$pins; \
+		echo "+ pip install -r build/requirements-cpu.lock"; $(BIN)/python -m pip install --quiet -r build/requirements-cpu.lock; \
+	else \
+		echo "+ pip install -r $(LOCK)"; $(BIN)/python -m pip install --quiet -r $(LOCK); \
+	fi
+	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $(STAMP)
 
 install: $(STAMP)
+
+## Refresh requirements.lock from pyproject.toml (pip-tools, in build/lock-tools): keeps the pins that still fit;
+## UPGRADE=1 moves every package to its newest version. Torch stays at LOCK_TORCH (the versions CI installs).
+LOCK_TORCH ?= torch==2.14.1 torchvision==0.29.1
+lock:
+	@$(PYTHON) -c '$(LOCKED_PLATFORM)' || { echo "make lock resolves for Linux x86_64 / Python 3.11: run it there (PYTHON=python3.11)"; exit 1; }
+	test -x build/lock-tools/bin/pip-compile || ($(PYTHON) -m venv build/lock-tools && build/lock-tools/bin/python -m pip install --quiet 'pip-tools==7.6.2')
+	CUSTOM_COMPILE_COMMAND='make lock' build/lock-tools/bin/pip-compile --quiet --generate-hashes --allow-unsafe --strip-extras \
+		--no-emit-index-url --no-emit-find-links --extra dev $(if $(UPGRADE),--upgrade) \
+		$(foreach pin,$(LOCK_TORCH),--upgrade-package '$(pin)') --output-file $(LOCK) pyproject.toml
+	{ echo "# For Linux x86_64 and Python 3.11: exact versions, with sha256 hashes, of tutorial_lib's dependencies and its [dev] extra."; \
+	  echo "# torch and torchvision are PyPI's default Linux wheels (the CUDA build, hence the nvidia-* packages); make install TORCH=cpu"; \
+	  echo "# swaps them for PyTorch's CPU-only wheels. Other platforms: make install uses pyproject.toml's ranges instead."; \
+	  echo "# Install: make install (pip install -r requirements.lock, then pip install --no-deps -e .). Refresh: make lock."; \
+	  cat $(LOCK); } > $(LOCK).tmp && mv $(LOCK).tmp $(LOCK)
 
 ## Execute every notebook in the quick profile into build/notebooks/ (figures into build/figures/).
 run: $(STAMP)
@@ -23,8 +59,15 @@ figures: $(STAMP)
 	TUTORIAL_FIGURES=$(CURDIR)/figures $(BIN)/python scripts/run_notebooks.py --profile quick --out build/notebooks --only "$(ONLY)"
 
 ## Unit tests of tutorial_lib, then every notebook through nbval (quick profile).
-test: $(STAMP)
-	$(BIN)/python -m pytest
+test: unit notebooks
+
+## Unit tests only (tests/, a few minutes).
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+## Every notebook through nbval (quick profile; --nbval-lax comes from pyproject's addopts).
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest notebooks
 
 ## JupyterLab on the notebooks.
 lab: $(STAMP)
@@ -38,9 +81,10 @@ full: $(STAMP)
 data: $(STAMP)
 	$(BIN)/python -m tutorial_lib data build --profile quick
 
+## Lint and formatting (settings in pyproject.toml): both are checked, nothing is rewritten.
 lint: $(STAMP)
 	$(BIN)/ruff check tutorial_lib tests benchmarks scripts
-
+	$(BIN)/ruff format --check --output-format concise tutorial_lib tests benchmarks scripts  # `ruff format --diff` shows the changes
 
 .PHONY: diagrams browser
 
