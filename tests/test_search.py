@@ -254,3 +254,29 @@ def test_thumbnails_keep_the_picture():
     small = search.thumbnails(pixels, size=64)[0]
     assert small[:, :30].max() == 0 and small[:, 36:].min() == 255
 
+
+def test_cli_names_an_unreadable_query_file_on_one_line(tmp_path, capsys):
+    from tutorial_lib.__main__ import main
+
+    missing = tmp_path / "absent.png"
+    assert main(["search", str(missing)]) == 1
+    error = capsys.readouterr().err.strip()
+    assert error.startswith("error: ") and str(missing) in error and "\n" not in error
+    odd = tmp_path / "notes.txt"
+    odd.write_text("a chair")
+    assert main(["search", str(odd), "--by", "lfd"]) == 1
+    error = capsys.readouterr().err.strip()
+    assert str(odd) in error and "unsupported query file type" in error and "\n" not in error
+
+
+def test_search_file_dispatches_on_the_suffix(box_index, tmp_path):
+    from PIL import Image
+
+    index, folder = box_index
+    mesh_file = geometry.save_mesh(data.read_mesh(data.split_path(folder, "train"), 1), tmp_path / "query.obj")
+    assert search.search_file(index, mesh_file, by="lfd", k=1)[0].name == "box_train_1"
+    silhouette = metrics.lfd_silhouettes(data.read_mesh(data.split_path(folder, "train"), 2))[0, 0]
+    sketch_file = tmp_path / "sketch.png"
+    Image.fromarray(np.where(silhouette, 0, 255).astype(np.uint8)).save(sketch_file)
+    assert search.search_file(index, sketch_file, by="lfd", k=1)[0].name == "box_train_2"
+    assert search.query_kind(sketch_file) == "picture" and search.query_kind(mesh_file) == "mesh"

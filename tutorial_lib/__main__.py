@@ -6,6 +6,8 @@
     python -m tutorial_lib train svr --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train classifier --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R]
+    python -m tutorial_lib search QUERY [--by z|lfd] [--top K] [--sheet results.png] [--split all|train|test]
+    python -m tutorial_lib search --build-index [--profile quick|full]
 
 Errors are one line on stderr (the file and the problem) with exit status 1; add --debug
 anywhere on the command line to see the Python traceback instead. Ctrl-C during training
@@ -105,6 +107,33 @@ def _train_classifier(args) -> int:
     return 0
 
 
+def _search(args) -> int:
+    import time
+
+    from . import search
+
+    if args.build_index:
+        started = time.perf_counter()
+        index = search.build_profile_index(args.profile)
+        print(f"{search.index_path(args.profile)}: {index}, built in {time.perf_counter() - started:.0f} s")
+        if args.query is None:
+            return 0
+    if args.query is None:
+        raise ValueError("give a QUERY file (a picture or a mesh), or --build-index")
+    search.query_kind(args.query)  # a missing or unsupported file is named before the index is loaded or built
+    index = search.load_index(args.profile)
+    matches = search.search_file(index, args.query, by=args.by, k=args.top, split=None if args.split == "all" else args.split)
+    print(search.format_matches(matches))
+    if args.sheet:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        fig = search.contact_sheet(search.query_preview(args.query), matches, index, title=f"{args.query} (by {args.by})")
+        fig.savefig(args.sheet, dpi=110, bbox_inches="tight")
+        print(f"contact sheet: {args.sheet}")
+    return 0
+
+
 def _reconstruct(args) -> int:
     import time
 
@@ -181,6 +210,17 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--autoencoder", default=None, help="autoencoder weights (default: the shipped one)")
     rec.add_argument("--device", default="auto")
     rec.set_defaults(run=_reconstruct)
+
+    find = commands.add_parser("search", help="3D search: the shapes nearest to a picture, a mesh or a sketch")
+    find.add_argument("query", nargs="?", default=None, help="a picture (PNG/JPG) or a mesh (.obj/.off/.ply/.stl)")
+    find.add_argument("--by", default="z", choices=["z", "lfd"],
+                      help="z: the encoders' code (default); lfd: light field descriptor (a picture is then read as a sketch's silhouette)")  # fmt: skip
+    find.add_argument("--top", type=int, default=5, help="how many shapes to list")
+    find.add_argument("--sheet", default=None, help="also write a contact sheet (query beside its results) to this PNG")
+    find.add_argument("--split", default="all", choices=["all", "train", "test"], help="search only these shapes")
+    find.add_argument("--profile", default="quick", choices=["quick", "full"])
+    find.add_argument("--build-index", action="store_true", help="(re)build the index next to the dataset")
+    find.set_defaults(run=_search)
     return parser
 
 

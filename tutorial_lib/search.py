@@ -307,7 +307,9 @@ class ShapeIndex:
         except (OSError, ValueError, KeyError) as exc:
             raise StaleIndexError(f"{path}: not a search index ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
         if meta.get("format_version") != FORMAT_VERSION:
-            raise StaleIndexError(f"{path}: a search index of format {meta.get('format_version')!r}, this library reads {FORMAT_VERSION}; rebuild it with `python -m tutorial_lib search --build-index`")
+            raise StaleIndexError(
+                f"{path}: a search index of format {meta.get('format_version')!r}, this library reads {FORMAT_VERSION}; rebuild it with `python -m tutorial_lib search --build-index`"
+            )
         if expected is not None:
             check_fingerprints(path, meta, expected)
         return cls(**arrays, meta=meta)
@@ -347,8 +349,10 @@ class ShapeIndex:
 
         weights = _coefficient_weights()
         q = np.atleast_2d(np.asarray(descriptors, dtype=np.float32)) * weights
-        views = (self.views * weights).reshape(-1, self.views.shape[-1])
-        return cdist(q, views, "cityblock").reshape(len(q), len(self), -1).min(axis=2)
+        # The weighted silhouettes are kept between queries (recomputed if ``views`` is replaced).
+        if getattr(self, "_weighted_views", (None,))[0] is not self.views:
+            self._weighted_views = (self.views, (self.views * weights).reshape(-1, self.views.shape[-1]))
+        return cdist(q, self._weighted_views[1], "cityblock").reshape(len(q), len(self), -1).min(axis=2)
 
     def ranking(self, distances: np.ndarray, split: str | None = None) -> np.ndarray:
         """Rows ordered by one query's ``distances`` (ties by name), only those of ``split`` if given."""
@@ -499,7 +503,9 @@ def build_profile_index(profile: str = "quick", progress: bool = True) -> ShapeI
     for split in data.SPLITS:
         names = data.read_split(data.split_path(folder, split), ())["names"]
         if list(codes[f"{split}_names"]) != list(names):
-            raise provenance.CheckpointError(f"{autoencoder.shipped_paths(profile)['z']}: its {split} z are not of the shapes of {data.split_path(folder, split)}; ship the autoencoder again")
+            raise provenance.CheckpointError(
+                f"{autoencoder.shipped_paths(profile)['z']}: its {split} z are not of the shapes of {data.split_path(folder, split)}; ship the autoencoder again"
+            )
     index = build_index(folder, codes={s: codes[f"{s}_z"] for s in data.SPLITS}, meta=expected, progress=progress)
     index.save(index_path(profile))
     return index
@@ -522,6 +528,47 @@ def load_index(profile: str = "quick", build: bool = True, progress: bool = True
     elif not build:
         raise FileNotFoundError(f"{path}: no search index here (build one with `python -m tutorial_lib search --build-index`)")
     return build_profile_index(profile, progress=progress)
+
+
+# --------------------------------------------------------------------------------------------
+# Query files (the CLI)
+# --------------------------------------------------------------------------------------------
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
+
+
+def query_kind(path: str | Path) -> str:
+    """``"picture"`` or ``"mesh"`` by the file's suffix; a missing or unsupported file raises an error naming it."""
+    from .geometry import MESH_SUFFIXES
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such query file")
+    suffix = path.suffix.lower()
+    if suffix in IMAGE_SUFFIXES:
+        return "picture"
+    if suffix in MESH_SUFFIXES:
+        return "mesh"
+    raise ValueError(f"{path}: unsupported query file type {suffix!r}; give a picture ({', '.join(IMAGE_SUFFIXES)}) or a mesh ({', '.join(MESH_SUFFIXES)})")
+
+
+def search_file(index: ShapeIndex, path: str | Path, by: str = "z", k: int = 5, split: str | None = None) -> list[Match]:
+    """Search with a file: a picture by z (``by="z"``) or as a sketch against the LFD silhouettes
+    (``by="lfd"``); a mesh by z or by its light field descriptor."""
+    if by not in METHODS:
+        raise ValueError(f"unknown search method {by!r}: use one of {METHODS}")
+    if query_kind(path) == "picture":
+        return index.by_picture(path, k, split) if by == "z" else index.by_sketch(path, k, split)
+    return index.by_mesh(path, k, by, split)
+
+
+def query_preview(path: str | Path) -> np.ndarray:
+    """What a query file looks like, as a grey image: the picture itself, or a rendering of the mesh."""
+    if query_kind(path) == "picture":
+        return _grey(path)
+    from . import geometry, viz
+
+    return viz.render_mesh_image(geometry.normalize_mesh(geometry.load_mesh(path)), size=128)
 
 
 # --------------------------------------------------------------------------------------------
@@ -576,6 +623,6 @@ def contact_sheet(query_image, matches: list[Match], index: ShapeIndex, title: s
 __all__ = [
     "FORMAT_VERSION", "INDEX_FILE", "Match", "ShapeIndex", "StaleIndexError", "build_index", "build_profile_index",
     "check_fingerprints", "contact_sheet", "evaluate_rankings", "file_fingerprint", "format_matches", "frame_silhouettes",
-    "index_path", "load_index", "profile_fingerprints", "retrieval_scores", "shape_descriptors", "silhouette_descriptors",
-    "sketch_mask", "thumbnails",
+    "index_path", "load_index", "profile_fingerprints", "query_kind", "query_preview", "retrieval_scores", "search_file",
+    "shape_descriptors", "silhouette_descriptors", "sketch_mask", "thumbnails",
 ]  # fmt: skip

@@ -1,0 +1,201 @@
+"""3D search measured as a retrieval system, and how long a query takes.
+
+    python benchmarks/bench_search.py [--profile quick] [--views 20] [--repeats 5] [--rows 6006] [--json FILE]
+
+Queries come from the test split, the shapes searched are the training split's, and a result
+is relevant when it is of the query's category (the 13 categories, 50 training shapes each in
+``quick``). Per method: precision@1, precision@5, mean average precision and nDCG over the
+whole ranking (:func:`tutorial_lib.search.retrieval_scores`):
+
+* ``z by picture`` – each of the ``--views`` renderings of every test shape → the shipped
+  image encoder → z → nearest training z;
+* ``embedding by picture`` – the same renderings → the image encoder's pooled features
+  (``svr.image_embedding``) → nearest of the 20 renderings of each training shape (the
+  retrieval baseline of notebook 05), side by side with z;
+* ``z by shape`` – each test shape's z (the shipped voxel encoder's) → nearest training z;
+* ``LFD by shape`` – each test mesh's light field descriptor → smallest LFD distance;
+* ``LFD by sketch`` – the silhouette of each rendering (``search.sketch_mask``) → nearest
+  of the 100 framed silhouettes of each training shape.
+
+Latency, in this process: the first query (index read from disk and models loaded, imports
+excluded), then warm (best of ``--repeats``) for a picture file, a mesh file (by z and by
+LFD) and a sketch file, against the 715-shape index; and warm against an index of ``--rows``
+rows made by repeating the quick index's rows with small noise. That larger index measures
+the cost of exact nearest neighbours at that size, not retrieval quality.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from machine import best_of, machine_lines  # benchmarks/machine.py
+from PIL import Image
+from tqdm.auto import tqdm
+
+from tutorial_lib import data, geometry, search, svr
+
+
+def picture_queries(test_file: Path, views: int) -> tuple[torch.Tensor, np.ndarray]:
+    """The first ``views`` renderings of every test shape ``[Q, 1, 137, 137]`` in [0, 1], and the shape of each."""
+    pixels = data.read_pixels(test_file)[:, :views]
+    shapes = np.repeat(np.arange(len(pixels)), pixels.shape[1])
+    return torch.from_numpy(pixels.reshape(-1, 1, *pixels.shape[-2:])).float() / 255.0, shapes
+
+
+def retrieval_table(index: search.ShapeIndex, folder: Path, views: int, embedding: bool) -> dict:
+    test, train = index.split("test"), index.split("train")
+    test_file = data.split_path(folder, "test")
+    images, shapes = picture_queries(test_file, views)
+    categories = test.categories[shapes]
+    model = index._image_encoder()
+    table, seconds = {}, {}
+
+    start = time.perf_counter()
+    z = svr.predict_z(model, images).numpy()
+    table["z by picture"] = search.evaluate_rankings(index, index.z_distances(z), categories)
+    seconds["z by picture"] = time.perf_counter() - start
+
+    if embedding:
+        start = time.perf_counter()
+        train_pixels = torch.from_numpy(data.read_pixels(data.split_path(folder, "train"))).float() / 255.0
+        per_shape = train_pixels.shape[1]
+        train_features = svr.image_embedding(model, train_pixels.reshape(-1, 1, *train_pixels.shape[-2:]))
+        query_features = svr.image_embedding(model, images)
+        # Distance to a training shape: to the nearest of its renderings.
+        view_distances = torch.cdist(query_features, train_features).numpy().reshape(len(images), len(train), per_shape).min(axis=2)
+        distances = np.full((len(images), len(index)), np.inf)
+        distances[:, np.flatnonzero(index.splits == "train")] = view_distances
+        table["embedding by picture"] = search.evaluate_rankings(index, distances, categories)
+        seconds["embedding by picture"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    table["z by shape"] = search.evaluate_rankings(index, index.z_distances(test.z), test.categories)
+    seconds["z by shape"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    table["LFD by shape"] = search.evaluate_rankings(index, index.lfd_distances(test.lfd), test.categories)
+    seconds["LFD by shape"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    masks = np.stack([search.sketch_mask(image[0].numpy()) for image in tqdm(images, desc="sketches")])
+    descriptors = search.silhouette_descriptors(masks)
+    table["LFD by sketch"] = search.evaluate_rankings(index, index.view_distances(descriptors), categories)
+    seconds["LFD by sketch"] = time.perf_counter() - start
+    chance = float(np.mean([np.mean(train.categories == c) for c in test.categories]))
+    return {"methods": table, "seconds": seconds, "chance_precision": chance, "picture_queries": len(images)}
+
+
+def query_files(folder: Path, tmp: Path) -> dict[str, Path]:
+    """A test shape's rendering (PNG), its mesh (OBJ) and its silhouette (PNG) as a user would give them."""
+    test_file = data.split_path(folder, "test")
+    picture = data.read_pixels(test_file, [7])[0, 3]
+    files = {"picture": tmp / "query.png", "mesh": tmp / "query.obj", "sketch": tmp / "sketch.png"}
+    Image.fromarray(picture).save(files["picture"])
+    geometry.save_mesh(data.read_mesh(test_file, 7), files["mesh"])
+    Image.fromarray(np.where(search.sketch_mask(picture), 0, 255).astype(np.uint8)).save(files["sketch"])
+    return files
+
+
+def latencies(index: search.ShapeIndex, files: dict[str, Path], repeats: int) -> dict:
+    queries = {
+        "picture (z)": lambda: index.by_picture(files["picture"], split="train"),
+        "mesh (z)": lambda: index.by_mesh(files["mesh"], by="z", split="train"),
+        "mesh (LFD)": lambda: index.by_mesh(files["mesh"], by="lfd", split="train"),
+        "sketch (LFD silhouettes)": lambda: index.by_sketch(files["sketch"], split="train"),
+    }
+    return {name: best_of(repeats, fn) for name, fn in queries.items()}
+
+
+def nearest_only(index: search.ShapeIndex, repeats: int) -> dict:
+    """The nearest-neighbour step alone: one query's distances to every row, then the top 5."""
+    z, lfd, view = index.z[0] + 0.01, index.lfd[0] * 1.01, index.views[0, 0] * 1.01
+    return {
+        "z": best_of(repeats, lambda: index.matches(index.z_distances(z)[0], 5)),
+        "LFD": best_of(max(1, repeats // 5), lambda: index.matches(index.lfd_distances(lfd)[0], 5)),
+        "sketch": best_of(repeats, lambda: index.matches(index.view_distances(view)[0], 5)),
+    }
+
+
+def replicated(index: search.ShapeIndex, rows: int, seed: int = 0) -> search.ShapeIndex:
+    """``rows`` rows: the index's rows repeated, each copy's numbers multiplied by (1 + 1% noise)."""
+    rng = np.random.default_rng(seed)
+    take = np.arange(rows) % len(index)
+    big = index.take(take)
+    copy = np.arange(rows) // len(index)
+    big.names = np.array([f"{n}~{c}" if c else n for n, c in zip(big.names, copy)])
+    for key in ("z", "lfd", "views"):
+        values = getattr(big, key)
+        noise = 1 + 0.01 * rng.standard_normal(values.shape).astype(np.float32) * (copy > 0).reshape((-1,) + (1,) * (values.ndim - 1))
+        setattr(big, key, (values * noise).astype(np.float32))
+    return big
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--profile", default="quick")
+    parser.add_argument("--views", type=int, default=20, help="renderings of each test shape used as picture and sketch queries")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rows", type=int, default=6006, help="rows of the replicated index for the latency at scale")
+    parser.add_argument("--no-embedding", action="store_true", help="skip the pooled-feature picture baseline (slow: all training renderings)")
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    print("\n".join(machine_lines()))
+    results: dict = {
+        "machine": machine_lines(),
+        "command": "python benchmarks/bench_search.py " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v not in (None, False)),
+    }
+
+    folder = data.dataset_dir(args.profile)
+    start = time.perf_counter()
+    index = search.ShapeIndex.load(search.index_path(args.profile), expected=search.profile_fingerprints(args.profile))
+    read_seconds = time.perf_counter() - start
+    with tempfile.TemporaryDirectory() as tmp:
+        files = query_files(folder, Path(tmp))
+        start = time.perf_counter()
+        index.by_picture(files["picture"], split="train")  # loads the image encoder
+        first_picture = time.perf_counter() - start
+        start = time.perf_counter()
+        index.by_mesh(files["mesh"], split="train")  # loads the autoencoder
+        first_mesh = time.perf_counter() - start
+        results["first_query_seconds"] = {
+            "index read": read_seconds,
+            "picture (z), image encoder loaded": first_picture,
+            "mesh (z), autoencoder loaded": first_mesh,
+        }
+        results["warm_seconds"] = {len(index): latencies(index, files, args.repeats)}
+        results["nearest_only_seconds"] = {len(index): nearest_only(index, args.repeats)}
+        big = replicated(index, args.rows)
+        results["warm_seconds"][len(big)] = latencies(big, files, max(1, args.repeats // 2))
+        results["nearest_only_seconds"][len(big)] = nearest_only(big, args.repeats)
+    for key in ("first_query_seconds",):
+        print(f"\n{key}: " + ", ".join(f"{k} {v:.2f} s" for k, v in results[key].items()))
+    for key in ("warm_seconds", "nearest_only_seconds"):
+        for rows, times in results[key].items():
+            print(f"{key} at {rows} rows: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in times.items()))
+
+    results["retrieval"] = retrieval_table(index, folder, args.views, embedding=not args.no_embedding)
+    retrieval = results["retrieval"]
+    print(f"\nretrieval: test queries against the {int((index.splits == 'train').sum())} training shapes; relevant = same category "
+          f"(chance precision {retrieval['chance_precision']:.3f}); {retrieval['picture_queries']} picture/sketch queries, "
+          f"{int((index.splits == 'test').sum())} shape queries")  # fmt: skip
+    print("| method | precision@1 | precision@5 | mAP | nDCG | queries | seconds (all queries) |")
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    for method, scores in retrieval["methods"].items():
+        print(f"| {method} | {scores['precision@1']:.3f} | {scores['precision@5']:.3f} | {scores['average_precision']:.3f} | {scores['ndcg']:.3f} "
+              f"| {scores['queries']} | {retrieval['seconds'][method]:.1f} |")  # fmt: skip
+    print(f"- load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+
+
+if __name__ == "__main__":
+    main()
