@@ -422,3 +422,41 @@ def save_mesh(mesh: trimesh.Trimesh, path: str | Path) -> Path:
     with atomic_path(path) as tmp:  # never a half-written mesh under the asked-for name
         mesh.export(tmp)
     return path
+
+
+# --------------------------------------------------------------------------------------------
+# Cleaning a decoded shape: drop floating fragments
+# --------------------------------------------------------------------------------------------
+
+#: A connected part of a decoded shape smaller than this fraction of its largest part is taken
+#: for a fragment. The dataset's own shapes do have separate parts (a lamp's shade, a rifle's
+#: magazine); the threshold sits well below the smallest of them, so that it never hides a
+#: real part. ``benchmarks/bench_foreign.py`` measures both sides of it: the true shapes' parts,
+#: and the fragments it removes from the image encoder's shapes (BENCHMARKS.md, "Pictures from
+#: elsewhere").
+FRAGMENT_FRACTION = 0.005
+
+
+def keep_main_parts(occupancy: np.ndarray, level: float = 0.5, min_fraction: float = FRAGMENT_FRACTION) -> tuple[np.ndarray, int]:
+    """``occupancy`` with its small floating fragments emptied, and how many fragments were dropped.
+
+    The inside (``occupancy >= level``) is split into connected parts (cells touching by a face,
+    an edge or a corner count as connected, so a thin diagonal leg stays one with its seat);
+    every part with fewer than ``min_fraction`` times the voxels of the largest part is set to
+    outside (0, or below ``level`` for a field that is never 0). Returns a new array of the same
+    dtype; a grid with no inside comes back unchanged.
+    """
+    from scipy import ndimage
+
+    occupancy = np.asarray(occupancy)
+    if not 0.0 <= min_fraction <= 1.0:
+        raise ValueError(f"min_fraction must be in [0, 1], got {min_fraction}")
+    labels, count = ndimage.label(occupancy >= level, structure=np.ones((3,) * occupancy.ndim, dtype=bool))
+    if count <= 1:
+        return occupancy.copy(), 0
+    sizes = np.bincount(labels.ravel())[1:]
+    fragments = np.flatnonzero(sizes < min_fraction * sizes.max()) + 1  # label numbers start at 1
+    cleaned = occupancy.copy()
+    if len(fragments):
+        cleaned[np.isin(labels, fragments)] = False if occupancy.dtype == bool else (0.0 if level > 0 else level - 1.0)
+    return cleaned, int(len(fragments))
