@@ -91,7 +91,9 @@ def main() -> None:
     between = [metrics.lfd_distance(a, b) for a, b in itertools.combinations(chairs, 2)]
     print(f"\n### (c) LFD distance at {metrics.LFD_RESOLUTION}²\n")
     print("| pair | mean | min | max |\n| --- | ---: | ---: | ---: |")
-    print(f"| a mesh and itself turned by a dodecahedral rotation ({len(residual)} pairs) | {statistics.mean(residual):.2f} | {min(residual):.2f} | {max(residual):.2f} |")
+    print(
+        f"| a mesh and itself turned by a dodecahedral rotation ({len(residual)} pairs) | {statistics.mean(residual):.2f} | {min(residual):.2f} | {max(residual):.2f} |"
+    )
     print(f"| two different chairs ({len(between)} pairs) | {statistics.mean(between):.2f} | {min(between):.2f} | {max(between):.2f} |")
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\nload average at the end: {load}")

@@ -63,8 +63,10 @@ def main() -> None:
         all_b += times_b
         all_ratios += [tb / ta for ta, tb in zip(times_a, times_b, strict=True)]
         print(f"| {category} | {statistics.mean(counts):.0f} | {1e3 * a:.1f} | {1e3 * b:.1f} | {b / a:.1f} | {max(volume_gap):.1e} |")
-    print(f"| **all {len(all_a)} shapes** | | {1e3 * statistics.mean(all_a):.1f} | {1e3 * statistics.mean(all_b):.1f} | "
-          f"{statistics.mean(all_b) / statistics.mean(all_a):.1f} (per shape: {min(all_ratios):.1f}–{max(all_ratios):.1f}) | |")
+    print(
+        f"| **all {len(all_a)} shapes** | | {1e3 * statistics.mean(all_a):.1f} | {1e3 * statistics.mean(all_b):.1f} | "
+        f"{statistics.mean(all_b) / statistics.mean(all_a):.1f} (per shape: {min(all_ratios):.1f}–{max(all_ratios):.1f}) | |"
+    )
     load = ", ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
     print(f"\nload average at the end: {load}")
 

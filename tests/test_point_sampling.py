@@ -9,8 +9,7 @@ from tutorial_lib.point_sampling import downsample, edge_sample, edge_voxels
 
 @pytest.fixture(scope="module")
 def chair_voxels():
-    parts = [trimesh.creation.box([0.6, 0.08, 0.6]).apply_translation([0, 0.3, 0]),
-             trimesh.creation.box([0.6, 0.6, 0.08]).apply_translation([0, 0.6, 0.28])]
+    parts = [trimesh.creation.box([0.6, 0.08, 0.6]).apply_translation([0, 0.3, 0]), trimesh.creation.box([0.6, 0.6, 0.08]).apply_translation([0, 0.6, 0.28])]
     for x in (-0.25, 0.25):
         for z in (-0.25, 0.25):
             parts.append(trimesh.creation.box([0.06, 0.3, 0.06]).apply_translation([x, 0.13, z]))

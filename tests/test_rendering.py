@@ -43,9 +43,11 @@ def test_views_are_within_the_talks_ranges():
 def test_front_view_mirrors_left_and_right(marked_cube):
     # From the front the object's right (+X) appears on the image's left; from behind, on the right.
     front, back = rendering.render_views(marked_cube, [[0, 0], [180, 0]], shadows=False)
+
     def centre_column(image):
         cols = np.nonzero(image < 255)[1]
         return cols.mean()
+
     assert centre_column(front) < 68 < centre_column(back)
 
 

@@ -26,8 +26,7 @@ def _built(built, category):
 
 
 def test_the_thirteen_categories_in_order():
-    assert CATEGORIES == ("airplane", "bench", "cabinet", "car", "chair", "display", "lamp",
-                          "loudspeaker", "rifle", "sofa", "table", "telephone", "watercraft")
+    assert CATEGORIES == ("airplane", "bench", "cabinet", "car", "chair", "display", "lamp", "loudspeaker", "rifle", "sofa", "table", "telephone", "watercraft")
 
 
 @pytest.mark.parametrize("category", CATEGORIES)

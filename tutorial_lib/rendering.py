@@ -141,9 +141,7 @@ def render_views(
         if shadows:
             lit = diffuse > 0
             starts = hits[lit] + normals[lit] * 1e-4
-            blocked_index, blocked_ray, blocked_at = intersector.intersects_id(
-                starts, to_light[lit], multiple_hits=False, return_locations=True
-            )
+            blocked_index, blocked_ray, blocked_at = intersector.intersects_id(starts, to_light[lit], multiple_hits=False, return_locations=True)
             # Only geometry between the point and the light casts a shadow.
             in_front = np.linalg.norm(blocked_at - starts[blocked_ray], axis=1) < light_distance[lit][blocked_ray]
             shade = np.ones(lit.sum())

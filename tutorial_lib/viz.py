@@ -32,7 +32,9 @@ def save_figure(fig, name: str, dpi: int = 110) -> Path:
     return path
 
 
-def render_mesh_image(mesh: trimesh.Trimesh, azimuth: float = -35.0, inclination: float = 25.0, size: int = 256, padding: int = 8, radius: float | None = 0.62) -> np.ndarray:
+def render_mesh_image(
+    mesh: trimesh.Trimesh, azimuth: float = -35.0, inclination: float = 25.0, size: int = 256, padding: int = 8, radius: float | None = 0.62
+) -> np.ndarray:
     """A shaded grey image (uint8, white background) of a mesh in the [-0.5, 0.5]³ cube.
 
     ``radius`` sets the zoom: a sphere of that radius fills the image. The default frames a

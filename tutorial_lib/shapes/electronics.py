@@ -46,8 +46,7 @@ def _display(choice, p):
         bottom = p.uniform("lift", 0.08, 0.22)
     top = bottom + height
     panel = _slab(x=(-width / 2, width / 2), y=(bottom, top), z=(-thickness / 2, thickness / 2))
-    screen = _slab(x=(-width / 2 + bezel, width / 2 - bezel), y=(bottom + bezel, top - bezel),
-                   z=(-thickness / 2 - 0.01, -thickness / 2 + 0.012))
+    screen = _slab(x=(-width / 2 + bezel, width / 2 - bezel), y=(bottom + bezel, top - bezel), z=(-thickness / 2 - 0.01, -thickness / 2 + 0.012))
     parts = [_cut(panel, screen)]
 
     back_z = thickness / 2
@@ -55,15 +54,19 @@ def _display(choice, p):
         deep = p.uniform("housing_depth", 0.3, 0.5)
         shrink = p.uniform("housing_taper", 0.35, 0.6)
         mid_y = (bottom + top) / 2
-        parts.append(_hull([(sx * w, mid_y + sy * h, z)
-                            for sx in (-1, 1) for sy in (-1, 1)
-                            for w, h, z in ((width * 0.47, height * 0.47, back_z - 0.01),
-                                            (width * 0.47 * shrink, height * 0.47 * shrink, back_z + deep))]))
+        parts.append(
+            _hull(
+                [
+                    (sx * w, mid_y + sy * h, z)
+                    for sx in (-1, 1)
+                    for sy in (-1, 1)
+                    for w, h, z in ((width * 0.47, height * 0.47, back_z - 0.01), (width * 0.47 * shrink, height * 0.47 * shrink, back_z + deep))
+                ]
+            )
+        )
         # a CRT's weight sits on its housing: drop the housing bottom onto the mount's height
     else:  # a shallow box for the electronics
-        parts.append(_slab(x=(-width * 0.3, width * 0.3),
-                           y=(bottom + height * 0.2, bottom + height * 0.7),
-                           z=(back_z - 0.01, back_z + 0.03)))
+        parts.append(_slab(x=(-width * 0.3, width * 0.3), y=(bottom + height * 0.2, bottom + height * 0.7), z=(back_z - 0.01, back_z + 0.03)))
         back_z += 0.03
 
     if choice["mount"] == "stand":
@@ -71,28 +74,33 @@ def _display(choice, p):
         plate_depth = p.uniform("base_depth", 0.18, 0.3)
         plate_width = p.uniform("base_width", 0.25, 0.45)
         z_neck = back_z + 0.02
-        parts.append(_slab(x=(-neck / 2, neck / 2),
-                           y=(0.02, bottom + height * 0.5),
-                           z=(z_neck - 0.035, z_neck + 0.035)))
-        parts.append(_slab(x=(-neck / 2, neck / 2),
-                           y=(bottom + height * 0.3, bottom + height * 0.45),
-                           z=(back_z - 0.03, z_neck + 0.02)))
+        parts.append(_slab(x=(-neck / 2, neck / 2), y=(0.02, bottom + height * 0.5), z=(z_neck - 0.035, z_neck + 0.035)))
+        parts.append(_slab(x=(-neck / 2, neck / 2), y=(bottom + height * 0.3, bottom + height * 0.45), z=(back_z - 0.03, z_neck + 0.02)))
         if p.choice("base_shape", ("round", "rectangular")) == "round":
             disc = plate_depth / 2 + 0.04
             parts.append(_cylinder((0, 0, z_neck - 0.02), (0, 0.03, z_neck - 0.02), disc, sections=28))
         else:
-            parts.append(_slab(x=(-plate_width / 2, plate_width / 2),
-                               y=(0, 0.03),
-                               z=(z_neck - plate_depth * 0.6, z_neck + plate_depth * 0.4)))
+            parts.append(_slab(x=(-plate_width / 2, plate_width / 2), y=(0, 0.03), z=(z_neck - plate_depth * 0.6, z_neck + plate_depth * 0.4)))
     elif choice["mount"] == "foot":
         foot_width = p.uniform("foot_width", 0.15, 0.3)
         lean = p.uniform("foot_lean", 0.08, 0.18)
         plate = p.uniform("plate_depth", 0.12, 0.22)
         z_top = back_z - 0.01
         # side view: an L whose upright leans back from the panel down to the plate
-        parts.append(_prism([(z_top, bottom + height * 0.55), (z_top + 0.04, bottom + height * 0.55),
-                             (z_top + lean + 0.04, 0.0), (z_top - plate, 0.0), (z_top - plate, 0.03),
-                             (z_top + lean - 0.01, 0.03)], -foot_width / 2, foot_width / 2))
+        parts.append(
+            _prism(
+                [
+                    (z_top, bottom + height * 0.55),
+                    (z_top + 0.04, bottom + height * 0.55),
+                    (z_top + lean + 0.04, 0.0),
+                    (z_top - plate, 0.0),
+                    (z_top - plate, 0.03),
+                    (z_top + lean - 0.01, 0.03),
+                ],
+                -foot_width / 2,
+                foot_width / 2,
+            )
+        )
     else:  # two TV feet near the ends, each a short post on a bar along Z
         spread = p.uniform("feet_spread", 0.3, 0.42)
         foot_depth = p.uniform("foot_depth", 0.18, 0.28)
@@ -123,9 +131,7 @@ def _lamp(choice, p):
         radius = base_size / 2
         parts = [_cylinder((0, 0, 0), (0, base_height, 0), radius, radius * 0.9, sections=28)]
     else:
-        parts = [_slab(x=(-base_size / 2, base_size / 2),
-                       y=(0, base_height),
-                       z=(-base_size / 2, base_size / 2))]
+        parts = [_slab(x=(-base_size / 2, base_size / 2), y=(0, base_height), z=(-base_size / 2, base_size / 2))]
 
     def shade(rim_center, axis, radius, length):
         """A solid shade whose wide rim is at ``rim_center`` and which narrows along ``axis``."""
@@ -154,9 +160,18 @@ def _lamp(choice, p):
         belly = p.uniform("body_radius", 0.05, 0.1)
         neck = p.uniform("neck_radius", 0.02, 0.035)
         y0 = base_height - 0.01
-        parts.append(_lathe([(0, y0), (belly * 0.7, y0), (belly, y0 + body_height * 0.35),
-                             (belly * 0.8, y0 + body_height * 0.75), (neck, y0 + body_height),
-                             (0, y0 + body_height)]))
+        parts.append(
+            _lathe(
+                [
+                    (0, y0),
+                    (belly * 0.7, y0),
+                    (belly, y0 + body_height * 0.35),
+                    (belly * 0.8, y0 + body_height * 0.75),
+                    (neck, y0 + body_height),
+                    (0, y0 + body_height),
+                ]
+            )
+        )
         stem_top = y0 + body_height + p.uniform("stem_length", 0.05, 0.15)
         parts.append(_cylinder((0, y0 + body_height - 0.01, 0), (0, stem_top + 0.02, 0), neck * 0.6))
         parts.append(shade((0, stem_top - shade_length * 0.3, 0), up, shade_radius * 1.3, shade_length * 1.2))
@@ -169,8 +184,7 @@ def _lamp(choice, p):
         shoulder = np.array([0.0, base_height, base_size * 0.2])
         elbow = shoulder + lower_length * np.array([0, np.cos(lean), np.sin(lean)])
         wrist = elbow + upper_length * np.array([0, np.sin(reach), -np.cos(reach)])
-        parts += [_cylinder(shoulder - (0, 0.02, 0), elbow, arm), _sphere(elbow, arm * 1.8),
-                  _cylinder(elbow, wrist, arm), _sphere(wrist, arm * 1.5)]
+        parts += [_cylinder(shoulder - (0, 0.02, 0), elbow, arm), _sphere(elbow, arm * 1.8), _cylinder(elbow, wrist, arm), _sphere(wrist, arm * 1.5)]
         look = np.radians(p.uniform("head_tilt_deg", 10, 45))  # 0 = straight down
         axis_down = np.array([0, -np.cos(look), -np.sin(look)])
         rim = wrist + axis_down * shade_length * 0.9
@@ -215,9 +229,7 @@ def _loudspeaker(choice, p):
         if body == "cylinder":
             parts.append(_cylinder((0, 0, 0), (0, base_height + 0.01, 0), width / 2 + grow, sections=28))
         else:
-            parts.append(_slab(x=(-width / 2 - grow, width / 2 + grow),
-                               y=(0, base_height + 0.01),
-                               z=(-depth / 2 - grow, depth / 2 + grow)))
+            parts.append(_slab(x=(-width / 2 - grow, width / 2 + grow), y=(0, base_height + 0.01), z=(-depth / 2 - grow, depth / 2 + grow)))
     y0, y1 = base_height, base_height + height
     if body == "cylinder":
         cabinet = _cylinder((0, y0, 0), (0, y1, 0), width / 2, sections=28)
@@ -288,9 +300,7 @@ def _telephone(choice, p):
             for c in range(cols):
                 x0 = x_span[0] + c * kw + kw * 0.15
                 y0 = y_span[0] + r * kh + kh * 0.15
-                keys.append(_slab(x=(x0, x0 + kw * 0.7),
-                                  y=(y0, y0 + kh * 0.7),
-                                  z=(z_face - 0.02, z_face + 0.01)))
+                keys.append(_slab(x=(x0, x0 + kw * 0.7), y=(y0, y0 + kh * 0.7), z=(z_face - 0.02, z_face + 0.01)))
         return keys
 
     if kind == "smartphone":
@@ -300,9 +310,7 @@ def _telephone(choice, p):
         height = 1.0
         body = _rounded_plate((0, height / 2, 0), (width, height, depth), corner)
         border = p.uniform("screen_border", 0.025, 0.05)
-        screen = _slab(x=(-width / 2 + border, width / 2 - border),
-                       y=(border * 1.5, height - border * 1.5),
-                       z=(-depth / 2 - 0.01, -depth / 2 + 0.012))
+        screen = _slab(x=(-width / 2 + border, width / 2 - border), y=(border * 1.5, height - border * 1.5), z=(-depth / 2 - 0.01, -depth / 2 + 0.012))
         parts.append(_cut(body, screen))
         bump = p.uniform("camera_bump", 0.1, 0.2)
         bump_centre = (-width / 2 + 0.05 + bump / 2, height - 0.05 - bump / 2, depth / 2)  # on the back
@@ -319,20 +327,22 @@ def _telephone(choice, p):
         hinge_x = width / 2 - 0.02
         parts.append(_cylinder((-hinge_x, hinge_y, 0.0), (hinge_x, hinge_y, 0.0), depth / 2 + 0.005))
         screen_half = [
-            _cut(_rounded_box((0, upper / 2, 0), (width, upper, depth * 0.8), 0.025),
-                 [_slab(x=(-width / 2 + 0.04, width / 2 - 0.04),
-                        y=(0.06, upper - 0.05),
-                        z=(-depth * 0.4 - 0.01, -depth * 0.4 + 0.012))])
+            _cut(
+                _rounded_box((0, upper / 2, 0), (width, upper, depth * 0.8), 0.025),
+                [_slab(x=(-width / 2 + 0.04, width / 2 - 0.04), y=(0.06, upper - 0.05), z=(-depth * 0.4 - 0.01, -depth * 0.4 + 0.012))],
+            )
         ]
         parts.append(_tilted(screen_half, lean, (0, hinge_y, 0.0)))
     elif kind == "bar_phone":
         width = p.uniform("width", 0.38, 0.46)
         depth = p.uniform("thickness", 0.09, 0.14)
         height = 1.0 - p.uniform("antenna_length", 0.08, 0.16)
-        parts.append(_cut(_rounded_box((0, height / 2, 0), (width, height, depth), 0.04),
-                          [_slab(x=(-width / 2 + 0.06, width / 2 - 0.06),
-                                 y=(height * 0.55, height - 0.08),
-                                 z=(-depth / 2 - 0.01, -depth / 2 + 0.015))]))
+        parts.append(
+            _cut(
+                _rounded_box((0, height / 2, 0), (width, height, depth), 0.04),
+                [_slab(x=(-width / 2 + 0.06, width / 2 - 0.06), y=(height * 0.55, height - 0.08), z=(-depth / 2 - 0.01, -depth / 2 + 0.015))],
+            )
+        )
         rows = p.integer("key_rows", 4, 5)
         parts += keypad((-width / 2 + 0.05, width / 2 - 0.05), (0.06, height * 0.48), -depth / 2, rows)
         ax = width * 0.3
@@ -343,9 +353,15 @@ def _telephone(choice, p):
         front_h = p.uniform("front_height", 0.06, 0.1)
         back_h = p.uniform("back_height", 0.2, 0.3)
         slope = np.degrees(np.arctan2(back_h - front_h, depth * 0.7))
-        parts.append(_hull([(sx * width / 2, y, z) for sx in (-1, 1)
-                            for y, z in ((0, -depth / 2), (0, depth / 2), (front_h, -depth / 2),
-                                         (back_h, depth * 0.2), (back_h, depth / 2))]))
+        parts.append(
+            _hull(
+                [
+                    (sx * width / 2, y, z)
+                    for sx in (-1, 1)
+                    for y, z in ((0, -depth / 2), (0, depth / 2), (front_h, -depth / 2), (back_h, depth * 0.2), (back_h, depth / 2))
+                ]
+            )
+        )
         # keys on the sloped face, drawn flat (facing +Y) then tilted to match the slope
         pad = []
         for r in range(4):
@@ -365,7 +381,5 @@ def _telephone(choice, p):
         parts.append(_cylinder((-span / 2 + 0.1, hy + 0.03, hz), (span / 2 - 0.1, hy + 0.03, hz), 0.035))
         # cradle posts under the ends of the handset
         for x in (-1, 1):
-            parts.append(_slab(x=(x * (span / 2 - 0.07) - 0.04, x * (span / 2 - 0.07) + 0.04),
-                               y=(back_h - 0.03, hy),
-                               z=(hz - 0.05, hz + 0.05)))
+            parts.append(_slab(x=(x * (span / 2 - 0.07) - 0.04, x * (span / 2 - 0.07) + 0.04), y=(back_h - 0.03, hy), z=(hz - 0.05, hz + 0.05)))
     return parts

@@ -36,8 +36,7 @@ def _cabinet(choice, p):
     parts = [_slab(x=(-width / 2, width / 2), y=(y0, y1), z=(-depth / 2, depth / 2))]
     # a top board that overhangs a little
     overhang = p.uniform("top_overhang", 0.0, 0.03)
-    parts.append(_slab(x=(-width / 2 - overhang, width / 2 + overhang), y=(y1 - 0.01, y1 + 0.03),
-                       z=(-depth / 2 - overhang, depth / 2)))
+    parts.append(_slab(x=(-width / 2 - overhang, width / 2 + overhang), y=(y1 - 0.01, y1 + 0.03), z=(-depth / 2 - overhang, depth / 2)))
 
     if choice["base"] == "legs":
         radius = p.uniform("leg_radius", 0.018, 0.03)
@@ -47,9 +46,7 @@ def _cabinet(choice, p):
                 parts.append(_cylinder((xc, 0, zc), (xc, y0 + 0.01, zc), radius * 0.7, radius))
     else:
         recess = 0.03
-        parts.append(_slab(x=(-width / 2 + recess, width / 2 - recess),
-                           y=(0, y0 + 0.01),
-                           z=(-depth / 2 + recess, depth / 2 - recess)))
+        parts.append(_slab(x=(-width / 2 + recess, width / 2 - recess), y=(0, y0 + 0.01), z=(-depth / 2 + recess, depth / 2 - recess)))
 
     # The front: a grid of panels raised 0.02 from the face, 0.025 apart, each with a handle.
     margin, gap, raise_by = 0.025, 0.025, 0.02
@@ -95,14 +92,10 @@ def _cabinet(choice, p):
             parts.append(_cylinder((hx, hy, hz + 0.005), (hx, hy, hz - 0.03), 0.017, 0.022, 12))
         elif kind == "drawer":
             half = min(0.08, (xb - xa) / 3)
-            parts.append(_slab(x=(hx - half, hx + half),
-                               y=(hy - 0.013, hy + 0.013),
-                               z=(hz - 0.028, hz + 0.005)))
+            parts.append(_slab(x=(hx - half, hx + half), y=(hy - 0.013, hy + 0.013), z=(hz - 0.028, hz + 0.005)))
         else:
             half = min(0.1, (yb - ya) / 4)
-            parts.append(_slab(x=(hx - 0.013, hx + 0.013),
-                               y=(hy - half, hy + half),
-                               z=(hz - 0.028, hz + 0.005)))
+            parts.append(_slab(x=(hx - 0.013, hx + 0.013), y=(hy - half, hy + half), z=(hz - 0.028, hz + 0.005)))
     return parts
 
 
@@ -125,9 +118,7 @@ def _table(choice, p):
         parts = [_cylinder((0, height - thickness, 0), (0, height, 0), length / 2, sections=32)]
     else:
         length, width = p.uniform("length", 0.75, 1.0), p.uniform("width", 0.4, 0.8)
-        parts = [_slab(x=(-length / 2, length / 2),
-                       y=(height - thickness, height),
-                       z=(-width / 2, width / 2))]
+        parts = [_slab(x=(-length / 2, length / 2), y=(height - thickness, height), z=(-width / 2, width / 2))]
     under = height - thickness + 0.01  # supports reach a little into the top
 
     if choice["legs"] == "four_legs":
@@ -140,9 +131,7 @@ def _table(choice, p):
             xs, zs = length / 2 - inset, width / 2 - inset
         for x in (-1, 1):
             for z in (-1, 1):
-                parts.append(_slab(x=(x * xs - leg / 2, x * xs + leg / 2),
-                                   y=(0, under),
-                                   z=(z * zs - leg / 2, z * zs + leg / 2)))
+                parts.append(_slab(x=(x * xs - leg / 2, x * xs + leg / 2), y=(0, under), z=(z * zs - leg / 2, z * zs + leg / 2)))
         apron = p.uniform("apron_height", 0.03, 0.1)
         for s in (-1, 1):
             parts.append(_slab(x=(-xs, xs), y=(under - apron, under), z=(s * zs - 0.015, s * zs + 0.015)))
@@ -166,9 +155,7 @@ def _table(choice, p):
             xc = x * end
             parts.append(_slab(x=(xc - post / 2, xc + post / 2), y=(0, under), z=(-0.03, 0.03)))
             parts.append(_slab(x=(xc - post / 2, xc + post / 2), y=(0, 0.05), z=(-foot, foot)))
-            parts.append(_slab(x=(xc - post / 2, xc + post / 2),
-                               y=(under - 0.04, under),
-                               z=(-foot * 0.9, foot * 0.9)))
+            parts.append(_slab(x=(xc - post / 2, xc + post / 2), y=(under - 0.04, under), z=(-foot * 0.9, foot * 0.9)))
         stretcher_y = height * p.uniform("stretcher_height", 0.2, 0.5)
         parts.append(_slab(x=(-end, end), y=(stretcher_y - 0.025, stretcher_y + 0.025), z=(-0.02, 0.02)))
     return parts

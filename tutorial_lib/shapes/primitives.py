@@ -99,9 +99,7 @@ def _dome(rim_center, axis, radius, height=None) -> Manifold:
     ``rim_center`` and which bulges along ``axis`` (a unit vector)."""
     height = radius if height is None else height
     lat, lon = np.meshgrid(np.linspace(0, np.pi / 2, 5), np.linspace(0, 2 * np.pi, 16, endpoint=False))
-    local = np.column_stack([(radius * np.cos(lat) * np.cos(lon)).ravel(),
-                             (radius * np.cos(lat) * np.sin(lon)).ravel(),
-                             (height * np.sin(lat)).ravel()])
+    local = np.column_stack([(radius * np.cos(lat) * np.cos(lon)).ravel(), (radius * np.cos(lat) * np.sin(lon)).ravel(), (height * np.sin(lat)).ravel()])
     frame = _frame(rim_center, axis)
     return _hull(local @ frame[:, :3].T + frame[:, 3])
 

@@ -45,9 +45,7 @@ def _rifle(choice, p):
     parts.append(_cylinder((0, 0, muzzle + 0.045), (0, 0, muzzle), barrel_radius * 1.4))
     fore_length = p.uniform("fore_end_length", 0.18, 0.32)
     fore_drop = p.uniform("fore_end_drop", 0.0, 0.025)
-    parts.append(_slab(x=(-half_w * 0.9, half_w * 0.9),
-                       y=(rec_bottom + fore_drop, rec_top - 0.01),
-                       z=(rec_front - fore_length, rec_front + 0.01)))
+    parts.append(_slab(x=(-half_w * 0.9, half_w * 0.9), y=(rec_bottom + fore_drop, rec_top - 0.01), z=(rec_front - fore_length, rec_front + 0.01)))
 
     grip_z = rec_rear - 0.05 if not bullpup else rec_front - 0.02
     grip_angle = p.uniform("grip_angle_deg", 10, 25)
@@ -55,30 +53,39 @@ def _rifle(choice, p):
 
     def pistol_grip(z):
         # a box hanging under the receiver, raked back (its bottom towards +Z)
-        return _tilted([_slab(x=(-half_w * 0.85, half_w * 0.85), y=(-grip_length, 0.02), z=(-0.025, 0.025))],
-                       -grip_angle, (0, rec_bottom, z))
+        return _tilted([_slab(x=(-half_w * 0.85, half_w * 0.85), y=(-grip_length, 0.02), z=(-0.025, 0.025))], -grip_angle, (0, rec_bottom, z))
 
     drop = p.uniform("stock_drop", 0.02, 0.08)
     butt_height = p.uniform("butt_height", 0.1, 0.14)
     if choice["stock"] == "classic_stock":
         # side view: receiver height at the front, a narrow wrist, then the butt dropping down
         wrist = rec_rear + stock_length * 0.3
-        parts.append(_prism([(rec_rear - 0.01, rec_top - 0.01), (butt, rec_top - drop),
-                             (butt, rec_top - drop - butt_height), (wrist, rec_bottom - 0.01),
-                             (rec_rear - 0.06, rec_bottom - 0.05), (rec_rear - 0.09, rec_bottom)],
-                            -half_w, half_w))
+        parts.append(
+            _prism(
+                [
+                    (rec_rear - 0.01, rec_top - 0.01),
+                    (butt, rec_top - drop),
+                    (butt, rec_top - drop - butt_height),
+                    (wrist, rec_bottom - 0.01),
+                    (rec_rear - 0.06, rec_bottom - 0.05),
+                    (rec_rear - 0.09, rec_bottom),
+                ],
+                -half_w,
+                half_w,
+            )
+        )
     elif choice["stock"] == "skeleton_stock":
         tube = 0.016
         top_front = (0, rec_top - 0.02, rec_rear - 0.01)
         bottom_front = (0, rec_bottom + 0.02, rec_rear - 0.01)
         top_back = (0, rec_top - drop, butt - 0.02)
         bottom_back = (0, rec_top - drop - butt_height + 0.02, butt - 0.02)
-        parts += [_cylinder(top_front, top_back, tube, sections=12),
-                  _cylinder(bottom_front, bottom_back, tube, sections=12),
-                  _slab(x=(-half_w, half_w),
-                        y=(bottom_back[1] - 0.02, top_back[1] + 0.02),
-                        z=(butt - 0.03, butt)),
-                  pistol_grip(grip_z)]
+        parts += [
+            _cylinder(top_front, top_back, tube, sections=12),
+            _cylinder(bottom_front, bottom_back, tube, sections=12),
+            _slab(x=(-half_w, half_w), y=(bottom_back[1] - 0.02, top_back[1] + 0.02), z=(butt - 0.03, butt)),
+            pistol_grip(grip_z),
+        ]
     else:  # bullpup: the receiver is already the stock; add a butt pad and the forward grip
         parts.append(_slab(x=(-half_w, half_w), y=(rec_bottom - 0.03, rec_top), z=(butt - 0.04, butt)))
         parts.append(pistol_grip(grip_z))
@@ -88,10 +95,13 @@ def _rifle(choice, p):
     mag_length = p.uniform("magazine_length", 0.1, 0.18)
     mag_depth = 0.05
     if choice["magazine"] == "box_magazine":
-        parts.append(_tilted([_slab(x=(-half_w * 0.7, half_w * 0.7),
-                                    y=(-mag_length, 0.02),
-                                    z=(-mag_depth / 2, mag_depth / 2))],
-                             -p.uniform("magazine_rake_deg", 0, 12), (0, rec_bottom, mag_z)))
+        parts.append(
+            _tilted(
+                [_slab(x=(-half_w * 0.7, half_w * 0.7), y=(-mag_length, 0.02), z=(-mag_depth / 2, mag_depth / 2))],
+                -p.uniform("magazine_rake_deg", 0, 12),
+                (0, rec_bottom, mag_z),
+            )
+        )
     elif choice["magazine"] == "curved_magazine":
         # three segments, each raked a little more forward (-Z) than the last
         bend = p.uniform("magazine_curve_deg", 10, 18)
@@ -99,15 +109,12 @@ def _rifle(choice, p):
         segment = mag_length / 3
         for k in range(3):
             angle = np.radians(bend * (k + 0.5))
-            parts.append(_tilted([_slab(x=(-half_w * 0.7, half_w * 0.7),
-                                        y=(-segment - 0.02, 0.0),
-                                        z=(-mag_depth / 2, mag_depth / 2))],
-                                 np.degrees(angle), point))
+            parts.append(
+                _tilted([_slab(x=(-half_w * 0.7, half_w * 0.7), y=(-segment - 0.02, 0.0), z=(-mag_depth / 2, mag_depth / 2))], np.degrees(angle), point)
+            )
             point = point + segment * np.array([0, -np.cos(angle), -np.sin(angle)])
     # a trigger guard block between grip and magazine keeps the lower outline readable
-    parts.append(_slab(x=(-half_w * 0.5, half_w * 0.5),
-                       y=(rec_bottom - 0.03, rec_bottom + 0.01),
-                       z=(grip_z - 0.07, grip_z)))
+    parts.append(_slab(x=(-half_w * 0.5, half_w * 0.5), y=(rec_bottom - 0.03, rec_bottom + 0.01), z=(grip_z - 0.07, grip_z)))
 
     if choice["sight"] == "scope":
         scope_radius = p.uniform("scope_radius", 0.017, 0.026)
@@ -122,17 +129,11 @@ def _rifle(choice, p):
             parts.append(_slab(x=(-0.014, 0.014), y=(rec_top - 0.01, sy), z=(z - 0.015, z + 0.015)))
     elif choice["sight"] == "iron_sights":
         front_z = muzzle + 0.1
-        parts.append(_slab(x=(-0.014, 0.014),
-                           y=(0, barrel_radius + 0.04),
-                           z=(front_z - 0.015, front_z + 0.015)))
-        parts.append(_slab(x=(-half_w * 0.7, half_w * 0.7),
-                           y=(rec_top - 0.01, rec_top + 0.03),
-                           z=(rec_front + 0.02, rec_front + 0.06)))
+        parts.append(_slab(x=(-0.014, 0.014), y=(0, barrel_radius + 0.04), z=(front_z - 0.015, front_z + 0.015)))
+        parts.append(_slab(x=(-half_w * 0.7, half_w * 0.7), y=(rec_top - 0.01, rec_top + 0.03), z=(rec_front + 0.02, rec_front + 0.06)))
     else:  # carry handle: a bridge over the receiver
         h = p.uniform("handle_height", 0.04, 0.06)
         for z in (rec_front + 0.02, rec_front + receiver_length * 0.7):
             parts.append(_slab(x=(-0.013, 0.013), y=(rec_top - 0.01, rec_top + h), z=(z, z + 0.03)))
-        parts.append(_slab(x=(-0.013, 0.013),
-                           y=(rec_top + h - 0.005, rec_top + h + 0.025),
-                           z=(rec_front + 0.02, rec_front + receiver_length * 0.7 + 0.03)))
+        parts.append(_slab(x=(-0.013, 0.013), y=(rec_top + h - 0.005, rec_top + h + 0.025), z=(rec_front + 0.02, rec_front + receiver_length * 0.7 + 0.03)))
     return parts

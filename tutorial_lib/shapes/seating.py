@@ -40,16 +40,12 @@ def _bench(choice, p):
         slat_width = (depth - (slats - 1) * gap) / slats
         for k in range(slats):
             z0 = -depth / 2 + k * (slat_width + gap)
-            parts.append(_slab(x=(-length / 2, length / 2),
-                               y=(seat_bottom, seat_top),
-                               z=(z0, z0 + slat_width)))
+            parts.append(_slab(x=(-length / 2, length / 2), y=(seat_bottom, seat_top), z=(z0, z0 + slat_width)))
         # cross supports under the slats hold them together (and make the bench one solid)
         seat_bottom -= 0.035
         for x in (-1, 1):
             xc = x * (length / 2 - end_inset)
-            parts.append(_slab(x=(xc - 0.025, xc + 0.025),
-                               y=(seat_bottom, seat_bottom + 0.04),
-                               z=(-depth / 2, depth / 2)))
+            parts.append(_slab(x=(xc - 0.025, xc + 0.025), y=(seat_bottom, seat_bottom + 0.04), z=(-depth / 2, depth / 2)))
 
     support_x = length / 2 - end_inset
     top = seat_bottom + 0.01  # legs reach slightly into the seat
@@ -58,17 +54,13 @@ def _bench(choice, p):
         for x in (-1, 1):
             for z in (-1, 1):
                 xc, zc = x * support_x, z * (depth / 2 - leg / 2 - 0.01)
-                parts.append(_slab(x=(xc - leg / 2, xc + leg / 2),
-                                   y=(0, top),
-                                   z=(zc - leg / 2, zc + leg / 2)))
+                parts.append(_slab(x=(xc - leg / 2, xc + leg / 2), y=(0, top), z=(zc - leg / 2, zc + leg / 2)))
     elif choice["legs"] == "panel_legs":
         panel = p.uniform("panel_thickness", 0.035, 0.06)
         panel_depth = depth * p.uniform("panel_depth_fraction", 0.75, 1.0)
         for x in (-1, 1):
             xc = x * support_x
-            parts.append(_slab(x=(xc - panel / 2, xc + panel / 2),
-                               y=(0, top),
-                               z=(-panel_depth / 2, panel_depth / 2)))
+            parts.append(_slab(x=(xc - panel / 2, xc + panel / 2), y=(0, top), z=(-panel_depth / 2, panel_depth / 2)))
     else:  # a rectangular loop of round tube at each end
         tube = p.uniform("tube_radius", 0.014, 0.022)
         for x in (-1, 1):
@@ -87,9 +79,7 @@ def _bench(choice, p):
         # drawn upright with the origin at the rear edge of the seat, then leaned back
         back = []
         for x in (-1, 1):
-            back.append(_slab(x=(x * support_x - post / 2, x * support_x + post / 2),
-                              y=(0, back_height + thickness),
-                              z=(-post / 2, post / 2)))
+            back.append(_slab(x=(x * support_x - post / 2, x * support_x + post / 2), y=(0, back_height + thickness), z=(-post / 2, post / 2)))
         board_height = (back_height - 0.04) / boards - 0.03
         for k in range(boards):
             y0 = thickness + 0.04 + k * (board_height + 0.03)
@@ -143,8 +133,12 @@ def _chair(choice, p):
         run = p.uniform("runner_overhang", 0.0, 0.05)
         for x in (-1, 1):
             xc = x * (width / 2 - tube - 0.01)
-            corners = [(xc, seat_bottom + 0.01, -depth / 2 + 0.05), (xc, tube, -depth / 2 - run),
-                       (xc, tube, depth / 2 + run), (xc, seat_bottom + 0.01, depth / 2 - 0.05)]
+            corners = [
+                (xc, seat_bottom + 0.01, -depth / 2 + 0.05),
+                (xc, tube, -depth / 2 - run),
+                (xc, tube, depth / 2 + run),
+                (xc, seat_bottom + 0.01, depth / 2 - 0.05),
+            ]
             for a, b in zip(corners, corners[1:], strict=False):
                 parts.append(_cylinder(a, b, tube))
             parts += [_sphere(c, tube, 12) for c in corners[1:3]]
@@ -161,16 +155,16 @@ def _chair(choice, p):
     else:
         post = p.uniform("post_width", 0.035, 0.05)
         rail = p.uniform("top_rail_height", 0.05, 0.12)
-        back = [_slab(x=(-back_width / 2, -back_width / 2 + post), y=(0, total), z=(-half_t, half_t)),
-                _slab(x=(back_width / 2 - post, back_width / 2), y=(0, total), z=(-half_t, half_t))]
+        back = [
+            _slab(x=(-back_width / 2, -back_width / 2 + post), y=(0, total), z=(-half_t, half_t)),
+            _slab(x=(back_width / 2 - post, back_width / 2), y=(0, total), z=(-half_t, half_t)),
+        ]
         back.append(_slab(x=(-back_width / 2, back_width / 2), y=(total - rail, total), z=(-half_t, half_t)))
         inner = back_width - 2 * post
         most = max(1, int((inner - 0.03) / 0.065))  # spindles 0.035 wide with gaps of >= 0.03
         spindles = p.integer("spindles", 1, min(5, most))
         for x in np.linspace(-inner / 2, inner / 2, spindles + 2)[1:-1]:
-            back.append(_slab(x=(x - 0.0175, x + 0.0175),
-                              y=(thickness - 0.01, total - rail + 0.01),
-                              z=(-half_t * 0.7, half_t * 0.7)))
+            back.append(_slab(x=(x - 0.0175, x + 0.0175), y=(thickness - 0.01, total - rail + 0.01), z=(-half_t * 0.7, half_t * 0.7)))
     parts.append(_tilted(back, tilt, (0, seat_bottom, depth / 2 - half_t)))
 
     if choice["arms"] == "arms":
@@ -179,13 +173,9 @@ def _chair(choice, p):
         for x in (-1, 1):
             xc = x * (width / 2 - arm_width / 2 + 0.01)
             rest_y = seat_top + arm_height
-            parts.append(_slab(x=(xc - arm_width / 2, xc + arm_width / 2),
-                               y=(rest_y, rest_y + 0.035),
-                               z=(-depth / 2 + 0.02, depth / 2)))
+            parts.append(_slab(x=(xc - arm_width / 2, xc + arm_width / 2), y=(rest_y, rest_y + 0.035), z=(-depth / 2 + 0.02, depth / 2)))
             for zc in (-depth / 2 + 0.06, depth / 2 - 0.06):
-                parts.append(_slab(x=(xc - 0.018, xc + 0.018),
-                                   y=(seat_bottom, rest_y + 0.01),
-                                   z=(zc - 0.018, zc + 0.018)))
+                parts.append(_slab(x=(xc - 0.018, xc + 0.018), y=(seat_bottom, rest_y + 0.01), z=(zc - 0.018, zc + 0.018)))
     return parts
 
 
@@ -223,16 +213,17 @@ def _sofa(choice, p):
     # the frame: base, back, arms (the back is the full width at +Z)
     base_bottom = legs if legs >= 0.02 else 0.0
     front = -depth / 2
-    parts = [_slab(x=(-width / 2, width / 2), y=(base_bottom, base_top), z=(front, depth / 2)),
-             _rounded_box((0, (base_bottom + seat_top + back_height) / 2, depth / 2 - back_depth / 2),
-                          (width, seat_top + back_height - base_bottom, back_depth), 0.03)]
+    parts = [
+        _slab(x=(-width / 2, width / 2), y=(base_bottom, base_top), z=(front, depth / 2)),
+        _rounded_box(
+            (0, (base_bottom + seat_top + back_height) / 2, depth / 2 - back_depth / 2), (width, seat_top + back_height - base_bottom, back_depth), 0.03
+        ),
+    ]
     inner_left, inner_right = -width / 2 + arm_width, width / 2 - arm_width
     if chaise:
         x_in = side * (width / 2 - arm_width - chaise_width)
         x_out = side * width / 2
-        parts.append(_slab(x=sorted((x_in, x_out)),
-                           y=(base_bottom, base_top),
-                           z=(front - chaise, front + 0.02)))
+        parts.append(_slab(x=sorted((x_in, x_out)), y=(base_bottom, base_top), z=(front - chaise, front + 0.02)))
     for x in (-1, 1):
         if choice["arms"] == "no_arms":
             continue
@@ -240,13 +231,10 @@ def _sofa(choice, p):
         xc = x * (width / 2 - arm_width / 2)
         top = seat_top + arm_height
         if choice["arms"] == "boxy_arms":
-            parts.append(_rounded_box((xc, (base_bottom + top) / 2, (z0 + depth / 2) / 2),
-                                      (arm_width, top - base_bottom, depth / 2 - z0), 0.02))
+            parts.append(_rounded_box((xc, (base_bottom + top) / 2, (z0 + depth / 2) / 2), (arm_width, top - base_bottom, depth / 2 - z0), 0.02))
         else:  # a lower arm with a bolster that rolls outward
             bolster = arm_width * 0.65
-            parts.append(_slab(x=(xc - arm_width / 2, xc + arm_width / 2),
-                               y=(base_bottom, top - bolster * 0.5),
-                               z=(z0, depth / 2 - 0.01)))
+            parts.append(_slab(x=(xc - arm_width / 2, xc + arm_width / 2), y=(base_bottom, top - bolster * 0.5), z=(z0, depth / 2 - 0.01)))
             axis_x = xc + x * (bolster - arm_width / 2) * 0.5
             axis_y = top - bolster
             parts.append(_cylinder((axis_x, axis_y, z0 - 0.01), (axis_x, axis_y, depth / 2 - 0.01), bolster))

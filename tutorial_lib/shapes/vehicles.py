@@ -32,16 +32,20 @@ def _airplane(choice, p):
     nose, tail = -length / 2, length / 2
     body_end = tail - tail_length
     # The fuselage: a lofted nose + cylinder, then an upswept tail cone. Two convex hulls.
-    front = _hull([
-        _ring((0, 0, nose), radius * 0.15, radius * 0.15, 8),
-        _ring((0, -radius * 0.05, nose + 0.04), radius * 0.7, radius * 0.65),
-        _ring((0, 0, nose + 0.11), radius, radius),
-        _ring((0, 0, body_end), radius, radius),
-    ])
-    tail_cone = _hull([
-        _ring((0, 0, body_end), radius, radius),
-        _ring((0, tail_rise, tail), radius * 0.3, radius * 0.3, 8),
-    ])
+    front = _hull(
+        [
+            _ring((0, 0, nose), radius * 0.15, radius * 0.15, 8),
+            _ring((0, -radius * 0.05, nose + 0.04), radius * 0.7, radius * 0.65),
+            _ring((0, 0, nose + 0.11), radius, radius),
+            _ring((0, 0, body_end), radius, radius),
+        ]
+    )
+    tail_cone = _hull(
+        [
+            _ring((0, 0, body_end), radius, radius),
+            _ring((0, tail_rise, tail), radius * 0.3, radius * 0.3, 8),
+        ]
+    )
     parts = [front, tail_cone]
 
     # Wings: each is the hull of a root section (inside the fuselage) and a tip section.
@@ -70,8 +74,9 @@ def _airplane(choice, p):
     def wing_section(x, y, z_leading, chord, thickness):
         return [(x, y + s * thickness / 2, z) for s in (-1, 1) for z in (z_leading, z_leading + chord)]
 
-    wing = _hull(wing_section(0, wing_y, wing_z, root_chord, root_thickness)
-                 + wing_section(span / 2, wing_y + dihedral, wing_z + sweep, tip_chord, tip_thickness))
+    wing = _hull(
+        wing_section(0, wing_y, wing_z, root_chord, root_thickness) + wing_section(span / 2, wing_y + dihedral, wing_z + sweep, tip_chord, tip_thickness)
+    )
     parts += _both_sides(wing)
 
     # Engines: pods hanging on pylons under the wing, or on the sides of the rear fuselage.
@@ -106,26 +111,34 @@ def _airplane(choice, p):
     fin_thickness = 0.028
 
     def fin(x, y_base, z_lead, height):
-        return _hull([(x + s * fin_thickness / 2, y, z)
-                      for s in (-1, 1)
-                      for y, z in ((y_base, z_lead), (y_base, z_lead + fin_chord),
-                                   (y_base + height, z_lead + fin_chord * 0.95),
-                                   (y_base + height, z_lead + fin_chord * 0.55))])
+        return _hull(
+            [
+                (x + s * fin_thickness / 2, y, z)
+                for s in (-1, 1)
+                for y, z in (
+                    (y_base, z_lead),
+                    (y_base, z_lead + fin_chord),
+                    (y_base + height, z_lead + fin_chord * 0.95),
+                    (y_base + height, z_lead + fin_chord * 0.55),
+                )
+            ]
+        )
 
     def stabiliser(y, z_lead):
-        return _both_sides(_hull(wing_section(0, y, z_lead, stab_chord, fin_thickness)
-                                 + wing_section(stab_span / 2, y, z_lead + stab_chord * 0.5,
-                                                stab_chord * 0.55, fin_thickness)))
+        return _both_sides(
+            _hull(
+                wing_section(0, y, z_lead, stab_chord, fin_thickness)
+                + wing_section(stab_span / 2, y, z_lead + stab_chord * 0.5, stab_chord * 0.55, fin_thickness)
+            )
+        )
 
     fin_z = tail - fin_chord - 0.01
     fin_base = tail_rise * 0.5  # inside the tail cone
     if choice["tail"] == "conventional_tail":
-        parts += [fin(0, fin_base, fin_z, fin_height + radius),
-                  stabiliser(tail_rise * 0.6, tail - stab_chord - 0.03)]
+        parts += [fin(0, fin_base, fin_z, fin_height + radius), stabiliser(tail_rise * 0.6, tail - stab_chord - 0.03)]
     elif choice["tail"] == "t_tail":
         top = fin_base + fin_height + radius
-        parts += [fin(0, fin_base, fin_z, fin_height + radius),
-                  stabiliser(top - fin_thickness / 2, fin_z + fin_chord * 0.45)]
+        parts += [fin(0, fin_base, fin_z, fin_height + radius), stabiliser(top - fin_thickness / 2, fin_z + fin_chord * 0.45)]
     else:  # twin tail: two fins standing on the ends of the stabiliser
         y = tail_rise * 0.6
         z = tail - stab_chord - 0.03
@@ -162,11 +175,19 @@ def _car(choice, p):
 
     # Lower body seen from the side: bumper, rising hood line, flat deck, rear face.
     nose = p.uniform("nose_height", 0.45, 0.8)  # how high the front face reaches (fraction)
-    lower = _prism([
-        (front + 0.02, clearance), (rear - 0.02, clearance), (rear, clearance + 0.03),
-        (rear, belt), (front + 0.07, belt - 0.01),
-        (front, clearance + (belt - clearance) * nose), (front, clearance + 0.02),
-    ], -width / 2, width / 2)
+    lower = _prism(
+        [
+            (front + 0.02, clearance),
+            (rear - 0.02, clearance),
+            (rear, clearance + 0.03),
+            (rear, belt),
+            (front + 0.07, belt - 0.01),
+            (front, clearance + (belt - clearance) * nose),
+            (front, clearance + 0.02),
+        ],
+        -width / 2,
+        width / 2,
+    )
 
     # Cabin (the greenhouse): narrower than the body, windshield and rear window sloped.
     if body == "sedan":
@@ -191,16 +212,23 @@ def _car(choice, p):
     cab_half = width / 2 * p.uniform("cabin_width_fraction", 0.8, 0.92)
     top_half = cab_half - 0.03  # the sides lean in (tumblehome)
     roof = belt + cabin_height
-    cabin = _hull([(s * w, y, z) for s in (-1, 1) for w, y, z in (
-        (cab_half, belt - 0.01, cab_front), (cab_half, belt - 0.01, cab_rear),
-        (top_half, roof, cab_front + windshield), (top_half, roof, cab_rear - rear_window))])
+    cabin = _hull(
+        [
+            (s * w, y, z)
+            for s in (-1, 1)
+            for w, y, z in (
+                (cab_half, belt - 0.01, cab_front),
+                (cab_half, belt - 0.01, cab_rear),
+                (top_half, roof, cab_front + windshield),
+                (top_half, roof, cab_rear - rear_window),
+            )
+        ]
+    )
     shell = [lower, cabin]
     cuts = []
     if body == "pickup":  # hollow out the bed behind the cab, leaving walls 0.045 thick
         wall = 0.045
-        cuts.append(_slab(x=(-width / 2 + wall, width / 2 - wall),
-                          y=(belt - 0.08, belt + 0.1),
-                          z=(cab_rear + wall, rear - wall)))
+        cuts.append(_slab(x=(-width / 2 + wall, width / 2 - wall), y=(belt - 0.08, belt + 0.1), z=(cab_rear + wall, rear - wall)))
 
     # Wheels: arches are cut into the body's sides, the wheels sit in them on axles through the
     # middle of the car (so each wheel stays attached) and stick out 0.01 past the body.
@@ -223,9 +251,13 @@ def _car(choice, p):
             xc = x * (top_half - 0.04)
             parts.append(_slab(x=(xc - 0.015, xc + 0.015), y=(roof - 0.01, roof + 0.03), z=(z0, z1)))
         for z in (z0 + 0.03, z1 - 0.03):
-            parts.append(_slab(x=(-top_half + 0.02, top_half - 0.02),
-                               y=(roof + 0.012, roof + 0.045),  # sunk well into the rails
-                               z=(z - 0.015, z + 0.015)))
+            parts.append(
+                _slab(
+                    x=(-top_half + 0.02, top_half - 0.02),
+                    y=(roof + 0.012, roof + 0.045),  # sunk well into the rails
+                    z=(z - 0.015, z + 0.015),
+                )
+            )
     elif choice["extras"] == "spoiler":
         # on the trunk lid (sedan, pickup) or at the top of the tailgate (hatchback, SUV)
         if body in ("sedan", "pickup"):
@@ -235,12 +267,8 @@ def _car(choice, p):
         lift = p.uniform("spoiler_lift", 0.03, 0.06)
         for x in (-1, 1):
             xc = x * width * 0.3
-            parts.append(_slab(x=(xc - 0.015, xc + 0.015),
-                               y=(base_y - 0.01, base_y + lift),
-                               z=(z - 0.02, z + 0.02)))
-        parts.append(_slab(x=(-width / 2 + 0.02, width / 2 - 0.02),
-                           y=(base_y + lift, base_y + lift + 0.025),
-                           z=(z - 0.045, z + 0.035)))
+            parts.append(_slab(x=(xc - 0.015, xc + 0.015), y=(base_y - 0.01, base_y + lift), z=(z - 0.02, z + 0.02)))
+        parts.append(_slab(x=(-width / 2 + 0.02, width / 2 - 0.02), y=(base_y + lift, base_y + lift + 0.025), z=(z - 0.045, z + 0.035)))
     return parts
 
 
@@ -268,8 +296,7 @@ def _watercraft(choice, p):
         convex hull is a V-shaped hull with a raked stem and a raised transom."""
         points = []
         # (z, deck half-width as a fraction of half_beam, keel height as a fraction of deck)
-        for z, w, k in ((bow, 0.02, 0.9), (bow + flare, 0.4, 0.2), (bow + 0.35, 0.92, 0.0),
-                        (stern - 0.25, 1.0, 0.0), (stern, 0.9, 0.3)):
+        for z, w, k in ((bow, 0.02, 0.9), (bow + flare, 0.4, 0.2), (bow + 0.35, 0.92, 0.0), (stern - 0.25, 1.0, 0.0), (stern, 0.9, 0.3)):
             half = max(half_beam * w, 0.013)
             keel = k * deck
             chine = keel + (deck - keel) * 0.4
@@ -285,9 +312,7 @@ def _watercraft(choice, p):
         pontoon = beam * p.uniform("pontoon_fraction", 0.2, 0.3)
         parts = [hull(s * (beam / 2 + pontoon / 2), pontoon / 2) for s in (-1, 1)]
         deck_top = deck + 0.03
-        parts.append(_slab(x=(-beam / 2 - pontoon / 2, beam / 2 + pontoon / 2),
-                           y=(deck - 0.01, deck_top),
-                           z=(bow + 0.25, stern - 0.02)))
+        parts.append(_slab(x=(-beam / 2 - pontoon / 2, beam / 2 + pontoon / 2), y=(deck - 0.01, deck_top), z=(bow + 0.25, stern - 0.02)))
     y = deck_top - 0.01  # things on deck start a little inside it
 
     if kind == "sailboat":
@@ -297,19 +322,29 @@ def _watercraft(choice, p):
         boom_y = y + p.uniform("boom_height", 0.06, 0.1)
         foot = p.uniform("sail_foot", 0.3, 0.45)
         sail = 0.015  # half thickness: the sail is a 0.03-thick slab
-        parts += [_cylinder((0, y - 0.02, mast_z), (0, y + mast_height, mast_z), mast),
-                  _cylinder((0, boom_y, mast_z), (0, boom_y, mast_z + foot), 0.016)]
-        parts.append(_hull([(sx * sail, yy, zz) for sx in (-1, 1) for yy, zz in
-                            ((boom_y, mast_z), (boom_y, mast_z + foot), (y + mast_height * 0.97, mast_z))]))
+        parts += [_cylinder((0, y - 0.02, mast_z), (0, y + mast_height, mast_z), mast), _cylinder((0, boom_y, mast_z), (0, boom_y, mast_z + foot), 0.016)]
+        parts.append(_hull([(sx * sail, yy, zz) for sx in (-1, 1) for yy, zz in ((boom_y, mast_z), (boom_y, mast_z + foot), (y + mast_height * 0.97, mast_z))]))
         if p.choice("jib", ("yes", "no")) == "yes":
-            parts.append(_hull([(sx * sail, yy, zz) for sx in (-1, 1) for yy, zz in
-                                ((y + 0.02, mast_z - 0.02), (y + 0.02, bow + flare + 0.04),
-                                 (y + mast_height * 0.8, mast_z - 0.01))]))
+            parts.append(
+                _hull(
+                    [
+                        (sx * sail, yy, zz)
+                        for sx in (-1, 1)
+                        for yy, zz in ((y + 0.02, mast_z - 0.02), (y + 0.02, bow + flare + 0.04), (y + mast_height * 0.8, mast_z - 0.01))
+                    ]
+                )
+            )
         if choice["hull"] == "monohull":  # a fin keel with a bulb
             keel_depth = p.uniform("keel_depth", 0.1, 0.2)
-            parts.append(_hull([(sx * 0.016, yy, zz) for sx in (-1, 1) for yy, zz in
-                                ((0.02, mast_z), (0.02, mast_z + 0.15),
-                                 (-keel_depth, mast_z + 0.06), (-keel_depth, mast_z + 0.14))]))
+            parts.append(
+                _hull(
+                    [
+                        (sx * 0.016, yy, zz)
+                        for sx in (-1, 1)
+                        for yy, zz in ((0.02, mast_z), (0.02, mast_z + 0.15), (-keel_depth, mast_z + 0.06), (-keel_depth, mast_z + 0.14))
+                    ]
+                )
+            )
             parts.append(_cylinder((0, -keel_depth, mast_z + 0.03), (0, -keel_depth, mast_z + 0.18), 0.025))
         cabin_len = p.uniform("cabin_length", 0.12, 0.25)
         cabin_z = mast_z + 0.05 + cabin_len / 2
@@ -319,19 +354,27 @@ def _watercraft(choice, p):
         cabin_len = p.uniform("cabin_length", 0.2, 0.35)
         cabin_h = p.uniform("cabin_height", 0.07, 0.13)
         half = beam * 0.38
-        parts.append(_hull([(sx * w, yy, zz) for sx in (-1, 1) for w, yy, zz in
-                            ((half, y, cabin_front), (half, y, cabin_front + cabin_len),
-                             (half * 0.85, y + cabin_h, cabin_front + cabin_h * 1.2),
-                             (half * 0.85, y + cabin_h, cabin_front + cabin_len))]))
+        parts.append(
+            _hull(
+                [
+                    (sx * w, yy, zz)
+                    for sx in (-1, 1)
+                    for w, yy, zz in (
+                        (half, y, cabin_front),
+                        (half, y, cabin_front + cabin_len),
+                        (half * 0.85, y + cabin_h, cabin_front + cabin_h * 1.2),
+                        (half * 0.85, y + cabin_h, cabin_front + cabin_len),
+                    )
+                ]
+            )
+        )
         if p.choice("outboard", ("yes", "no")) == "yes":
-            parts.append(_slab(x=(-0.035, 0.035),
-                               y=(deck * 0.5, deck + 0.08),
-                               z=(stern - 0.02, stern + 0.07)))
+            parts.append(_slab(x=(-0.035, 0.035), y=(deck * 0.5, deck + 0.08), z=(stern - 0.02, stern + 0.07)))
             parts.append(_slab(x=(-0.015, 0.015), y=(-0.05, deck * 0.6), z=(stern + 0.02, stern + 0.05)))
         rail = p.uniform("windshield_lean", 0.0, 0.04)
-        parts.append(_slab(x=(-half * 0.8, half * 0.8),
-                           y=(y + cabin_h - 0.01, y + cabin_h + 0.025),
-                           z=(cabin_front + cabin_len * 0.4 + rail, cabin_front + cabin_len)))
+        parts.append(
+            _slab(x=(-half * 0.8, half * 0.8), y=(y + cabin_h - 0.01, y + cabin_h + 0.025), z=(cabin_front + cabin_len * 0.4 + rail, cabin_front + cabin_len))
+        )
     else:  # ship: superstructure blocks stepping up, funnels behind them, a mast in front
         levels = p.integer("superstructure_levels", 2, 4)
         start = p.uniform("superstructure_position", 0.45, 0.65)  # fraction along the hull
@@ -341,9 +384,13 @@ def _watercraft(choice, p):
         z0 = bow + start * length - block_len / 2
         for k in range(levels):
             shrink = 1 - 0.18 * k
-            parts.append(_slab(x=(-half * shrink, half * shrink),
-                               y=(y + k * level_h, y + (k + 1) * level_h + 0.005),
-                               z=(z0 + block_len * 0.12 * k, z0 + block_len * shrink)))
+            parts.append(
+                _slab(
+                    x=(-half * shrink, half * shrink),
+                    y=(y + k * level_h, y + (k + 1) * level_h + 0.005),
+                    z=(z0 + block_len * 0.12 * k, z0 + block_len * shrink),
+                )
+            )
         funnels = p.integer("funnels", 1, 3)
         funnel_r = p.uniform("funnel_radius", 0.02, 0.035)
         funnel_h = p.uniform("funnel_height", 0.07, 0.13)
