@@ -13,7 +13,7 @@ The conventions (the talk's "Dataset - Models" slide) live here, in one place:
 Functions: :func:`load_mesh`, :func:`normalize_mesh`, :func:`voxelize`,
 :func:`marching_cubes`, :func:`sample_surface`, and the grid ↔ world mapping
 (:func:`voxel_centers`, :func:`grid_points`, :func:`world_to_grid`, :func:`grid_to_world`,
-:func:`filled_voxel_centers`). Identifiers spell "center" the American way, as numpy, trimesh
+:func:`filled_voxel_centers`). Function names spell "center" the American way, as numpy, trimesh
 and torchvision do (``center_of_mass``); the prose is British.
 """
 
