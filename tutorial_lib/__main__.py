@@ -2,10 +2,11 @@
 
     python -m tutorial_lib data build --profile quick|full [--source DIR] [--workers N] [--out DIR]
     python -m tutorial_lib data info FILE.hdf5
+    python -m tutorial_lib data foreign --profile quick|full [--views N] [--seed S] [--out DIR]
     python -m tutorial_lib train ae --profile quick|full [--recipe fast|paper] [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train svr --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train classifier --profile quick|full [--steps N] [--minutes M] [--ship]
-    python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R]
+    python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R] [--keep-fragments]
     python -m tutorial_lib search QUERY [--by z|lfd] [--top K] [--sheet results.png] [--split all|train|test]
     python -m tutorial_lib search --build-index [--profile quick|full]
 
@@ -37,6 +38,14 @@ def _data_info(args) -> int:
             print(f"{key:16s} {str(f[key].shape):28s} {f[key].dtype}")
     for key, value in sorted(attrs.items()):
         print(f"@{key}: {value}")
+    return 0
+
+
+def _data_foreign(args) -> int:
+    from .foreign_rendering import build_foreign_set
+
+    index = build_foreign_set(args.profile, views=args.views, seed=args.seed, out=args.out)
+    print(f"{index}: {args.views} foreign JPEG picture(s) of every test shape, beside it (test only: no training reads them)")
     return 0
 
 
@@ -147,7 +156,8 @@ def _reconstruct(args) -> int:
     autoencoder_path = args.autoencoder or autoencoder.shipped_paths(args.profile)["weights"]
     image_model = svr.load_image_encoder(args.profile, args.image_encoder, device=args.device, autoencoder_path=autoencoder_path)
     autoencoder_model = autoencoder.load_autoencoder(args.profile, autoencoder_path, device=args.device)
-    mesh = svr.reconstruct_from_image(args.image, image_model, autoencoder_model, resolution=args.resolution, out=args.out, profile=args.profile)
+    mesh = svr.reconstruct_from_image(args.image, image_model, autoencoder_model, resolution=args.resolution, out=args.out, profile=args.profile,
+                                      clean=not args.keep_fragments)  # fmt: skip
     print(f"{args.out}: {len(mesh.vertices)} vertices, {len(mesh.faces)} faces, {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -183,6 +193,12 @@ def build_parser() -> argparse.ArgumentParser:
     info = data.add_parser("info", help="print the keys, shapes and attributes of a dataset file")
     info.add_argument("file")
     info.set_defaults(run=_data_info)
+    foreign = data.add_parser("foreign", help="render the test shapes the way another project would (colour, texture, lights, JPEG): a test set")
+    foreign.add_argument("--profile", default="quick", choices=["quick", "full"])
+    foreign.add_argument("--views", type=int, default=2, help="pictures per test shape")
+    foreign.add_argument("--seed", type=int, default=0)
+    foreign.add_argument("--out", default=None, help="output folder (default: <data root>/<profile>_foreign)")
+    foreign.set_defaults(run=_data_foreign)
 
     train = commands.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     ae = train.add_parser("ae", help="the 3D autoencoder (voxel encoder + implicit decoder), progressive 16³→32³→64³")
@@ -209,6 +225,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--image-encoder", default=None, help="image encoder weights (default: the shipped one)")
     rec.add_argument("--autoencoder", default=None, help="autoencoder weights (default: the shipped one)")
     rec.add_argument("--device", default="auto")
+    rec.add_argument("--keep-fragments", action="store_true", help="keep the small floating fragments a decoded shape can carry (dropped by default)")
     rec.set_defaults(run=_reconstruct)
 
     find = commands.add_parser("search", help="3D search: the shapes nearest to a picture, a mesh or a sketch")

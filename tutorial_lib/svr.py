@@ -221,20 +221,24 @@ def predict_z(model: torch.nn.Module, images) -> torch.Tensor:
 
 
 def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_model, resolution: int = 128,
-                           out: str | Path | None = None, profile: str = "quick"):  # fmt: skip
+                           out: str | Path | None = None, profile: str = "quick", clean: bool = True):  # fmt: skip
     """A mesh from one picture: a file path (any PNG/JPG) or a grey [137, 137] array in [0, 1].
 
     A file is framed like the renderings first (:func:`load_image`), at the image encoder's
     ``object_size`` when it carries one, else as measured on the profile's dataset. The mesh is
-    extracted coarse-to-fine at ``resolution``. Returns the mesh; with ``out`` (.obj or .ply)
-    also writes it.
+    extracted coarse-to-fine at ``resolution``; with ``clean`` (the default) the small floating
+    fragments a decoded z can carry are dropped first (:func:`tutorial_lib.geometry.keep_main_parts`).
+    Returns the mesh; with ``out`` (.obj or .ply) also writes it.
     """
     from . import autoencoder, geometry
 
     if isinstance(image, (str, Path)):
         image = load_image(image, object_size=getattr(image_model, "object_size", None), profile=profile)
     z = predict_z(image_model, np.asarray(image, np.float32)[None])[0]
-    mesh = autoencoder.reconstruct_mesh(autoencoder_model, z, resolution)
+    occupancy, _ = autoencoder.reconstruct(autoencoder_model, z, resolution)
+    if clean:
+        occupancy, _ = geometry.keep_main_parts(occupancy, 0.5)
+    mesh = geometry.marching_cubes(occupancy, 0.5)
     if out is not None:
         geometry.save_mesh(mesh, out)
     return mesh
