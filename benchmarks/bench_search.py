@@ -54,7 +54,7 @@ def retrieval_table(index: search.ShapeIndex, folder: Path, views: int, embeddin
     test_file = data.split_path(folder, "test")
     images, shapes = picture_queries(test_file, views)
     categories = test.categories[shapes]
-    model = index._image_encoder()
+    model = index.load_image_encoder()
     table, seconds = {}, {}
 
     start = time.perf_counter()
@@ -144,6 +144,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=6006, help="rows of the replicated index for the latency at scale")
     parser.add_argument("--no-embedding", action="store_true", help="skip the pooled-feature picture baseline (slow: all training renderings)")
+    parser.add_argument("--latency-only", action="store_true", help="measure the query times only, not the retrieval table")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = parser.parse_args()
@@ -182,6 +183,10 @@ def main() -> None:
         for rows, times in results[key].items():
             print(f"{key} at {rows} rows: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in times.items()))
 
+    if args.latency_only:
+        if args.json:
+            Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+        return
     results["retrieval"] = retrieval_table(index, folder, args.views, embedding=not args.no_embedding)
     retrieval = results["retrieval"]
     print(f"\nretrieval: test queries against the {int((index.splits == 'train').sum())} training shapes; relevant = same category "

@@ -316,14 +316,16 @@ class ShapeIndex:
 
     # ---- models ---------------------------------------------------------------------------
 
-    def _autoencoder(self):
+    def load_autoencoder(self):
+        """The autoencoder whose voxel encoder makes a mesh query's z (the profile's shipped one unless set)."""
         if self.autoencoder_model is None:
             from . import autoencoder
 
             self.autoencoder_model = autoencoder.load_autoencoder(self.meta.get("profile", "quick"), device="cpu")
         return self.autoencoder_model
 
-    def _image_encoder(self):
+    def load_image_encoder(self):
+        """The image encoder that makes a picture query's z (the profile's shipped one unless set)."""
         if self.image_model is None:
             from . import svr
 
@@ -369,7 +371,7 @@ class ShapeIndex:
         """z of a picture: a file (framed like the renderings) or a grey ``[137, 137]`` array in [0, 1] (or uint8)."""
         from . import svr
 
-        model = self._image_encoder()
+        model = self.load_image_encoder()
         if isinstance(image, (str, Path)):
             image = svr.load_image(image, object_size=getattr(model, "object_size", None), profile=self.meta.get("profile", "quick"))
         return svr.predict_z(model, _grey(image)[None])[0].numpy()
@@ -380,7 +382,7 @@ class ShapeIndex:
 
         mesh, name = _mesh(mesh)
         voxels = geometry.voxelize(geometry.normalize_mesh(mesh), config.VOXEL_RESOLUTION, name=name)
-        return autoencoder.encode(self._autoencoder(), voxels[None]).numpy()[0]
+        return autoencoder.encode(self.load_autoencoder(), voxels[None]).numpy()[0]
 
     def by_picture(self, image, k: int = 5, split: str | None = None) -> list[Match]:
         """The ``k`` shapes whose z is nearest to the z the image encoder reads from a picture."""
