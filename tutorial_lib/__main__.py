@@ -6,6 +6,7 @@
     python -m tutorial_lib train ae --profile quick|full [--recipe fast|paper] [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train svr --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train classifier --profile quick|full [--steps N] [--minutes M] [--ship]
+    python -m tutorial_lib train gan --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R] [--keep-fragments]
     python -m tutorial_lib search QUERY [--by z|lfd] [--top K] [--sheet results.png] [--split all|train|test]
     python -m tutorial_lib search --build-index [--profile quick|full]
@@ -116,6 +117,24 @@ def _train_classifier(args) -> int:
     return 0
 
 
+def _train_gan(args) -> int:
+    from . import config, gan
+
+    checkpoint = args.checkpoint or config.data_root() / "runs" / f"gan_{args.profile}.pt"
+    print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
+    model, history = gan.train_gan(
+        args.profile, steps=args.steps, checkpoint=checkpoint, seed=args.seed, max_seconds=args.minutes * 60 if args.minutes else None,
+        device=args.device, evaluate_every=args.evaluate_every,
+    )  # fmt: skip
+    wasserstein = history.metrics.get("wasserstein", [(0, float("nan"))])[-1][1]
+    print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, "
+          f"generator loss {history.loss[-1] if history.loss else float('nan'):.4f}, Wasserstein estimate {wasserstein:.4f}")  # fmt: skip
+    if args.ship:
+        manifest = gan.ship(model, history, args.profile, device=config.get_device(args.device))
+        print(f"shipped to {gan.shipped_paths(args.profile)['weights']} (generator only; autoencoder z {manifest['autoencoder_z_fingerprint']})")
+    return 0
+
+
 def _search(args) -> int:
     import time
 
@@ -216,6 +235,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(classifier, evaluate_help="log the accuracy on two views of every test shape every N steps",
                           ship_help="evaluate on the test split and write data/checkpoints/classifier_<profile>.*")  # fmt: skip
     classifier.set_defaults(run=_train_classifier)
+    latent_gan = train.add_parser("gan", help="the latent GAN (IM-GAN's WGAN-GP) on the shipped autoencoder's training z")
+    _add_training_options(latent_gan, evaluate_help="log COV/MMD/1-NNA in z space of generated against test z every N steps",
+                          ship_help="write data/checkpoints/gan_<profile>.* (the generator and its manifest)")  # fmt: skip
+    latent_gan.set_defaults(run=_train_gan)
 
     rec = commands.add_parser("reconstruct", help="a 3D mesh from one picture (PNG/JPG; grey, RGB or RGBA)")
     rec.add_argument("image", help="the picture: one object, on a white or transparent background")

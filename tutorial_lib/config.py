@@ -110,6 +110,17 @@ class ClassifierSettings:
 
 
 @dataclass(frozen=True)
+class GanSettings:
+    """The latent GAN of notebook 08 (``gan``): IM-GAN's WGAN-GP on the autoencoder's z."""
+
+    width: int = 256  # hidden units of generator and critic (IM-GAN: 2048; quick: benchmarks/bench_gan.py widths)
+    batch_size: int = 64  # real and generated z per critic step
+    steps: int = 4000  # generator steps; each follows n_critic critic steps
+    n_critic: int = 5  # critic steps per generator step (WGAN-GP)
+    learning_rate: float = 1e-4  # Adam, betas (0.5, 0.9) as in WGAN-GP
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything that differs between a laptop run and a paper-scale run."""
 
@@ -118,6 +129,7 @@ class Profile:
     autoencoder: AutoencoderSettings
     image_encoder: ImageEncoderSettings
     classifier: ClassifierSettings = ClassifierSettings()
+    gan: GanSettings = GanSettings()
 
 
 PROFILES: dict[str, Profile] = {
@@ -141,6 +153,7 @@ PROFILES: dict[str, Profile] = {
         autoencoder=AutoencoderSettings(encoder_width=32, decoder_width=128, shapes_per_batch=32, points_per_shape=8192, steps=60000),
         image_encoder=ImageEncoderSettings(width=64, batch_size=64, steps=60000, learning_rate=1e-3),
         classifier=ClassifierSettings(width=64, batch_size=64, steps=20000, learning_rate=1e-3),
+        gan=GanSettings(width=2048, batch_size=64, steps=20000, n_critic=5, learning_rate=1e-4),
     ),
 }
 
