@@ -161,3 +161,13 @@ def test_judge_gives_perfect_scores_to_the_reference_set_itself():
 def test_metrics_generative_scores_used_by_judge_are_the_library_ones():
     d = np.array([[0.0, 2.0], [2.0, 0.0]])
     assert metrics.generative_metrics(d, d, d) == {"cov": 1.0, "mmd": 0.0, "1-nna": 0.0}
+
+
+def test_ensure_trained_returns_the_shipped_generator_when_there_is_one():
+    paths = gan.shipped_paths("quick")
+    if not paths["manifest"].is_file():
+        pytest.skip(f"{paths['manifest']}: no shipped quick GAN in this checkout")
+    loaded, ensured = gan.load_gan("quick"), gan.ensure_trained("quick", device="cpu")
+    noise = torch.zeros(2, 128)
+    torch.testing.assert_close(ensured(noise), loaded(noise))
+    assert gan.training_checkpoint("quick").name == "gan_quick.pt"

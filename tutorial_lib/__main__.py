@@ -120,7 +120,7 @@ def _train_classifier(args) -> int:
 def _train_gan(args) -> int:
     from . import config, gan
 
-    checkpoint = args.checkpoint or config.data_root() / "runs" / f"gan_{args.profile}.pt"
+    checkpoint = args.checkpoint or gan.training_checkpoint(args.profile)
     print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
     model, history = gan.train_gan(
         args.profile, steps=args.steps, checkpoint=checkpoint, seed=args.seed, max_seconds=args.minutes * 60 if args.minutes else None,

@@ -18,7 +18,7 @@ whose latent GAN is a Wasserstein GAN with gradient penalty (WGAN-GP, Gulrajani 
   a Gaussian fitted to the training z, and the training shapes themselves. ``judge`` decodes
   z to meshes and scores every set against the test shapes with COV / MMD / 1-NNA
   (:mod:`tutorial_lib.metrics`) by Chamfer distance and by light field descriptor.
-* :func:`ship`, :func:`load_gan` – the shipped generator and its manifest. A GAN belongs to one
+* :func:`ship`, :func:`load_gan`, :func:`ensure_trained` – the shipped generator and its manifest. A GAN belongs to one
   autoencoder: the manifest records the fingerprint of the z it learned, and loading it beside
   another autoencoder's z raises :class:`tutorial_lib.provenance.CheckpointError`.
 
@@ -460,9 +460,35 @@ def scores_table(results: dict) -> str:
 # --------------------------------------------------------------------------------------------
 
 
-def shipped_paths(profile: str = "quick") -> dict[str, Path]:
-    base = config.shipped_checkpoints_dir() / f"gan_{profile}"
+def shipped_paths(profile: config.Profile | str = "quick") -> dict[str, Path]:
+    """Where a profile's shipped generator lives: the committed ``data/checkpoints/`` when it is
+    there (``quick``), else ``<data root>/models/`` (a ``full`` model never goes into the checkout)."""
+    name = f"gan_{config.get_profile(profile).name}"
+    base = config.shipped_checkpoints_dir() / name
+    if not base.with_suffix(".pt").is_file():
+        base = config.data_root() / "models" / name
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
+
+
+def training_checkpoint(profile: config.Profile | str = "quick") -> Path:
+    """The resumable training checkpoint of a profile's run (the one ``train gan`` uses by default)."""
+    return config.data_root() / "runs" / f"gan_{config.get_profile(profile).name}.pt"
+
+
+def ensure_trained(profile: config.Profile | str = "quick", device: str = "auto", progress: bool = True) -> Generator:
+    """The profile's shipped generator; where there is none yet (``full`` on a fresh clone), train it first.
+
+    Training uses the checkpoint of ``train gan`` (:func:`training_checkpoint`), so a stopped run
+    continues when this is called again; :func:`ship` writes the manifest last, so a generator
+    counts as trained only once it is complete. Needs the profile's autoencoder z.
+    """
+    paths = shipped_paths(profile)
+    if not paths["manifest"].is_file():
+        name = config.get_profile(profile).name
+        print(f"no {name} latent GAN at {paths['weights']}: training it now (checkpoint {training_checkpoint(profile)}: if stopped, run again to continue)")
+        model, history = train_gan(profile, checkpoint=training_checkpoint(profile), device=device, progress=progress)
+        ship(model, history, profile, device=device)
+    return load_gan(profile, device=device)
 
 
 def ship(gan: LatentGan, history: History, profile: str = "quick", codes: dict | None = None, device="cpu",
@@ -478,16 +504,17 @@ def ship(gan: LatentGan, history: History, profile: str = "quick", codes: dict |
 
     codes = codes if codes is not None else autoencoder.load_shipped_z(profile)
     paths = paths or shipped_paths(profile)
+    device = config.get_device(device) if isinstance(device, str) else device  # "auto" → the device it trained on
     generator = gan.generator.cpu().eval()
     provenance.save_weights(paths["weights"], generator, half=True)
     settings = config.get_profile(profile).gan
-    manifest = provenance.base_manifest("latent GAN generator", profile, device, history)
+    manifest = provenance.base_manifest("latent GAN generator", config.get_profile(profile).name, device, history)
     manifest.update({
         "recipe": {"method": "WGAN-GP on the autoencoder's training z (IM-GAN)", **asdict(settings), "width": generator.config["width"],
                    "penalty_weight": PENALTY_WEIGHT, "noise_std": generator.config["noise_std"], "adam_betas": [0.5, 0.9]},
         "architecture": {"generator": generator.config, "critic": gan.critic.config},
         "contents": "generator only (float16); the critic is needed for training, not for sampling, and is not shipped",
-        "autoencoder_z": str(autoencoder.shipped_paths(profile)["z"].relative_to(config.REPO_ROOT)) if profile else None,
+        "autoencoder_z": _display_path(autoencoder.shipped_paths(profile)["z"]),
         "autoencoder_z_fingerprint": provenance.array_fingerprint(codes["train_z"]),
         "training_shapes": int(len(codes["train_z"])),
         "final_generator_loss": float(np.mean(history.loss[-50:])) if history.loss else None,
@@ -498,7 +525,15 @@ def ship(gan: LatentGan, history: History, profile: str = "quick", codes: dict |
     return manifest
 
 
-def load_gan(profile: str = "quick", path: str | Path | None = None, autoencoder_z: dict | str | Path | None = "shipped", device: str = "cpu") -> Generator:
+def _display_path(path: Path) -> str:
+    """A path relative to the checkout when it is inside it (manifests should not name a user's folders)."""
+    try:
+        return str(Path(path).resolve().relative_to(config.REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def load_gan(profile: config.Profile | str = "quick", path: str | Path | None = None, autoencoder_z: dict | str | Path | None = "shipped", device: str = "cpu") -> Generator:
     """The shipped (or any saved) generator, ready to sample.
 
     ``autoencoder_z`` is the z of the autoencoder it will be used with: ``"shipped"`` (the
@@ -542,5 +577,5 @@ __all__ = [
     "NOISE_STD", "PENALTY_WEIGHT", "Generator", "Critic", "LatentGan", "make_gan", "gradient_penalty", "wgan_gp_step",
     "RealBatches", "train_gan_on", "train_gan", "interpolation_weights", "interpolate", "gaussian_baseline",
     "nearest_z_distances", "z_scores", "decode_meshes", "surface_clouds", "describe", "scores_against", "judge", "scores_table",
-    "shipped_paths", "ship", "load_gan", "timed",
+    "shipped_paths", "training_checkpoint", "ensure_trained", "ship", "load_gan", "timed",
 ]  # fmt: skip
