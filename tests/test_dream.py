@@ -108,6 +108,17 @@ def test_unknown_layers_and_objectives_are_named():
     assert "features.0" in dream.layer_names(model)
 
 
+def test_one_class_per_picture_dreams_each_picture_for_its_own_class():
+    model = small_cnn()
+    batch = dream.visualise_class(model, [0, 2], size=16, settings=dream.DreamSettings(steps=4, jitter=0), seed=3)
+    alone = [dream.visualise_class(model, c, size=16, settings=dream.DreamSettings(steps=4, jitter=0), seed=3, start=batch_start)
+             for c, batch_start in zip([0, 2], [dream.noise_picture(16, 3), dream.noise_picture(16, 4)])]  # fmt: skip
+    for i in range(2):  # the batch's pictures do not influence each other (eval mode)
+        torch.testing.assert_close(batch.image[i : i + 1], alone[i].image)
+    log_p = dream.objective("log_probability", [1, 0])(torch.tensor([[0.0, 0.0], [2.0, 0.0]]))
+    torch.testing.assert_close(log_p, torch.log(torch.tensor([0.5, 1 / (1 + torch.exp(torch.tensor(-2.0)))])))
+
+
 def test_closeness_pulls_the_output_towards_the_target():
     torch.manual_seed(0)
     model = nn.Sequential(nn.Flatten(), nn.Linear(16, 3))
@@ -116,6 +127,27 @@ def test_closeness_pulls_the_output_towards_the_target():
     assert dream.closeness(target)(torch.zeros(1, 3)).item() == pytest.approx(-(1 + 4 + 0.25))
     result = dream.dream(model, torch.rand(1, 1, 4, 4), dream.closeness(target), settings=dream.DreamSettings(steps=300, step_size=0.05).plain())
     assert result.scores[-1] > 1e-3 * result.scores[0]  # within 0.1% of the start's squared distance: reached
+
+
+def test_decay_pulls_untouched_pixels_back_to_the_background():
+    """With an objective that no pixel changes, only the decay acts: x_n = 1 - (1 - x_0)(1 - d)^n."""
+    model = small_cnn()
+    start = torch.rand(1, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    settings = dream.DreamSettings(steps=5, jitter=0, blur=0.0, decay=0.1, background=1.0)
+    result = dream.dream(model, start, lambda output: 0.0 * output[:, 0], settings=settings)
+    torch.testing.assert_close(result.image, 1 - (1 - start) * 0.9**5)
+
+
+def test_seen_at_full_size_gives_the_network_the_full_size_picture():
+    sizes = []
+    model = nn.Sequential(nn.Conv2d(1, 2, 3, padding=1), nn.AdaptiveAvgPool2d(1), nn.Flatten())
+    model[0].register_forward_pre_hook(lambda module, inputs: sizes.append(tuple(inputs[0].shape[-2:])))
+    settings = dream.DreamSettings(steps=1, octaves=3, octave_scale=2.0, jitter=0)
+    dream.dream(model, torch.rand(1, 1, 32, 32), dream.objective("unit", 0), settings=settings)
+    assert sizes[:3] == [(8, 8), (16, 16), (32, 32)]  # the original DeepDream: each octave at its own size
+    sizes.clear()
+    dream.dream(model, torch.rand(1, 1, 32, 32), dream.objective("unit", 0), settings=dream.replace(settings, seen_at_full_size=True))
+    assert set(sizes) == {(32, 32)}
 
 
 def test_blur_keeps_a_constant_picture_and_total_variation_of_a_step_edge():

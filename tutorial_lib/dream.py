@@ -75,13 +75,19 @@ def objective(kind: str, index: int | tuple[int, ...] | None = None) -> Callable
     """The number to raise, computed from a layer's output ``[B, ...]``, one value per picture.
 
     * ``"class"`` / ``"unit"``: output ``[:, index]`` (a class score before the softmax, one
-      number of z); for a feature map ``[B, C, H, W]`` a unit is ``index = (c, y, x)``;
+      number of z); for a feature map ``[B, C, H, W]`` a unit is ``index = (c, y, x)``. For
+      ``"class"`` and ``"log_probability"`` a list of indices gives one class per picture;
     * ``"log_probability"``: the log of the softmax probability of class ``index`` (raising
       it also lowers the other classes' scores, where a raw class score can grow with all of them);
     * ``"channel"``: the mean of channel ``index`` of a feature map ``[B, C, H, W]``;
     * ``"energy"``: the mean squared activation of the whole layer (DeepDream: whatever the layer
       already sees a little of, it should see more of).
     """
+    if kind in ("class", "log_probability") and index is not None and not isinstance(index, int):
+        # one class per picture of the batch: dream all the categories at once
+        per_picture = torch.as_tensor(list(index), dtype=torch.long)
+        pick = (lambda output: output) if kind == "class" else (lambda output: torch.log_softmax(output, dim=1))
+        return lambda output: pick(output).gather(1, per_picture.to(output.device).view(-1, 1))[:, 0]
     if kind in ("class", "unit"):
         if index is None:
             raise ValueError(f"objective {kind!r} needs an index")
@@ -125,7 +131,13 @@ class DreamSettings:
     a Gaussian of that width (pixels) — high frequencies the network likes but a person cannot
     see are removed. ``total_variation``: a penalty on the differences between neighbouring
     pixels (a smoother picture). ``octaves``: start at a smaller scale (``octave_scale`` per
-    octave), dream, enlarge, dream again: large structures first, details last. ``clamp``: keep
+    octave), dream, enlarge, dream again: large structures first, details last. With
+    ``seen_at_full_size`` the network always reads the picture enlarged to its full size (the
+    small octaves then only limit how fine the picture's details can be, and the objects keep
+    the size the network learned them at); without, it reads the small picture itself, as the
+    original DeepDream does. ``decay``: after every step, move each pixel that fraction of the
+    way back to ``background`` (white, as behind our renderings; Yosinski et al. 2015): only
+    what the gradient keeps asking for stays. ``clamp``: keep
     every pixel in [0, 1], the range of a real rendering.
     """
 
@@ -138,11 +150,14 @@ class DreamSettings:
     total_variation: float = 0.0
     octaves: int = 1
     octave_scale: float = 1.4
+    seen_at_full_size: bool = False
+    decay: float = 0.0
+    background: float = 1.0
     clamp: bool = True
 
     def plain(self) -> DreamSettings:
         """The same number of steps with no regulariser at all: raw gradient ascent (clamping kept off too)."""
-        return replace(self, normalise=False, jitter=0, blur=0.0, total_variation=0.0, octaves=1, clamp=False)
+        return replace(self, normalise=False, jitter=0, blur=0.0, total_variation=0.0, octaves=1, decay=0.0, clamp=False)
 
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -230,7 +245,10 @@ def dream(
                 shift = torch.randint(-settings.jitter, settings.jitter + 1, (2,), generator=generator).tolist() if settings.jitter else [0, 0]
                 picture.requires_grad_(True)
                 shifted = torch.roll(picture, shifts=shift, dims=(-2, -1))
-                score = _score(model, layer, target, shifted)
+                seen = shifted
+                if settings.seen_at_full_size and seen.shape[-2:] != (height, width):
+                    seen = F.interpolate(seen, size=(height, width), mode="bilinear", align_corners=False)
+                score = _score(model, layer, target, seen)
                 scores.append(float(score.detach().mean()))
                 gain = score.sum()
                 if settings.total_variation:
@@ -240,6 +258,8 @@ def dream(
                     if settings.normalise:
                         gradient = gradient / (gradient.abs().flatten(1).mean(dim=1).view(-1, 1, 1, 1) + 1e-12)
                     picture = picture.detach() + settings.step_size * gradient
+                    if settings.decay:
+                        picture = picture + settings.decay * (settings.background - picture)
                     if settings.blur and (step + 1) % settings.blur_every == 0:
                         picture = gaussian_blur(picture, settings.blur)
                     if settings.clamp:
@@ -269,7 +289,7 @@ def noise_picture(size: int = 128, seed: int = 0, mean: float = 0.5, spread: flo
 
 def visualise_class(
     model: nn.Module,
-    index: int,
+    index: int | list[int],
     size: int = 128,
     settings: DreamSettings = DreamSettings(octaves=3),
     seed: int = 0,
@@ -280,11 +300,14 @@ def visualise_class(
 ) -> DreamResult:
     """From noise to "what the network calls class ``index``": gradient ascent on a picture.
 
+    With a list of classes, one picture per class is dreamed in one batch (each from its own noise).
     ``kind`` is the objective on the model's output (or on ``layer``'s): ``"log_probability"``
     (default, for a classifier), ``"class"`` (its raw score) or ``"unit"`` (one number of an
     image encoder's z). ``start`` replaces the noise picture (:func:`noise_picture` of ``seed``).
     """
-    start = noise_picture(size, seed) if start is None else start
+    if start is None:
+        count = 1 if isinstance(index, int) else len(index)
+        start = torch.cat([noise_picture(size, seed + i) for i in range(count)])
     return dream(model, start, objective(kind, index), layer=layer, settings=settings, seed=seed, progress=progress,
                  description=f"visualising {index}")  # fmt: skip
 
