@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tutorial_lib import foreign_rendering, geometry, images, rendering
+from tutorial_lib import data, foreign_rendering, geometry, images, rendering
 
 
 @pytest.fixture
@@ -73,8 +73,6 @@ def test_regions_split_by_height_and_part(chair):
 
 
 def test_build_foreign_set_writes_pictures_and_index(box_dataset, tmp_path):
-    from tutorial_lib import data
-
     folder = box_dataset(tmp_path / "boxes", shapes=2)
     out = foreign_rendering.build_foreign_set(views=2, seed=0, out=tmp_path / "foreign", progress=False,
                                               test_file=data.split_path(folder, "test"))  # fmt: skip
@@ -162,3 +160,14 @@ def test_cli_options_for_the_foreign_set_and_the_cleaner():
     assert (args.profile, args.views, args.seed, args.out) == ("quick", 3, 7, None)
     assert parser.parse_args(["reconstruct", "a.png", "--out", "a.obj"]).keep_fragments is False
     assert parser.parse_args(["reconstruct", "a.png", "--out", "a.obj", "--keep-fragments"]).keep_fragments is True
+
+
+@pytest.mark.skipif(not (data.dataset_dir("quick") / "train.hdf5").is_file(),
+                    reason="the quick dataset is not built (python -m tutorial_lib data build --profile quick)")  # fmt: skip
+def test_keep_main_parts_removes_nothing_from_the_true_quick_shapes():
+    """The dataset's own shapes have real separate parts (lamp shades, rifle magazines): the
+    cleaner's threshold must leave every one of them, on both splits."""
+    folder = data.dataset_dir("quick")
+    for split in data.SPLITS:
+        voxels = data.read_split(data.split_path(folder, split), ("voxels",))["voxels"][..., 0]
+        assert sum(geometry.keep_main_parts(v)[1] for v in voxels) == 0
