@@ -280,3 +280,20 @@ def test_search_file_dispatches_on_the_suffix(box_index, tmp_path):
     Image.fromarray(np.where(silhouette, 0, 255).astype(np.uint8)).save(sketch_file)
     assert search.search_file(index, sketch_file, by="lfd", k=1)[0].name == "box_train_2"
     assert search.query_kind(sketch_file) == "picture" and search.query_kind(mesh_file) == "mesh"
+
+
+def test_load_index_never_uses_a_stale_index(tmp_path, box_dataset, monkeypatch):
+    """An index saved next to a profile's dataset but built from other files is refused (build=False)."""
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    folder = box_dataset(tmp_path / "quick", shapes=2)  # the "quick" dataset is now two boxes per split
+    index = search.build_index(folder, codes={s: np.zeros((2, 128)) for s in data.SPLITS}, progress=False)
+    index.meta.update(search.profile_fingerprints("quick"), dataset={"train": "another", "test": "dataset"})
+    path = index.save(search.index_path("quick"))
+    assert path == folder / search.INDEX_FILE
+    with pytest.raises(search.StaleIndexError) as error:
+        search.load_index("quick", build=False)
+    assert str(path) in str(error.value) and "dataset" in str(error.value)
+    # Fingerprints that match: the index is read as it is.
+    index.meta.update(search.profile_fingerprints("quick"))
+    index.save(path)
+    assert search.load_index("quick", build=False).names.tolist() == index.names.tolist()
