@@ -299,8 +299,10 @@ def interpolate(z1, z2, n: int = 3, method: str = "linear") -> torch.Tensor:
     ``method="spherical"`` (slerp) follows the great circle between the two vectors instead
     of the chord: sin((1−α)θ)/sin θ · z₂ + sin(αθ)/sin θ · z₁ with θ the angle between them.
     For Gaussian noise it keeps the in-between vectors as long as the endpoints (a straight
-    line passes nearer the origin, where the noise rarely is); for our z in (0, 1), far from
-    the origin, the two are close. Falls back to linear when z₁ and z₂ are (anti)parallel.
+    line passes nearer the origin, where the noise rarely is). Our z all lie in (0, 1)¹²⁸, so
+    the angle between two of them is below 90°, but two generated z can still be tens of degrees
+    apart, and then the chord's middle is visibly shorter than the arc's (notebook 08's
+    exercises compare them). Falls back to linear when z₁ and z₂ are (anti)parallel.
     """
     z1 = torch.as_tensor(np.asarray(z1), dtype=torch.float32).reshape(-1)
     z2 = torch.as_tensor(np.asarray(z2), dtype=torch.float32).reshape(-1)
