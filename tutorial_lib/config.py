@@ -105,7 +105,7 @@ class ClassifierSettings:
 
     width: int = 16  # channels of ResNet-18's first stage (quick: a quarter of the multiply-adds of width 32)
     batch_size: int = 32  # crops per step
-    steps: int = 600  # optimiser steps (Adam, cosine decay)
+    steps: int = 250  # optimiser steps (Adam, cosine decay): what 2 heavily shared CPU cores allowed
     learning_rate: float = 1e-3
 
 
