@@ -134,7 +134,7 @@ def test_keep_main_parts_rejects_a_bad_fraction():
         geometry.keep_main_parts(np.zeros((4, 4, 4)), min_fraction=2.0)
 
 
-def test_reconstruct_from_image_drops_fragments_unless_asked_to_keep_them(monkeypatch):
+def test_reconstruct_from_image_drops_fragments_when_asked(monkeypatch):
     import torch
 
     from tutorial_lib import autoencoder, svr
@@ -143,8 +143,8 @@ def test_reconstruct_from_image_drops_fragments_unless_asked_to_keep_them(monkey
     monkeypatch.setattr(svr, "predict_z", lambda model, images: torch.zeros(1, 128))
     monkeypatch.setattr(autoencoder, "reconstruct", lambda model, z, resolution: (grid, grid.size))
     picture = np.ones((137, 137), np.float32)
-    cleaned = svr.reconstruct_from_image(picture, None, None, resolution=64)
-    kept = svr.reconstruct_from_image(picture, None, None, resolution=64, clean=False)
+    cleaned = svr.reconstruct_from_image(picture, None, None, resolution=64, clean=True)
+    kept = svr.reconstruct_from_image(picture, None, None, resolution=64)  # the default keeps every part
     # the speck is a closed surface of its own near voxel (59, 21, 59); nothing else changes
     speck_centre = geometry.grid_to_world(np.array([59.0, 21.0, 59.0]), 64)
     assert np.linalg.norm(kept.vertices - speck_centre, axis=1).min() < 0.03
@@ -158,8 +158,8 @@ def test_cli_options_for_the_foreign_set_and_the_cleaner():
     parser = build_parser()
     args = parser.parse_args(["data", "foreign", "--views", "3", "--seed", "7"])
     assert (args.profile, args.views, args.seed, args.out) == ("quick", 3, 7, None)
-    assert parser.parse_args(["reconstruct", "a.png", "--out", "a.obj"]).keep_fragments is False
-    assert parser.parse_args(["reconstruct", "a.png", "--out", "a.obj", "--keep-fragments"]).keep_fragments is True
+    assert parser.parse_args(["reconstruct", "a.png", "--out", "a.obj"]).drop_fragments is False
+    assert parser.parse_args(["reconstruct", "a.png", "--out", "a.obj", "--drop-fragments"]).drop_fragments is True
 
 
 @pytest.mark.skipif(not (data.dataset_dir("quick") / "train.hdf5").is_file(),

@@ -7,7 +7,7 @@
     python -m tutorial_lib train svr --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train classifier --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train gan --profile quick|full [--steps N] [--minutes M] [--ship]
-    python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R] [--keep-fragments]
+    python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R] [--drop-fragments]
     python -m tutorial_lib search QUERY [--by z|lfd] [--top K] [--sheet results.png] [--split all|train|test]
     python -m tutorial_lib search --build-index [--profile quick|full]
 
@@ -176,7 +176,7 @@ def _reconstruct(args) -> int:
     image_model = svr.load_image_encoder(args.profile, args.image_encoder, device=args.device, autoencoder_path=autoencoder_path)
     autoencoder_model = autoencoder.load_autoencoder(args.profile, autoencoder_path, device=args.device)
     mesh = svr.reconstruct_from_image(args.image, image_model, autoencoder_model, resolution=args.resolution, out=args.out, profile=args.profile,
-                                      clean=not args.keep_fragments)  # fmt: skip
+                                      clean=args.drop_fragments)  # fmt: skip
     print(f"{args.out}: {len(mesh.vertices)} vertices, {len(mesh.faces)} faces, {time.perf_counter() - started:.1f} s")
     return 0
 
@@ -248,7 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--image-encoder", default=None, help="image encoder weights (default: the shipped one)")
     rec.add_argument("--autoencoder", default=None, help="autoencoder weights (default: the shipped one)")
     rec.add_argument("--device", default="auto")
-    rec.add_argument("--keep-fragments", action="store_true", help="keep the small floating fragments a decoded shape can carry (dropped by default)")
+    rec.add_argument("--drop-fragments", action="store_true", help="drop the decoded shape's small separate parts (under 0.5%% of the largest)")
     rec.set_defaults(run=_reconstruct)
 
     find = commands.add_parser("search", help="3D search: the shapes nearest to a picture, a mesh or a sketch")

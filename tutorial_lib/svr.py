@@ -221,14 +221,17 @@ def predict_z(model: torch.nn.Module, images) -> torch.Tensor:
 
 
 def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_model, resolution: int = 128,
-                           out: str | Path | None = None, profile: str = "quick", clean: bool = True):  # fmt: skip
+                           out: str | Path | None = None, profile: str = "quick", clean: bool = False):  # fmt: skip
     """A mesh from one picture: a file path (any PNG/JPG) or a grey [137, 137] array in [0, 1].
 
     A file is framed like the renderings first (:func:`load_image`), at the image encoder's
     ``object_size`` when it carries one, else as measured on the profile's dataset. The mesh is
-    extracted coarse-to-fine at ``resolution``; with ``clean`` (the default) the small floating
-    fragments a decoded z can carry are dropped first (:func:`tutorial_lib.geometry.keep_main_parts`).
-    Returns the mesh; with ``out`` (.obj or .ply) also writes it.
+    extracted coarse-to-fine at ``resolution``. With ``clean`` the small separate parts of the
+    decoded shape are dropped first (:func:`tutorial_lib.geometry.keep_main_parts`). It is off by
+    default because, measured on the shipped quick models, the parts it drops are mostly pieces
+    of thin legs that the decoder broke up, and dropping them makes the Chamfer distance worse
+    (BENCHMARKS.md, "Pictures from elsewhere"). Returns the mesh; with ``out`` (.obj or .ply)
+    also writes it.
     """
     from . import autoencoder, geometry
 
