@@ -36,7 +36,9 @@ def widths(args) -> None:
 
     codes = autoencoder.load_shipped_z("quick")
     gaussian = gan.gaussian_baseline(codes["train_z"], 1000, seed=1)
-    print(f"| width | parameters (G + critic) | steps in {args.seconds:.0f} s | s/step | z-space vs test: COV / MMD / 1-NNA | vs train: COV / MMD / 1-NNA | generated z in (0.02, 0.98) |")
+    print(
+        f"| width | parameters (G + critic) | steps in {args.seconds:.0f} s | s/step | z-space vs test: COV / MMD / 1-NNA | vs train: COV / MMD / 1-NNA | generated z in (0.02, 0.98) |"
+    )
     print("| ---: | ---: | ---: | ---: | --- | --- | ---: |")
     rows = [("Gaussian baseline", None, gaussian)]
     for width in args.widths:

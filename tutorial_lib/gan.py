@@ -535,7 +535,9 @@ def _display_path(path: Path) -> str:
         return str(path)
 
 
-def load_gan(profile: config.Profile | str = "quick", path: str | Path | None = None, autoencoder_z: dict | str | Path | None = "shipped", device: str = "cpu") -> Generator:
+def load_gan(
+    profile: config.Profile | str = "quick", path: str | Path | None = None, autoencoder_z: dict | str | Path | None = "shipped", device: str = "cpu"
+) -> Generator:
     """The shipped (or any saved) generator, ready to sample.
 
     ``autoencoder_z`` is the z of the autoencoder it will be used with: ``"shipped"`` (the
