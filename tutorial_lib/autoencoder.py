@@ -329,6 +329,16 @@ def shipped_paths(profile: Profile | str = "quick") -> dict[str, Path]:
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "z": Path(f"{base}_z.npz")}
 
 
+def scored_test_shapes(profile: Profile | str, folder: str | Path) -> list[int] | None:
+    """Indices of the test shapes a shipped model is scored on: all (None), or the profile's
+    ``evaluation_shapes`` spread evenly over the split (the ``smoke`` profile)."""
+    count = config.get_profile(profile).evaluation_shapes
+    if count is None:
+        return None
+    total = len(data.read_split(data.split_path(folder, "test"), ())["names"])
+    return sorted(set(np.linspace(0, total - 1, min(count, total)).astype(int).tolist()))
+
+
 def training_checkpoint(profile: Profile | str = "quick", recipe: str = "fast") -> Path:
     """The resumable training checkpoint of a profile's run (the one ``train ae`` uses by default)."""
     return config.data_root() / "runs" / f"autoencoder_{config.get_profile(profile).name}_{recipe}.pt"
@@ -365,7 +375,7 @@ def ship(model: Autoencoder, history: History, profile: Profile | str, recipe: s
     paths = shipped_paths(profile)
     provenance.save_weights(paths["weights"], model.eval())
     model = load_autoencoder(profile, paths["weights"], device=device)  # evaluate and encode what is shipped
-    result = evaluate_iou(model, data.split_path(folder, "test"), progress=progress)
+    result = evaluate_iou(model, data.split_path(folder, "test"), indices=scored_test_shapes(profile, folder), progress=progress)
     splits = {s: encode_split(model, data.split_path(folder, s)) for s in data.SPLITS}
     with provenance.atomic_path(paths["z"]) as tmp:
         np.savez_compressed(tmp, **{f"{s}_{k}": np.asarray(v) for s, d in splits.items() for k, v in d.items()})
@@ -373,7 +383,8 @@ def ship(model: Autoencoder, history: History, profile: Profile | str, recipe: s
         "recipe": asdict(get_recipe(recipe)), "architecture": model.config,
         "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
         "z_fingerprint": provenance.array_fingerprint(splits["train"]["z"]),
-        "test_metrics": {"mean_iou_64": round(result["mean_iou"], 4), "per_category_iou_64": {k: round(v, 4) for k, v in result["per_category"].items()}},
+        "test_metrics": {"mean_iou_64": round(result["mean_iou"], 4), "per_category_iou_64": {k: round(v, 4) for k, v in result["per_category"].items()},
+                         "shapes": len(result["iou"])},
         "final_training_loss": float(np.mean(history.loss[-50:])) if history.loss else None,
     }  # fmt: skip
     provenance.write_manifest(paths["manifest"], manifest)
