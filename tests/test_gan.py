@@ -146,7 +146,7 @@ def test_shipped_gan_belongs_to_its_autoencoder(tmp_path):
 
 def test_judge_gives_perfect_scores_to_the_reference_set_itself():
     meshes = [trimesh.creation.box([0.2 + 0.1 * i, 0.3, 0.4]) for i in range(3)] + [trimesh.creation.icosphere(2, radius=0.3)]
-    results = gan.judge({"copy": list(meshes), "empty": [trimesh.Trimesh()] * 4}, meshes, points=512)
+    results = gan.judge({"copy": list(meshes), "empty": [trimesh.Trimesh()] * 4}, meshes, points=512, training={"meshes": meshes[:2]})
     for distance in ("chamfer", "lfd"):
         assert results["copy"][distance]["cov"] == 1.0  # each copy's nearest reference is its original
         assert results["empty"][distance]["cov"] == 0.25  # all four empty shapes match the same reference shape
@@ -155,7 +155,17 @@ def test_judge_gives_perfect_scores_to_the_reference_set_itself():
     # Chamfer compares two independent samplings of each surface, so a copy is close to 0, not at 0
     assert results["copy"]["chamfer"]["mmd"] < 1e-3
     assert results["empty"]["empty_meshes"] == 4 and results["copy"]["empty_meshes"] == 0
+    # copies of training shapes sit at distance 0 from them: a memoriser shows in the nearest-training distances
+    np.testing.assert_allclose(results["copy"]["nearest_training_lfd"][:2], 0.0, atol=1e-6)
+    assert min(results["copy"]["nearest_training_lfd"][2:]) > 0.1
     assert "COV-lfd" in gan.scores_table(results)
+
+
+def test_nearest_z_distances_finds_the_nearest_training_code():
+    train_z = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 2.0]])
+    distances, indices = gan.nearest_z_distances(np.array([[0.9, 0.1], [0.0, 1.5]]), train_z)
+    np.testing.assert_allclose(distances, [np.hypot(0.1, 0.1), 0.5])
+    assert indices.tolist() == [1, 2]
 
 
 def test_metrics_generative_scores_used_by_judge_are_the_library_ones():
