@@ -60,7 +60,7 @@ def assert_same_arrays(a, b):
             assert a[key].tobytes() == b[key].tobytes(), key
 
 
-def wait_for(condition, process, seconds=120):
+def wait_for(condition, process, seconds=600):
     deadline = time.time() + seconds
     while not condition():
         if process.poll() is not None:
@@ -134,7 +134,7 @@ def test_ctrl_c_says_where_the_checkpoint_is_and_how_to_resume(small_dataset, tm
     run = train(small_dataset, tmp_path / "ae.pt", steps=100000)
     wait_for(lambda: (tmp_path / "ae.pt").exists(), run)
     run.send_signal(signal.SIGINT)
-    out, err = run.communicate(timeout=120)
+    out, err = run.communicate(timeout=600)
     assert run.returncode == 130
     assert "Traceback" not in err
     last = err.strip().splitlines()[-1]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import time
 import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -495,7 +496,7 @@ def build_dataset(
         counts[split] = len(records)
     for job in jobs:  # the split files now hold everything: the parts are no longer needed
         _part_path(parts_dir, job.name).unlink(missing_ok=True)
-    parts_dir.rmdir()
+    shutil.rmtree(parts_dir, ignore_errors=True)  # also the temporary file of a write that a kill -9 cut short
     stamp.unlink(missing_ok=True)
     if failed:
         failures_file.write_text(json.dumps(failed, indent=1))
