@@ -131,10 +131,10 @@ def plot_confusion_matrix(matrix: np.ndarray, class_names: list[str], ax=None, t
 
 def cross_entropy_on_augmented_crops(model: torch.nn.Module, batch):
     """Cross-entropy of a batch of 137×137 renderings, randomly cropped to 128×128 and flipped
-    (:func:`tutorial_lib.svr.augment`), with the batch's accuracy logged; for :func:`training.train`."""
+    (:func:`tutorial_lib.images.augment`), with the batch's accuracy logged; for :func:`training.train`."""
     import torch.nn.functional as F
 
-    from .svr import augment
+    from .images import augment
 
     images, labels = batch
     logits = model(augment(images))
