@@ -18,9 +18,11 @@ evenly over the split):
     - the network, as decoded, and cleaned (fragments dropped),
     - retrieval: the training shape whose view is nearest in the encoder's pooled features,
     - the category mean (given the true category; the same on both sets: no picture involved);
-    the number of fragments the cleaner drops; and the category accuracy of the nearest
-    training z (predicted z → nearest ``train_z`` of the shipped autoencoder → its category)
-    and of retrieval.
+    the number of fragments the cleaner drops; and, on every test shape, the category accuracy
+    of the nearest training z (predicted z → nearest ``train_z`` of the shipped autoencoder →
+    its category) and of retrieval, also on (a') our renderings framed the way a user's picture
+    is (:func:`tutorial_lib.images.frame_like_renderings`: the object scaled to one size), which
+    separates what the framing costs from what the foreign look costs.
 
 The methods and measures are those of :func:`tutorial_lib.svr.evaluate` (notebook 05 and the
 shipped manifest), extended by the F-score and the cleaner, and fed with any pictures.
@@ -186,12 +188,13 @@ def main() -> None:
     parser.add_argument("--shapes", type=int, default=None, help="only this many test shapes, spread evenly (default: all)")
     parser.add_argument("--foreign", default=None, help="the foreign set's folder (default: <data root>/<profile>_foreign)")
     parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--mesh-sets", default="ours,foreign", help="which pictures to score meshes on (ours, ours_framed, foreign)")
     parser.add_argument("--json", default="build/bench_foreign.json", help="where to write every per-shape number")
     parser.add_argument("--cache", default="build/bench_foreign_train_embedding.npz", help="the training views' features, kept between runs")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
 
-    from tutorial_lib import autoencoder, data, foreign_rendering, geometry, provenance, svr
+    from tutorial_lib import autoencoder, data, foreign_rendering, geometry, images, provenance, svr
 
     for line in machine_lines():
         print(line)
@@ -227,19 +230,23 @@ def main() -> None:
 
     # Recognition needs no mesh: every test shape, both sets of pictures.
     everything = list(range(total))
+    ours = svr.test_views(test_file, args.view)
     pictures = {
-        "ours": svr.test_views(test_file, args.view),
+        "ours": ours,
+        # our renderings through the same framing as a user's picture: the object scaled to one size
+        "ours_framed": torch.from_numpy(np.stack([images.frame_like_renderings(p[0].numpy(), object_size) for p in ours]))[:, None],
         "foreign": foreign_pictures(foreign_folder, test["names"], args.view, object_size),
     }
     models = (image_model, ae, codes, train_embedding, n_views)
-    seen = {name: recognition(images, models, test) for name, images in pictures.items()}
+    seen = {name: recognition(pictures[name], models, test) for name in pictures}
+    mesh_sets = args.mesh_sets.split(",")  # meshes cost most: by default only (a) and (b)
 
     # Meshes: shape by shape, both sets in turn, so that a run stopped early (Ctrl-C, or
     # `kill -INT`) still reports the same shapes for both; the category mean needs no picture.
     from tutorial_lib import metrics
 
     category_means = svr.category_mean_shapes(train_file)
-    scored = {name: [] for name in pictures}
+    scored = {name: [] for name in mesh_sets}
     done = []
     try:
         for i in tqdm(indices, desc="shapes (both sets)"):
@@ -247,7 +254,7 @@ def main() -> None:
             grid = category_means[test["categories"][i]]
             chamfer, f = surface_scores(geometry.marching_cubes(grid, 0.5), true_points, seed=i)
             category_mean = {"iou": metrics.iou(grid, test["voxels"][i, ..., 0]), "chamfer": chamfer, "f_score": f}
-            for name in pictures:
+            for name in mesh_sets:
                 scored[name].append(score_shape(i, seen[name], models, test, train, train_file, true_points) | {"category_mean": category_mean})
             done.append(i)
     except KeyboardInterrupt:
