@@ -50,6 +50,16 @@ def _data_foreign(args) -> int:
     return 0
 
 
+def _dataset_first(profile: str) -> None:
+    """Under torchrun, rank 0 alone builds a missing dataset while the others wait for it."""
+    from . import data, distributed
+
+    if distributed.is_distributed():
+        if distributed.is_main():
+            data.ensure_dataset(profile)
+        distributed.barrier()
+
+
 def _train_ae(args) -> int:
     from . import autoencoder, config, distributed
 
@@ -60,6 +70,8 @@ def _train_ae(args) -> int:
         config.get_device(args.device, verbose=True)
         print(f"training checkpoint: {checkpoint} (run the same command again to resume)"
               + (f"; {distributed.world_size()} processes" if distributed.is_distributed() else ""))  # fmt: skip
+    if args.dataset is None:
+        _dataset_first(args.profile)
     model, history = autoencoder.train_autoencoder(
         args.profile, args.recipe, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
         checkpoint=checkpoint, device=device, seed=args.seed, evaluate_every=args.evaluate_every,
@@ -84,6 +96,7 @@ def _train_svr(args) -> int:
         config.get_device(args.device, verbose=True)
         print(f"training checkpoint: {checkpoint} (run the same command again to resume)"
               + (f"; {distributed.world_size()} processes" if distributed.is_distributed() else ""))  # fmt: skip
+    _dataset_first(args.profile)
     model, history = svr.train_svr(
         args.profile, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None, checkpoint=checkpoint,
         device=device, seed=args.seed, evaluate_every=args.evaluate_every, precision=args.precision, progress=main,

@@ -130,6 +130,7 @@ class Profile:
     image_encoder: ImageEncoderSettings
     classifier: ClassifierSettings = ClassifierSettings()
     gan: GanSettings = GanSettings()
+    evaluation_shapes: int | None = None  # test shapes a shipped model is scored on (None: every one)
 
 
 PROFILES: dict[str, Profile] = {
@@ -155,11 +156,24 @@ PROFILES: dict[str, Profile] = {
         classifier=ClassifierSettings(width=64, batch_size=64, steps=20000, learning_rate=1e-3),
         gan=GanSettings(width=2048, batch_size=64, steps=20000, n_critic=5, learning_rate=1e-4),
     ),
+    "smoke": Profile(
+        name="smoke",
+        # The full path at toy size, for the CPU test of `make full` (tests/test_full_path.py):
+        # the full profile's network widths, 5 shapes per category (notebook 07 compares 3 test
+        # shapes of a category), a few steps of each model. Its models are not meant to be good,
+        # only to go through every step.
+        dataset=DatasetSettings(train_per_category=2, test_per_category=3, first_test_number=2),
+        autoencoder=AutoencoderSettings(encoder_width=32, decoder_width=128, shapes_per_batch=2, points_per_shape=256, steps=3),
+        image_encoder=ImageEncoderSettings(width=64, batch_size=8, steps=4, learning_rate=1e-3),
+        classifier=ClassifierSettings(width=64, batch_size=8, steps=4, learning_rate=1e-3),
+        gan=GanSettings(width=2048, batch_size=8, steps=4, n_critic=2, learning_rate=1e-4),
+        evaluation_shapes=1,  # scoring a paper-width decoder on a 64³ grid is slow on a CPU
+    ),
 }
 
 
 def get_profile(name: str | Profile) -> Profile:
-    """Look a profile up by name (``"quick"`` or ``"full"``)."""
+    """Look a profile up by name (``"quick"``, ``"full"``, or ``"smoke"``: the full path at toy size)."""
     if isinstance(name, Profile):
         return name
     try:

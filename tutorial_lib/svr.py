@@ -380,7 +380,8 @@ def ship(model: ImageEncoder, history, profile: Profile | str = "quick", device=
                        autoencoder_z=provenance.array_fingerprint(codes["train_z"]))  # fmt: skip
     model = load_image_encoder(profile, paths["weights"], device=device)  # evaluate what is shipped (float16 weights)
     ae = autoencoder.load_autoencoder(profile, device=device)
-    results = evaluate(model, ae, data.split_path(folder, "test"), data.split_path(folder, "train"), view=view, progress=progress)
+    results = evaluate(model, ae, data.split_path(folder, "test"), data.split_path(folder, "train"), view=view,
+                       indices=autoencoder.scored_test_shapes(profile, folder), progress=progress)  # fmt: skip
     summary = summarize(results)
     test_z = torch.as_tensor(codes["test_z"], dtype=torch.float32)
     predicted = predict_z(model, test_views(data.split_path(folder, "test"), view))
