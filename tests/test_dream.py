@@ -160,12 +160,14 @@ def test_blur_keeps_a_constant_picture_and_total_variation_of_a_step_edge():
     assert dream.total_variation(blurred) < dream.total_variation(torch.rand(1, 1, 12, 12, generator=torch.Generator().manual_seed(0)))
 
 
-@pytest.mark.parametrize("model", [CategoryResNet(width=8), ImageEncoder(width=8)], ids=["classifier", "image_encoder"])
-def test_visualisation_and_deep_dream_run_on_the_tutorial_networks(model):
+@pytest.mark.parametrize(("model", "kind"), [(CategoryResNet(width=8), "log_probability"), (ImageEncoder(width=8), "unit")],
+                         ids=["classifier", "image_encoder"])  # fmt: skip
+def test_visualisation_and_deep_dream_run_on_the_tutorial_networks(model, kind):
+    """A class of the classifier, one number of the image encoder's z: both rise."""
     model.eval()
     torch.manual_seed(0)
     settings = dream.DreamSettings(steps=3, octaves=2)
-    result = dream.visualise_class(model, 3, size=64, settings=settings, seed=0)
+    result = dream.visualise_class(model, 3, size=64, settings=settings, seed=0, kind=kind)
     assert result.image.shape == (1, 1, 64, 64) and result.scores[-1] > result.scores[0]
     picture = torch.rand(1, 1, 64, 64, generator=torch.Generator().manual_seed(2))
     deep = dream.deep_dream(model, picture, "net.layer1", settings=settings, seed=0)
