@@ -218,3 +218,22 @@ def test_cli_trains_and_resumes_a_classifier(tmp_path, monkeypatch, box_dataset,
     assert main(["train", "classifier", "--steps", "2", "--device", "cpu", "--checkpoint", str(checkpoint)]) == 0
     assert main(["train", "classifier", "--steps", "4", "--device", "cpu", "--checkpoint", str(checkpoint)]) == 0
     assert "4 steps" in capsys.readouterr().out
+
+
+def test_ensure_trained_trains_and_ships_once_then_loads(tmp_path, monkeypatch, box_dataset):
+    """Where no classifier is shipped, ensure_trained trains one (resumable) and ships it to the
+    data root's models/; the second call only loads it."""
+    from tutorial_lib import config, data
+
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    monkeypatch.setattr(config, "shipped_checkpoints_dir", lambda: tmp_path / "checkpoints")
+    monkeypatch.setattr(config, "PROFILES", {**config.PROFILES, "quick": replace(config.PROFILES["quick"], classifier=config.ClassifierSettings(width=8, steps=3))})
+    folder = box_dataset(tmp_path / "quick", shapes=2)
+    monkeypatch.setattr(data, "ensure_dataset", lambda profile, progress=True: folder)
+    model = classification.ensure_trained("quick", device="cpu", progress=False)
+    paths = classification.shipped_paths("quick")
+    assert paths["weights"] == tmp_path / "models" / "classifier_quick.pt" and paths["manifest"].is_file()
+    assert classification.training_checkpoint("quick").is_file() and model.config["width"] == 8
+    monkeypatch.setattr(classification, "train_classifier", lambda *args, **kwargs: pytest.fail("trained again"))
+    again = classification.ensure_trained("quick", device="cpu", progress=False)
+    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))

@@ -214,12 +214,48 @@ class _CentreCropBatches:
         return center_crop(images), labels
 
 
-def default_paths(profile: str = "quick") -> dict[str, Path]:
-    """Where the shipped category classifier of a profile lives: weights and manifest."""
-    from .config import shipped_checkpoints_dir
+def default_paths(profile="quick") -> dict[str, Path]:
+    """Where the shipped category classifier of a profile lives: weights and manifest.
 
-    base = shipped_checkpoints_dir() / f"classifier_{profile}"
+    The committed ``data/checkpoints/`` for a profile whose classifier is committed there
+    (``quick``), else ``<data root>/models/`` (as :func:`tutorial_lib.svr.shipped_paths`).
+    """
+    from .config import data_root, get_profile, shipped_checkpoints_dir
+
+    name = f"classifier_{get_profile(profile).name}"
+    base = shipped_checkpoints_dir() / name
+    if not base.with_suffix(".pt").is_file():
+        base = data_root() / "models" / name
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
+
+
+shipped_paths = default_paths  # the name the other recipes use
+
+
+def training_checkpoint(profile="quick") -> Path:
+    """The resumable training checkpoint of a profile's run (the one ``train classifier`` uses by default)."""
+    from .config import data_root, get_profile
+
+    return data_root() / "runs" / f"classifier_{get_profile(profile).name}.pt"
+
+
+def ensure_trained(profile="quick", device: str = "auto", progress: bool = True):
+    """The profile's shipped classifier; where there is none yet (``full`` on a fresh clone), train and ship it first.
+
+    Training resumes from :func:`training_checkpoint` (the CLI's); :func:`ship` writes the
+    model to :func:`shipped_paths`, manifest last.
+    """
+    from .config import get_device, get_profile
+
+    profile = get_profile(profile)
+    paths = shipped_paths(profile)
+    if not paths["manifest"].is_file():
+        checkpoint = training_checkpoint(profile)
+        print(f"no {profile.name} classifier at {paths['weights']}: training it now, {profile.classifier.steps} steps "
+              f"(checkpoint {checkpoint}: if stopped, run again to continue)")  # fmt: skip
+        model, history = train_classifier(profile, checkpoint=checkpoint, device=device, progress=progress)
+        ship(model, history, profile, device=get_device(device))
+    return load_classifier(profile, device=device)
 
 
 def load_classifier(profile: str = "quick", path: str | Path | None = None, device: str = "auto"):
@@ -259,7 +295,7 @@ def ship(model: torch.nn.Module, history, profile: str = "quick", device="cpu") 
     provenance.save_weights(paths["weights"], model.cpu().eval(), half=True, class_names=list(CATEGORIES))
     shipped = load_classifier(profile, paths["weights"], device="cpu")  # score what is shipped (float16 weights)
     scores = evaluate_classifier(shipped, data.split_path(folder, "test"))
-    manifest = provenance.base_manifest("category_classifier", profile, device, history) | {
+    manifest = provenance.base_manifest("category_classifier", config.get_profile(profile).name, device, history) | {
         "recipe": "cross-entropy on random 128×128 crops and flips of every training view; Adam, cosine decay to 1%; "
                   "batch-norm statistics recomputed on centre crops at the end",
         "architecture": shipped.config, "class_names": shipped.class_names,
