@@ -134,8 +134,12 @@ def main(argv=None) -> int:
         status = "ok"
         try:
             papermill.execute_notebook(
-                str(notebook), str(out / notebook.name), parameters={"PROFILE": args.profile, "DEVICE": args.device},
-                cwd=str(notebook.parent), kernel_name="python3", progress_bar=False,
+                str(notebook),
+                str(out / notebook.name),
+                parameters={"PROFILE": args.profile, "DEVICE": args.device},
+                cwd=str(notebook.parent),
+                kernel_name="python3",
+                progress_bar=False,
             )
         except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
             status = f"FAILED: {type(exc).__name__}: {str(exc).strip().splitlines()[-1][:80]}"

@@ -78,7 +78,7 @@ def _train_ae(args) -> int:
         dataset=args.dataset, checkpoint_every=args.checkpoint_every, precision=args.precision, progress=main,
     )  # fmt: skip
     if main:
-        print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")
+        print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")  # fmt: skip
     if args.ship and main:
         manifest = autoencoder.ship(model, history, args.profile, args.recipe, device=device)
         print(f"shipped to {autoencoder.shipped_paths(args.profile)['weights']}: test IoU at 64³ {manifest['test_metrics']['mean_iou_64']:.4f}")
@@ -102,7 +102,7 @@ def _train_svr(args) -> int:
         device=device, seed=args.seed, evaluate_every=args.evaluate_every, precision=args.precision, progress=main,
     )  # fmt: skip
     if main:
-        print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.5f}")
+        print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.5f}")  # fmt: skip
     if args.ship and main:
         manifest = svr.ship(model, history, args.profile, device=device)
         means = manifest["test_metrics"]["mean"]
