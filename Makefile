@@ -58,12 +58,12 @@ run: $(STAMP)
 figures: $(STAMP)
 	TUTORIAL_FIGURES=$(CURDIR)/figures $(BIN)/python scripts/run_notebooks.py --profile quick --out build/notebooks --only "$(ONLY)"
 
-## Unit tests of tutorial_lib, then every notebook through nbval (quick profile).
-test: unit notebooks
+## Unit tests of tutorial_lib, every notebook through nbval (quick profile), then JupyterLab in a real browser.
+test: unit notebooks browser
 
-## Unit tests only (tests/, a few minutes).
+## Unit tests only (tests/ without the browser test, minutes).
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests --ignore=tests/browser
 
 ## Every notebook through nbval (quick profile; --nbval-lax comes from pyproject's addopts).
 notebooks: $(STAMP)
