@@ -115,8 +115,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--shapes", type=int, default=39, help="shapes for (a)-(d), spread over the 13 categories (default 39: 3 each)")
     parser.add_argument("--workers", type=int, default=None, help="worker processes of the build (default: the builder's, all cores up to 8)")
-    parser.add_argument("--build-shapes", type=int, default=0, metavar="K",
-                        help="build only K shapes per category in (e) (default 0: the whole quick profile, 30 per category)")
+    parser.add_argument(
+        "--build-shapes", type=int, default=0, metavar="K", help="build only K shapes per category in (e) (default 0: the whole quick profile, 30 per category)"
+    )
     parser.add_argument("--skip-build", action="store_true", help="measure (a)-(d) only")
     args = parser.parse_args(argv)
     if args.shapes < 1:
@@ -124,8 +125,11 @@ def main(argv=None) -> int:
 
     print("## Dataset benchmark\n")
     print("\n".join(machine_lines()))
-    print(f"- command: python benchmarks/bench_dataset.py --shapes {args.shapes}"
-          + (f" --workers {args.workers}" if args.workers else "") + (f" --build-shapes {args.build_shapes}" if args.build_shapes else ""))
+    print(
+        f"- command: python benchmarks/bench_dataset.py --shapes {args.shapes}"
+        + (f" --workers {args.workers}" if args.workers else "")
+        + (f" --build-shapes {args.build_shapes}" if args.build_shapes else "")
+    )
 
     parts = bench_parts(args.shapes)
     print(f"\n### (a) Shape generation, ms per shape ({args.shapes} shapes)\n")
@@ -154,16 +158,20 @@ def main(argv=None) -> int:
     if not args.skip_build:
         build = bench_build(args.workers, args.build_shapes or None)
         rate = build["shapes"] / build["seconds"]
-        print(f"\n### (e) Whole build: data.build_dataset(profile=\"quick\", workers={build['workers']})\n")
+        print(f'\n### (e) Whole build: data.build_dataset(profile="quick", workers={build["workers"]})\n')
         print("| shapes built | failed | workers | seconds | shapes / s | ms per shape per worker | files (MB) |")
         print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
-        print(f"| {build['shapes']} | {build['failed']} | {build['workers']} | {build['seconds']:.1f} | {rate:.2f} | "
-              f"{1e3 * build['seconds'] * build['workers'] / build['shapes']:.0f} | {build['size_mb']:.0f} |")
+        print(
+            f"| {build['shapes']} | {build['failed']} | {build['workers']} | {build['seconds']:.1f} | {rate:.2f} | "
+            f"{1e3 * build['seconds'] * build['workers'] / build['shapes']:.0f} | {build['size_mb']:.0f} |"
+        )
         projected = build["full_shapes"] / rate
-        print(f"\nProjection for the full profile ({build['full_shapes']:,} shapes) at this rate and "
-              f"{build['workers']} workers: {projected / 60:.0f} min ({projected / 3600:.1f} h), "
-              f"about {build['size_mb'] * build['full_shapes'] / max(build['shapes'], 1) / 1e3:.1f} GB of split files. "
-              "The build is parallel over shapes, so more cores shorten it roughly in proportion.")
+        print(
+            f"\nProjection for the full profile ({build['full_shapes']:,} shapes) at this rate and "
+            f"{build['workers']} workers: {projected / 60:.0f} min ({projected / 3600:.1f} h), "
+            f"about {build['size_mb'] * build['full_shapes'] / max(build['shapes'], 1) / 1e3:.1f} GB of split files. "
+            "The build is parallel over shapes, so more cores shorten it roughly in proportion."
+        )
     return 0
 
 

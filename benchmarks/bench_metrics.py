@@ -91,7 +91,9 @@ def main() -> None:
         normalised = metrics.normalize_for_lfd(mesh)
         raycast.append(best_of(1, lambda n=normalised: rendering.orthographic_silhouettes(n, directions, size=metrics.LFD_RESOLUTION, radius=1.0))[0])
     faces = [len(m.faces) for m in meshes]
-    print(f"\n### (b) Light field descriptor, {len(meshes)} procedural meshes ({min(faces)}–{max(faces)} triangles), 100 silhouettes at {metrics.LFD_RESOLUTION}²\n")
+    print(
+        f"\n### (b) Light field descriptor, {len(meshes)} procedural meshes ({min(faces)}–{max(faces)} triangles), 100 silhouettes at {metrics.LFD_RESOLUTION}²\n"
+    )
     print("| stage | mean s / mesh | median | max |\n| --- | --- | --- | --- |")
     for name, values in [("silhouettes (numpy scan conversion)", silhouettes), ("Zernike moments (35 per silhouette)", region),
                          ("contour Fourier descriptors (10 per silhouette)", contour), ("**whole descriptor**", whole),

@@ -63,7 +63,9 @@ def main() -> None:
                          "worst_shape": test["names"][worst], "rifle_iou_truth": float(np.mean(f["rifle_iou_truth"])),
                          "points_mean": float(np.mean(f["points"]))}  # fmt: skip
         s = summary[name]
-        print(f"| {name} | {s['iou_dense_mean']:.4f} | {s['iou_dense_worst']:.4f} ({s['worst_shape']}) | {s['rifle_iou_truth']:.3f} | {s['points_mean']:,.0f} |")
+        print(
+            f"| {name} | {s['iou_dense_mean']:.4f} | {s['iou_dense_worst']:.4f} ({s['worst_shape']}) | {s['rifle_iou_truth']:.3f} | {s['points_mean']:,.0f} |"
+        )
     checked = []
     categories = list(test["categories"])
     picks = [i for c in dict.fromkeys(categories) for i in [j for j, k in enumerate(categories) if k == c][: args.check_128]]

@@ -227,7 +227,9 @@ def test_ensure_trained_trains_and_ships_once_then_loads(tmp_path, monkeypatch, 
 
     monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
     monkeypatch.setattr(config, "shipped_checkpoints_dir", lambda: tmp_path / "checkpoints")
-    monkeypatch.setattr(config, "PROFILES", {**config.PROFILES, "quick": replace(config.PROFILES["quick"], classifier=config.ClassifierSettings(width=8, steps=3))})
+    monkeypatch.setattr(
+        config, "PROFILES", {**config.PROFILES, "quick": replace(config.PROFILES["quick"], classifier=config.ClassifierSettings(width=8, steps=3))}
+    )
     folder = box_dataset(tmp_path / "quick", shapes=2)
     monkeypatch.setattr(data, "ensure_dataset", lambda profile, progress=True: folder)
     model = classification.ensure_trained("quick", device="cpu", progress=False)

@@ -65,7 +65,9 @@ def test_resumed_run_ends_with_the_same_weights(tmp_path):
     first, optimizer1, scheduler1 = make()
     train(first, optimizer1, mse, EpochBatches(NoisyLine(), 8, seed=3), 25, scheduler=scheduler1, checkpoint=tmp_path / "split.pt", progress=False, seed=3)
     second, optimizer2, scheduler2 = make(seed=99)  # a fresh process would start from other weights
-    history = train(second, optimizer2, mse, EpochBatches(NoisyLine(), 8, seed=3), 60, scheduler=scheduler2, checkpoint=tmp_path / "split.pt", progress=False, seed=3)
+    history = train(
+        second, optimizer2, mse, EpochBatches(NoisyLine(), 8, seed=3), 60, scheduler=scheduler2, checkpoint=tmp_path / "split.pt", progress=False, seed=3
+    )
 
     for a, b in zip(model.state_dict().values(), second.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
@@ -82,7 +84,18 @@ def test_ctrl_c_saves_and_the_run_continues(tmp_path):
 
     model, optimizer, scheduler = make()
     with pytest.raises(KeyboardInterrupt):
-        train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 40, scheduler=scheduler, checkpoint=tmp_path / "c.pt", callback=interrupt, callback_every=1, progress=False)
+        train(
+            model,
+            optimizer,
+            mse,
+            EpochBatches(NoisyLine(), 8),
+            40,
+            scheduler=scheduler,
+            checkpoint=tmp_path / "c.pt",
+            callback=interrupt,
+            callback_every=1,
+            progress=False,
+        )
     assert load_checkpoint(tmp_path / "c.pt")["step"] == 17
     model, optimizer, scheduler = make()
     train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 40, scheduler=scheduler, checkpoint=tmp_path / "c.pt", progress=False)
@@ -115,7 +128,9 @@ def test_time_budget_and_evaluation():
     history = train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 1000, max_seconds=0, progress=False)
     assert history.step == []
     calls = []
-    history = train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 30, evaluate=lambda m: calls.append(1) or {"w": 1.0}, evaluate_every=10, progress=False)
+    history = train(
+        model, optimizer, mse, EpochBatches(NoisyLine(), 8), 30, evaluate=lambda m: calls.append(1) or {"w": 1.0}, evaluate_every=10, progress=False
+    )
     assert [s for s, _ in history.metrics["w"]] == [10, 20, 30] and len(calls) == 3
 
 
@@ -139,7 +154,18 @@ def test_sigterm_saves_like_ctrl_c(tmp_path):
     model, optimizer, scheduler = make()
     before = signal.getsignal(signal.SIGTERM)
     with pytest.raises(KeyboardInterrupt, match="signal"):
-        train(model, optimizer, mse, EpochBatches(NoisyLine(), 8), 40, scheduler=scheduler, checkpoint=tmp_path / "c.pt", callback=terminate, callback_every=1, progress=False)
+        train(
+            model,
+            optimizer,
+            mse,
+            EpochBatches(NoisyLine(), 8),
+            40,
+            scheduler=scheduler,
+            checkpoint=tmp_path / "c.pt",
+            callback=terminate,
+            callback_every=1,
+            progress=False,
+        )
     assert load_checkpoint(tmp_path / "c.pt")["step"] == 13
     assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
 

@@ -121,7 +121,9 @@ def _train_classifier(args) -> int:
         args.profile, steps=args.steps, checkpoint=checkpoint, seed=args.seed, max_seconds=args.minutes * 60 if args.minutes else None,
         device=args.device, evaluate_every=args.evaluate_every,
     )  # fmt: skip
-    print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")
+    print(
+        f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}"
+    )
     if args.ship:
         manifest = classification.ship(model, history, args.profile, device=config.get_device(args.device))
         scores = manifest["test_metrics"]
@@ -300,7 +302,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         message = str(error).strip().splitlines()[0] if str(error).strip() else ""
         known = isinstance(error, (OSError, ValueError, KeyError, ImportError))
-        print(f"error: {message}" if known and message else f"error: {type(error).__name__}: {message} (run again with --debug for the traceback)", file=sys.stderr)
+        print(
+            f"error: {message}" if known and message else f"error: {type(error).__name__}: {message} (run again with --debug for the traceback)",
+            file=sys.stderr,
+        )
         return 1
 
 

@@ -333,7 +333,9 @@ def source_jobs(source: str | Path, seed: int = 0, test_fraction: float = 1 / 6,
             path = files[i]
             parts = {p.lower() for p in path.relative_to(folder).parts[:-1]}
             split = "test" if "test" in parts else "train" if "train" in parts else ("test" if rank < n_test else "train")
-            stem = path.stem if path.stem not in ("model", "model_normalized") else path.parent.name if path.parent.name != "models" else path.parent.parent.name
+            stem = (
+                path.stem if path.stem not in ("model", "model_normalized") else path.parent.name if path.parent.name != "models" else path.parent.parent.name
+            )
             jobs.append(ShapeJob(name=f"{category}_{stem}", category=category, split=split,
                                  seed=int(np.random.SeedSequence([seed, c, int(i)]).generate_state(1)[0]),
                                  source=str(path), up=up, front=front))  # fmt: skip

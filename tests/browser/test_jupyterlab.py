@@ -46,7 +46,10 @@ _MISSING = pytest.fail if os.environ.get("CI") else pytest.skip
 try:
     from playwright import sync_api
 except ImportError:
-    _MISSING("Playwright is not installed: pip install playwright (the browser is Debian's chromium)", **({} if os.environ.get("CI") else {"allow_module_level": True}))
+    _MISSING(
+        "Playwright is not installed: pip install playwright (the browser is Debian's chromium)",
+        **({} if os.environ.get("CI") else {"allow_module_level": True}),
+    )
 if not Path(CHROMIUM).exists():
     _MISSING(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set $CHROMIUM)", **({} if os.environ.get("CI") else {"allow_module_level": True}))
 
