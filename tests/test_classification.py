@@ -181,7 +181,7 @@ def test_classifier_learns_a_one_category_split_and_ships_what_it_scores(tmp_pat
     assert np.mean(history.loss[-5:]) < history.loss[0]  # the loss falls
 
     manifest = classification.ship(model, history, "quick")
-    paths = classification.default_paths("quick")
+    paths = classification.shipped_paths("quick")
     assert all(p.is_file() for p in paths.values())
     assert manifest["test_metrics"]["accuracy"] == 1.0 and manifest["test_metrics"]["per_category"] == {"chair": 1.0}
     assert manifest["test_metrics"]["images"] == 6  # 3 test shapes × 2 views

@@ -127,7 +127,7 @@ def _train_classifier(args) -> int:
     if args.ship:
         manifest = classification.ship(model, history, args.profile, device=config.get_device(args.device))
         scores = manifest["test_metrics"]
-        print(f"shipped to {classification.default_paths(args.profile)['weights']}: test accuracy {scores['accuracy']:.4f} on {scores['images']} views; "
+        print(f"shipped to {classification.shipped_paths(args.profile)['weights']}: test accuracy {scores['accuracy']:.4f} on {scores['images']} views; "
               + ", ".join(f"{name} {value:.3f}" for name, value in scores["per_category"].items()))  # fmt: skip
     return 0
 

@@ -214,7 +214,7 @@ class _CentreCropBatches:
         return center_crop(images), labels
 
 
-def default_paths(profile="quick") -> dict[str, Path]:
+def shipped_paths(profile="quick") -> dict[str, Path]:
     """Where the shipped category classifier of a profile lives: weights and manifest.
 
     The committed ``data/checkpoints/`` for a profile whose classifier is committed there
@@ -228,8 +228,6 @@ def default_paths(profile="quick") -> dict[str, Path]:
         base = data_root() / "models" / name
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
 
-
-shipped_paths = default_paths  # the name the other recipes use
 
 
 def training_checkpoint(profile="quick") -> Path:
@@ -264,7 +262,7 @@ def load_classifier(profile: str = "quick", path: str | Path | None = None, devi
     from .models import CategoryResNet
     from .provenance import load_weights
 
-    path = Path(path) if path else default_paths(profile)["weights"]
+    path = Path(path) if path else shipped_paths(profile)["weights"]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no category classifier here (train one with `python -m tutorial_lib train classifier --ship`)")
     state = load_weights(path, expected_class="CategoryResNet")
@@ -291,7 +289,7 @@ def ship(model: torch.nn.Module, history, profile: str = "quick", device="cpu") 
     from . import config, data, provenance
 
     folder = data.dataset_dir(profile)
-    paths = default_paths(profile)
+    paths = shipped_paths(profile)
     provenance.save_weights(paths["weights"], model.cpu().eval(), half=True, class_names=list(CATEGORIES))
     shipped = load_classifier(profile, paths["weights"], device="cpu")  # score what is shipped (float16 weights)
     scores = evaluate_classifier(shipped, data.split_path(folder, "test"))
