@@ -229,7 +229,6 @@ def shipped_paths(profile="quick") -> dict[str, Path]:
     return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
 
 
-
 def training_checkpoint(profile="quick") -> Path:
     """The resumable training checkpoint of a profile's run (the one ``train classifier`` uses by default)."""
     from .config import data_root, get_profile
