@@ -1,7 +1,7 @@
 """The networks of the tutorial, as IM-NET (Chen & Zhang 2019) and the talk describe them.
 
 * :class:`VoxelEncoder` – 3D CNN: a 64³ voxel grid → z, 128 numbers in (0, 1).
-* :class:`ImplicitDecoder` – MLP: (z, a point x, y, z) → is the point inside the shape?
+* :class:`ImplicitDecoder` – MLP: (code z, a point p = (x, y, z)) → is the point inside the shape?
 * :class:`Autoencoder` – the two together (the talk's "3D to 3D").
 * :class:`ImageEncoder` – ResNet-18: one 128×128 grey image → z (the talk's "2D to 3D").
 * :class:`DeepConvNet`, :func:`without_skips` – plain against residual networks, to measure
@@ -60,10 +60,11 @@ class VoxelEncoder(nn.Module):
 class ImplicitDecoder(nn.Module):
     """IM-NET's implicit decoder: an MLP that answers "inside?" for any point, given z.
 
-    Input: ``[z, x, y, z]`` (z_dim + 3 numbers). Five fully connected layers of
+    Input: ``[z, p]`` (z_dim + 3 numbers): the code z, then the point p = (x, y, z) (two
+    different z's: the code, and the point's third coordinate). Five fully connected layers of
     ``width × (16, 8, 4, 2, 1)`` units (the paper: 2048, 1024, 512, 256, 128) with
     LeakyReLU(0.02), and a last layer to one number. Before every inner layer the input
-    ``[z, point]`` is concatenated again, so that no layer forgets which point it is asked about.
+    ``[z, p]`` is concatenated again, so that no layer forgets which point it is asked about.
 
     :meth:`forward` returns logits (any real number; > 0 means inside); :meth:`occupancy`
     applies the sigmoid and returns the probability of "inside", in [0, 1].
