@@ -86,6 +86,213 @@ def _output_shapes(model, example, module_types):
 
 
 # ----------------------------------------------------------------------------- the diagrams
+# A chair seen from its side (+X), in the cube [-0.5, 0.5]²: back post and back leg on the left, seat, a thin front
+# leg on the right. One outline, counter-clockwise, shared by the two 2D diagrams below.
+_CHAIR_SIDE = np.array(
+    [
+        (-0.30, -0.45),
+        (-0.22, -0.45),
+        (-0.22, -0.07),
+        (0.22, -0.07),
+        (0.22, -0.45),
+        (0.26, -0.45),
+        (0.26, -0.07),
+        (0.30, -0.07),
+        (0.30, 0.00),
+        (-0.22, 0.00),
+        (-0.22, 0.45),
+        (-0.30, 0.45),
+    ]
+)
+
+
+def _chair_inside(points: np.ndarray) -> np.ndarray:
+    """Inside/outside of the side-view chair for points [P, 2]."""
+    from matplotlib.path import Path as PolygonPath
+
+    return PolygonPath(_CHAIR_SIDE).contains_points(points)
+
+
+def _cell_centres(n: int) -> np.ndarray:
+    """The centres of an n × n grid over [-0.5, 0.5]², as [n, n, 2] with row 0 at the top (as imshow draws it)."""
+    c = (np.arange(n) + 0.5) / n - 0.5
+    x, y = np.meshgrid(c, -c)
+    return np.stack([x, y], axis=-1)
+
+
+def _chair_grid(n: int) -> np.ndarray:
+    """The chair as an n × n grid of cells, inside when the cell's centre is (as binvox decides), row 0 at the top."""
+    return _chair_inside(_cell_centres(n).reshape(-1, 2)).reshape(n, n)
+
+
+def _outline_points(count: int, seed: int = 0):
+    """``count`` points spread uniformly along the chair's outline, and the outward normal at each."""
+    start, end = _CHAIR_SIDE, np.roll(_CHAIR_SIDE, -1, axis=0)
+    lengths = np.linalg.norm(end - start, axis=1)
+    rng = np.random.default_rng(seed)
+    edge = rng.choice(len(lengths), count, p=lengths / lengths.sum())
+    t = rng.uniform(0, 1, count)[:, None]
+    points = start[edge] + t * (end[edge] - start[edge])
+    direction = (end - start)[edge] / lengths[edge, None]
+    normals = np.stack([direction[:, 1], -direction[:, 0]], axis=1)  # counter-clockwise outline: the right-hand normal points out
+    return points, normals
+
+
+def _square_axes(ax, title: str = "", fontsize: float = 12):
+    ax.set_xlim(-0.5, 0.5)
+    ax.set_ylim(-0.5, 0.5)
+    ax.set_autoscale_on(False)  # what is drawn later keeps these limits
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    if title:
+        ax.set_title(title, fontsize=fontsize)
+
+
+def representations():
+    """One shape four ways (the talk's representations, notebook 01): mesh, voxels, point cloud, implicit function."""
+    n = 16
+    fig, axes = plt.subplots(1, 4, figsize=(15, 4.9))
+    closed = np.vstack([_CHAIR_SIDE, _CHAIR_SIDE[:1]])
+
+    ax = axes[0]
+    _square_axes(ax, "mesh\nvertices joined into faces")
+    ax.fill(*_CHAIR_SIDE.T, color=COLORS["data"])
+    ax.plot(*closed.T, color="#333333", lw=1.4)
+    ax.plot(*_CHAIR_SIDE.T, "o", color="#c0392b", ms=5)
+    ax.set_xlabel(f"{len(_CHAIR_SIDE)} vertices and the edges between them;\nin 3D: vertices and triangles", fontsize=10)
+
+    ax = axes[1]
+    _square_axes(ax, f"voxels\na {n} × {n} grid: inside or outside")
+    grid = _chair_grid(n)
+    front_leg = (_cell_centres(n)[..., 0] > 0.2) & (_cell_centres(n)[..., 1] < -0.07)
+    assert not (grid & front_leg).any(), "the caption says the thin front leg falls between the cell centres"
+    ax.imshow(grid, cmap="Greys", vmin=-0.3, vmax=1.4, extent=(-0.5, 0.5, -0.5, 0.5), interpolation="nearest")
+    for t in np.linspace(-0.5, 0.5, n + 1):
+        ax.axhline(t, color="#bbbbbb", lw=0.4)
+        ax.axvline(t, color="#bbbbbb", lw=0.4)
+    ax.plot(*closed.T, color="#c0392b", lw=0.8, ls="--")
+    ax.set_xlabel("a cell is inside when its centre is: the thin front\nleg falls between the centres; in 3D memory grows as n³", fontsize=10)
+
+    ax = axes[2]
+    _square_axes(ax, "point cloud\npoints on the surface, with normals")
+    points, normals = _outline_points(150)
+    for p, q in zip(points, points + 0.035 * normals):
+        ax.plot([p[0], q[0]], [p[1], q[1]], color="#1f4e79", lw=0.6)
+    ax.plot(*points.T, "o", color="#333333", ms=2.5)
+    ax.set_xlabel("what scanners and depth cameras give;\nno inside, no connections", fontsize=10)
+
+    ax = axes[3]
+    _square_axes(ax, "implicit function\nf(p) = 1 inside, 0 outside")
+    fine = 400
+    ax.imshow(_chair_grid(fine), cmap="Greys", vmin=-0.3, vmax=1.4, extent=(-0.5, 0.5, -0.5, 0.5), interpolation="nearest")
+    queries = [((0.0, -0.035), "f(p) = 1"), ((-0.1, -0.3), "f(p) = 0"), ((-0.26, 0.3), "f(p) = 1"), ((0.1, 0.3), "f(p) = 0")]
+    for (x, y), label in queries:
+        inside = bool(_chair_inside(np.array([[x, y]]))[0])
+        assert inside == label.endswith("1")
+        ax.plot(x, y, "o", color="#c0392b" if inside else "#1f4e79", ms=7, mec="white")
+        ax.annotate(label, (x, y), xytext=(8, 8), textcoords="offset points", fontsize=10, color="#c0392b" if inside else "#1f4e79")
+    ax.set_xlabel("ask about any point: no resolution of its own;\nIM-NET learns f(z, p) for every shape's code z", fontsize=10)
+
+    fig.suptitle("One shape, four representations (a chair seen from the side, drawn in 2D)", fontsize=13, weight="bold")
+    fig.subplots_adjust(left=0.02, right=0.98, top=0.8, bottom=0.17, wspace=0.12)
+    return fig
+
+
+def _degrees(value: float) -> str:
+    """-180.0 -> '−180°' (a typographic minus, as in the talk's slides)."""
+    return f"{value:.0f}°".replace("-", "−")
+
+
+def dataset_sample():
+    """What one shape of the dataset holds (notebook 03): mesh, 64³ voxels, points at three resolutions, 20 renderings."""
+    import inspect
+
+    from tutorial_lib import config, point_sampling, rendering
+
+    angles = inspect.signature(rendering.random_views).parameters
+    azimuth, inclination = angles["azimuth_range"].default, angles["inclination_range"].default
+    n_vox, pad = config.VOXEL_RESOLUTION, config.VOXEL_PADDING
+    budgets = config.POINT_BUDGETS
+    window = point_sampling.EDGE_WINDOW
+    views, size, frame = config.VIEWS_PER_SHAPE, config.IMAGE_SIZE, config.IMAGE_PADDING
+    slice_n = 32  # the points' picture: a 2D slice of a grid at this resolution
+
+    width, height = 16.0, 8.4
+    fig, ax = _canvas(width, height)
+    _title(ax, width / 2, 8.05, "One shape of the dataset: what train.hdf5 and test.hdf5 store for it")
+    shape = _box(ax, 0.2, 3.5, 2.2, 1.4, "one shape\n(a watertight\nmesh)", "data", fontsize=11)
+
+    def icon(x, y, w=1.3, h=1.3):
+        inset = fig.add_axes([x / width, y / height, w / width, h / height])
+        _square_axes(inset)
+        return inset
+
+    rows = [
+        (6.45, "mesh_vertices, mesh_faces", "the normalised mesh: Y up, front towards −Z, +X to the\nobject's right, centre of mass at the origin"),
+        (
+            4.75,
+            f"voxels  {n_vox} × {n_vox} × {n_vox}",
+            f"solid occupancy (1 inside, 0 outside), scaled to leave\n{pad} empty voxels of padding on every side",
+        ),
+        (
+            3.05,
+            "points_16 / values_16\npoints_32 / values_32\npoints_64 / values_64",
+            " / ".join(f"{budgets[n]:,}" for n in sorted(budgets))
+            + " points at "
+            + " / ".join(f"{n}³" for n in sorted(budgets))
+            + ",\neach inside (1) or outside (0), chosen by edge sampling:\n"
+            + f"centres of {window}×{window}×{window} windows that hold both values first\n"
+            + f"(the picture: a slice of a {slice_n}³ grid, edge voxels red inside, blue outside)",
+        ),
+        (
+            1.35,
+            f"pixels  {views} × {size} × {size}",
+            f"{views} grey renderings, azimuth ({_degrees(azimuth[0])}, {_degrees(azimuth[1])}), inclination\n"
+            f"({_degrees(inclination[0])}, {_degrees(inclination[1])}), camera on a sphere of radius {rendering.CAMERA_DISTANCE:g}, "
+            f"{frame} px white frame",
+        ),
+    ]
+    for i, (y, key, text) in enumerate(rows):
+        box = _box(ax, 3.4, y, 3.6, 1.25, key, "data", fontsize=10, weight="bold")
+        _arrow(ax, (2.4, shape[1]), (3.4, box[1]), rad=0.0)
+        inset = icon(7.45, y - 0.02)
+        if i == 0:
+            inset.fill(*_CHAIR_SIDE.T, color=COLORS["data"])
+            inset.plot(*np.vstack([_CHAIR_SIDE, _CHAIR_SIDE[:1]]).T, color="#333333", lw=1)
+            inset.plot(*_CHAIR_SIDE.T, "o", color="#c0392b", ms=2.5)
+        elif i == 1:
+            inset.imshow(_chair_grid(n_vox), cmap="Greys", vmin=-0.3, vmax=1.4, extent=(-0.5, 0.5, -0.5, 0.5), interpolation="nearest")
+            inner = 0.5 - pad / n_vox
+            inset.add_patch(Rectangle((-inner, -inner), 2 * inner, 2 * inner, fill=False, edgecolor="#c0392b", lw=0.8, ls="--"))
+        elif i == 2:
+            grid = _chair_grid(slice_n)
+            edges = point_sampling.edge_voxels(grid, window)
+            centres = _cell_centres(slice_n)
+            inset.imshow(grid, cmap="Greys", vmin=-0.3, vmax=3.0, extent=(-0.5, 0.5, -0.5, 0.5), interpolation="nearest")
+            for value, color in ((True, "#c0392b"), (False, "#1f4e79")):
+                chosen = edges & (grid == value)
+                inset.plot(*centres[chosen].T, "o", color=color, ms=1.2)
+        else:
+            for k, shift in enumerate((0.16, 0.08, 0.0)):
+                inset.add_patch(Rectangle((-0.5 + shift, -0.5 + shift), 0.84, 0.84, facecolor="white", edgecolor="#666666", lw=0.8, zorder=k))
+            picture = 0.84 * (1 - 2 * frame / size)
+            corner = np.array([-0.5 + (0.84 - picture) / 2, -0.5 + (0.84 - picture) / 2])
+            inset.fill(*(corner + (_CHAIR_SIDE + 0.5) * picture).T, color="#888888", zorder=4)
+            inset.add_patch(Rectangle(corner, picture, picture, fill=False, edgecolor="#c0392b", lw=0.6, ls="--", zorder=5))
+        ax.text(9.1, y + 0.62, text, va="center", fontsize=10)
+    ax.text(
+        width / 2,
+        0.45,
+        "voxels, points_*, values_* and pixels are IM-NET's key names; the mesh and names, categories, variants, view_angles,\n"
+        "sampling_stages and edge_counts are the dataset's own",
+        ha="center",
+        fontsize=10,
+        style="italic",
+    )
+    return fig
+
+
 def neuron_mlp():
     """A neuron (weighted sum, bias, ReLU) and an MLP of such neurons."""
     fig, ax = _canvas(13, 5.2)
@@ -503,9 +710,11 @@ def latent_gan():
 
 
 DIAGRAMS = {
+    "representations": representations,
     "neuron_mlp": neuron_mlp,
     "convolution": convolution,
     "cnn_02": cnn_02,
+    "dataset_sample": dataset_sample,
     "imnet": imnet,
     "progressive_training": progressive_training,
     "residual_block": residual_block,
