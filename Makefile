@@ -8,11 +8,12 @@ LOCK   := requirements.lock
 # TORCH=cpu: install torch and torchvision from PyTorch's CPU-only index instead of PyPI's CUDA build (Linux).
 TORCH  ?= default
 TORCH_CPU_INDEX ?= https://download.pytorch.org/whl/cpu
-# Packages that only the CUDA build of torch needs; TORCH=cpu leaves them out of the lock.
-CUDA_ONLY := torch|torchvision|triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+
+# Packages that only the CUDA build of torch needs; TORCH=cpu leaves them out of the lock (and takes torch itself from the CPU index).
+CUDA_LIBS := triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+
+CUDA_ONLY := torch|torchvision|$(CUDA_LIBS)
 LOCKED_PLATFORM := import platform, sys; sys.exit(not (sys.platform == "linux" and platform.machine() == "x86_64" and sys.version_info[:2] == (3, 11)))
 
-.PHONY: install lock run test unit notebooks lab full data lint figures
+.PHONY: install lock run test unit notebooks lab full data lint figures offline
 
 # The lock on the platform it is made for; elsewhere (macOS, Windows, another Python) the newest versions pyproject.toml allows.
 $(STAMP): pyproject.toml $(LOCK)
@@ -80,6 +81,27 @@ full: $(STAMP)
 ## Build the quick dataset now (the notebooks also build it on first use).
 data: $(STAMP)
 	$(BIN)/python -m tutorial_lib data build --profile quick
+
+## A room without internet (docs/workshop.md): every package of the lock as a file in build/wheelhouse/
+## (TORCH=cpu: PyTorch's CPU-only torch and torchvision instead of the CUDA build and its libraries),
+## then the quick dataset and search index built and the shipped checkpoints checked (scripts/prepare_offline.py).
+## Students install with: pip install --no-index --find-links build/wheelhouse -r requirements.lock
+WHEELHOUSE ?= build/wheelhouse
+offline: $(STAMP)
+	@$(BIN)/python -c '$(LOCKED_PLATFORM)' || { echo "make offline downloads the files of $(LOCK), which is for Linux x86_64 / Python 3.11: run it there"; exit 1; }
+	mkdir -p $(WHEELHOUSE)
+	@if [ "$(TORCH)" = cpu ]; then \
+		awk '/^[a-z]/ { skip = ($$0 ~ /^($(CUDA_ONLY))==/) } !skip' $(LOCK) > $(WHEELHOUSE)/requirements-cpu.lock; \
+		pins=$$(grep -E '^(torch|torchvision)==' $(LOCK) | cut -d' ' -f1 | tr '\n' ' '); \
+		echo "+ pip download --no-deps --index-url $(TORCH_CPU_INDEX) -d $(WHEELHOUSE) $$pins"; \
+		$(BIN)/python -m pip download --quiet --no-deps --index-url $(TORCH_CPU_INDEX) -d $(WHEELHOUSE) $$pins && \
+		echo "+ pip download --no-deps -d $(WHEELHOUSE) -r $(WHEELHOUSE)/requirements-cpu.lock" && \
+		$(BIN)/python -m pip download --quiet --no-deps -d $(WHEELHOUSE) -r $(WHEELHOUSE)/requirements-cpu.lock; \
+	else \
+		echo "+ pip download --no-deps -d $(WHEELHOUSE) -r $(LOCK)"; \
+		$(BIN)/python -m pip download --quiet --no-deps -d $(WHEELHOUSE) -r $(LOCK); \
+	fi
+	$(BIN)/python scripts/prepare_offline.py --wheelhouse $(WHEELHOUSE) --lock $(LOCK) --profile quick $(if $(filter cpu,$(TORCH)),--without '$(CUDA_LIBS)' --torch-build cpu)
 
 ## Lint and formatting (settings in pyproject.toml): both are checked, nothing is rewritten.
 lint: $(STAMP)
