@@ -55,3 +55,29 @@ def test_saved_autoencoder_loads_back_in_float32(tmp_path):
     points = torch.rand(1, 30, 3) - 0.5
     with torch.no_grad():
         torch.testing.assert_close(loaded(voxels, points), model(voxels, points))
+
+
+def test_evaluate_iou_scores_thin_parts_beside_the_iou(tmp_path, box_dataset, monkeypatch):
+    # The test boxes get a rod one voxel across in the first shape; the "decoded" shapes are the
+    # true ones without that rod. Only the first shape has a thin part, and it is lost.
+    folder = box_dataset(tmp_path / "tiny", shapes=3)
+    read_split = autoencoder.data.read_split
+
+    def with_a_rod(path, keys=()):
+        arrays = read_split(path, keys)
+        arrays["voxels"][0, 60, 10:20, 60, 0] = 1
+        return arrays
+
+    truth = with_a_rod(autoencoder.data.split_path(folder, "test"), ("voxels",))["voxels"][..., 0].astype(bool)
+    without_rod = truth.copy()
+    without_rod[0, 60, 10:20, 60] = False
+    monkeypatch.setattr(autoencoder.data, "read_split", with_a_rod)
+    monkeypatch.setattr(autoencoder, "encode", lambda model, voxels: torch.arange(len(voxels))[:, None])
+    monkeypatch.setattr(autoencoder, "reconstruct", lambda model, z, resolution: (without_rod[int(z[0])].astype("float32"), 0))
+
+    result = autoencoder.evaluate_iou(Autoencoder(4, 4), autoencoder.data.split_path(folder, "test"), progress=False)
+    assert result["iou"][0] == pytest.approx(1 - 10 / truth[0].sum()) and result["iou"][1:] == [1.0, 1.0]
+    for key in ("thin_recall", "rod_recall"):
+        assert result[key][0] == 0.0 and all(s != s for s in result[key][1:])  # boxes have no thin part: NaN
+        assert result[f"mean_{key}"] == 0.0 and result[f"per_category_{key}"] == {"chair": 0.0}
+    assert set(result) >= {"iou", "names", "categories", "mean_iou", "per_category"}

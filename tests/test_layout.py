@@ -7,10 +7,11 @@ import pytest
 
 from tutorial_lib import metrics, shapes
 
-# Every public name of the old tutorial_lib/metrics.py (its __all__ and its constants), by the
-# submodule that holds it now.
+# Every public name of the old tutorial_lib/metrics.py (its __all__ and its constants), and the
+# ones added since (the thin-part scores), by the submodule that holds it now.
 METRICS_NAMES = {
-    "voxel": ["THRESHOLD", "Confusion", "confusion", "mse", "precision", "recall", "f1_score", "iou", "voxel_metrics"],
+    "voxel": ["THRESHOLD", "Confusion", "confusion", "mse", "precision", "recall", "f1_score", "iou", "voxel_metrics",
+              "THIN_THICKNESS", "thin_voxels", "thin_part_recall"],
     "surface": ["nearest_neighbours", "chamfer_distance", "chamfer_l1", "normal_consistency", "surface_precision_recall",
                 "f_score", "chamfer_matrix", "surface_metrics", "DEFAULT_TAU"],
     "lfd": ["GOLDEN", "LFD_RESOLUTION", "LIGHT_FIELDS", "VIEWS", "ZERNIKE_ORDER", "CONTOUR_SAMPLES",

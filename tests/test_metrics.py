@@ -428,3 +428,59 @@ def test_generative_scores_on_chamfer_distances(rng):
     generated, reference = clouds[:2], clouds[2:]
     scores = metrics.generative_metrics(metrics.chamfer_matrix(generated, reference), metrics.chamfer_matrix(generated), metrics.chamfer_matrix(reference))
     assert scores["1-nna"] == 1.0 and scores["mmd"] > 0
+
+
+# --------------------------------------------------------------------------------------------
+# Thin parts
+# --------------------------------------------------------------------------------------------
+
+
+def block_with_rod():
+    """A 10³ block with a rod one voxel across and 12 voxels long standing on it."""
+    solid = np.zeros((32, 32, 32), dtype=bool)
+    solid[5:15, 5:15, 5:15] = True
+    solid[9, 15:27, 9] = True
+    rod = np.zeros_like(solid)
+    rod[9, 15:27, 9] = True
+    return solid, rod
+
+
+def test_the_rod_on_a_block_is_thin_and_the_whole_block_is_thick():
+    solid, rod = block_with_rod()
+    np.testing.assert_array_equal(metrics.thin_voxels(solid), rod)  # the block's edges and corners too are thick
+    np.testing.assert_array_equal(metrics.thin_voxels(solid, rods_only=True), rod)
+    np.testing.assert_array_equal(metrics.thin_voxels(solid[..., None]), rod)  # IM-NET's channel axis
+
+
+def test_a_prediction_without_the_rod_keeps_its_iou_and_loses_its_thin_parts():
+    solid, rod = block_with_rod()
+    assert metrics.thin_part_recall(solid, solid) == 1.0
+    dropped = solid & ~rod
+    assert metrics.iou(dropped, solid) == pytest.approx(1000 / 1012)
+    assert metrics.thin_part_recall(dropped, solid) == 0.0
+    half = solid.copy()
+    half[9, 21:27, 9] = False
+    assert metrics.thin_part_recall(half, solid) == 0.5
+    assert metrics.thin_part_recall(half.astype(np.float32) * 0.7, solid) == 0.5  # probabilities at 0.5
+    assert np.isnan(metrics.thin_part_recall(solid, solid & ~rod))  # no thin part: nothing to score
+
+
+@pytest.mark.parametrize("width, thin", [(1, True), (2, True), (3, True), (4, False), (6, False)])
+def test_a_bar_is_thin_up_to_thickness_voxels_across(width, thin):
+    bar = np.zeros((24, 24, 24), dtype=bool)
+    bar[2:22, 4 : 4 + width, 4 : 4 + width] = True
+    assert metrics.thin_voxels(bar, thickness=3).sum() == (bar.sum() if thin else 0)
+    assert metrics.thin_voxels(bar, thickness=width).sum() == bar.sum()  # thin at its own width…
+    if width > 1:
+        assert metrics.thin_voxels(bar, thickness=width - 1).sum() == 0  # …and thick below it
+
+
+def test_a_thin_plate_is_thin_but_not_a_rod():
+    plate = np.zeros((24, 24, 24), dtype=bool)
+    plate[2:22, 10:12, 2:22] = True  # 20 × 2 × 20
+    assert metrics.thin_voxels(plate).sum() == plate.sum()
+    assert metrics.thin_voxels(plate, rods_only=True).sum() == 0
+    with pytest.raises(ValueError, match="thickness"):
+        metrics.thin_voxels(plate, thickness=2.5)
+    with pytest.raises(ValueError, match="3-D"):
+        metrics.thin_voxels(plate[0])

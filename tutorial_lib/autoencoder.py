@@ -282,10 +282,15 @@ def reconstruct_mesh(model: Autoencoder, z: torch.Tensor, resolution: int = 64, 
 
 
 def evaluate_iou(model: Autoencoder, split_file: str | Path, indices=None, progress: bool = True) -> dict:
-    """IoU at 64³ between decoded and true voxels for every shape of a split (or ``indices``).
+    """IoU at 64³ between decoded and true voxels for every shape of a split (or ``indices``),
+    and how much of the true thin parts the decoded shapes keep.
 
     Returns ``{"iou": [per shape], "names": [...], "categories": [...], "mean_iou": float,
-    "per_category": {category: mean}}``.
+    "per_category": {category: mean}}`` and, beside the IoU, the thin-part recalls of
+    :func:`tutorial_lib.metrics.thin_part_recall` at 64³ (parts at most 3 voxels across):
+    ``"thin_recall"`` (rods and plates) and ``"rod_recall"`` (rods only: legs, stems, barrels),
+    each per shape (NaN for a shape without such parts), ``"mean_…"`` and ``"per_category_…"``
+    (means over the shapes that have them; NaN where none has).
     """
     from tqdm.auto import tqdm
 
@@ -293,14 +298,27 @@ def evaluate_iou(model: Autoencoder, split_file: str | Path, indices=None, progr
     indices = range(len(arrays["names"])) if indices is None else indices
     indices = list(indices)
     z = encode(model, arrays["voxels"][indices])
-    scores = []
+    scores, thin, rods = [], [], []
     for row, i in enumerate(tqdm(indices, desc="IoU at 64³", disable=not progress)):
         occupancy, _ = reconstruct(model, z[row], 64)
-        scores.append(metrics.iou(occupancy >= 0.5, arrays["voxels"][i, ..., 0]))
+        truth = arrays["voxels"][i, ..., 0]
+        scores.append(metrics.iou(occupancy >= 0.5, truth))
+        thin.append(metrics.thin_part_recall(occupancy, truth))
+        rods.append(metrics.thin_part_recall(occupancy, truth, rods_only=True))
     categories = [arrays["categories"][i] for i in indices]
     per_category = {c: float(np.mean([s for s, k in zip(scores, categories) if k == c])) for c in sorted(set(categories))}
     return {"iou": scores, "names": [arrays["names"][i] for i in indices], "categories": categories,
-            "mean_iou": float(np.mean(scores)), "per_category": per_category}  # fmt: skip
+            "mean_iou": float(np.mean(scores)), "per_category": per_category,
+            "thin_recall": thin, "mean_thin_recall": _mean_of_scored(thin),
+            "per_category_thin_recall": {c: _mean_of_scored([s for s, k in zip(thin, categories) if k == c]) for c in per_category},
+            "rod_recall": rods, "mean_rod_recall": _mean_of_scored(rods),
+            "per_category_rod_recall": {c: _mean_of_scored([s for s, k in zip(rods, categories) if k == c]) for c in per_category}}  # fmt: skip
+
+
+def _mean_of_scored(values) -> float:
+    """The mean of the values that are not NaN; NaN when there are none (without numpy's warning)."""
+    scored = [v for v in values if not math.isnan(v)]
+    return float(np.mean(scored)) if scored else float("nan")
 
 
 def encode_split(model: Autoencoder, split_file: str | Path) -> dict:

@@ -5,7 +5,8 @@ every name is importable from ``tutorial_lib.metrics`` itself
 (``from tutorial_lib.metrics import iou, lfd_descriptor, generative_metrics``):
 
 * :mod:`.voxel` – cell by cell on grids or point/value samples: :func:`confusion`, :func:`mse`,
-  :func:`precision`, :func:`recall`, :func:`f1_score`, :func:`iou`, :func:`voxel_metrics`.
+  :func:`precision`, :func:`recall`, :func:`f1_score`, :func:`iou`, :func:`voxel_metrics`, and for thin parts
+  :func:`thin_voxels` and :func:`thin_part_recall`.
 * :mod:`.surface` – distances between surfaces sampled as point clouds: :func:`chamfer_distance`,
   :func:`chamfer_l1`, :func:`normal_consistency`, :func:`f_score`, :func:`surface_metrics`,
   :func:`chamfer_matrix`.
@@ -71,6 +72,7 @@ from .surface import (
     surface_precision_recall,
 )
 from .voxel import (
+    THIN_THICKNESS,
     THRESHOLD,
     Confusion,
     confusion,
@@ -79,6 +81,8 @@ from .voxel import (
     mse,
     precision,
     recall,
+    thin_part_recall,
+    thin_voxels,
     voxel_metrics,
 )
 
@@ -92,6 +96,9 @@ __all__ = [
     "f1_score",
     "iou",
     "voxel_metrics",
+    "THIN_THICKNESS",
+    "thin_voxels",
+    "thin_part_recall",
     "nearest_neighbours",
     "chamfer_distance",
     "chamfer_l1",
