@@ -239,3 +239,33 @@ def test_ensure_trained_trains_and_ships_once_then_loads(tmp_path, monkeypatch, 
     monkeypatch.setattr(classification, "train_classifier", lambda *args, **kwargs: pytest.fail("trained again"))
     again = classification.ensure_trained("quick", device="cpu", progress=False)
     assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+
+
+def test_adversarial_pictures_of_a_linear_classifier_step_along_the_weight_difference():
+    """For two linear class scores the worst change within an L2 ball is epsilon times the unit
+    vector from the true class's weights to the other's (the gradient's direction never changes)."""
+    from tutorial_lib.classification import adversarial_pictures
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(36, 2))
+    images = torch.full((3, 1, 6, 6), 0.5)
+    labels = torch.tensor([0, 1, 0])
+    epsilon = 0.3
+    changed = adversarial_pictures(model, images, labels, epsilon, steps=4)
+    w = model[1].weight.detach()
+    for picture, label in zip(changed - images, labels.tolist()):
+        direction = (w[1 - label] - w[label]) / (w[1 - label] - w[label]).norm()
+        torch.testing.assert_close(picture.flatten(), epsilon * direction, atol=1e-5, rtol=1e-4)
+    losses = torch.nn.functional.cross_entropy(model(changed), labels, reduction="none")
+    assert (losses > torch.nn.functional.cross_entropy(model(images), labels, reduction="none")).all()
+
+
+def test_adversarial_pictures_stay_in_the_grey_range():
+    from tutorial_lib.classification import adversarial_pictures
+
+    torch.manual_seed(1)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(16, 3))
+    images = torch.rand(4, 1, 4, 4).round()  # black and white pixels: any push outward is clamped
+    changed = adversarial_pictures(model, images, torch.tensor([0, 1, 2, 0]), epsilon=5.0, steps=3)
+    assert changed.min() >= 0.0 and changed.max() <= 1.0
+    assert ((changed - images).flatten(1).norm(dim=1) <= 5.0 + 1e-5).all()
