@@ -13,7 +13,7 @@ CUDA_LIBS := triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+
 CUDA_ONLY := torch|torchvision|$(CUDA_LIBS)
 LOCKED_PLATFORM := import platform, sys; sys.exit(not (sys.platform == "linux" and platform.machine() == "x86_64" and sys.version_info[:2] == (3, 11)))
 
-.PHONY: install lock run test unit notebooks lab full data lint figures offline
+.PHONY: install lock run test unit notebooks solutions lab full data lint figures offline
 
 # The lock on the platform it is made for; elsewhere (macOS, Windows, another Python) the newest versions pyproject.toml allows.
 $(STAMP): pyproject.toml $(LOCK)
@@ -69,6 +69,10 @@ unit: $(STAMP)
 ## Every notebook through nbval (quick profile; --nbval-lax comes from pyproject's addopts).
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest notebooks
+
+## The worked solutions (notebooks/solutions/, for instructors) through nbval, as `make notebooks` runs the notebooks.
+solutions: $(STAMP)
+	$(BIN)/python -m pytest notebooks/solutions
 
 ## JupyterLab on the notebooks.
 lab: $(STAMP)
