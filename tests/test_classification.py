@@ -269,3 +269,22 @@ def test_adversarial_pictures_stay_in_the_grey_range():
     changed = adversarial_pictures(model, images, torch.tensor([0, 1, 2, 0]), epsilon=5.0, steps=3)
     assert changed.min() >= 0.0 and changed.max() <= 1.0
     assert ((changed - images).flatten(1).norm(dim=1) <= 5.0 + 1e-5).all()
+
+
+def test_adversarial_training_starts_at_its_step():
+    """Before ``adversarial_from_step`` the loss is the plain loss of the batch; from it on, the loss of attacked pictures (higher)."""
+    from tutorial_lib.classification import _AdversarialFrom, cross_entropy_on_augmented_crops
+
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(128 * 128, 3))
+    images, labels = torch.rand(4, 1, 137, 137), torch.tensor([0, 1, 2, 0])
+    batches = _AdversarialFrom(lambda step: (images, labels), first_step=5)
+    losses = {}
+    for step in (4, 5):
+        for name, batch in (("plain", (images, labels)), ("scheduled", batches(step))):
+            torch.manual_seed(1)  # the same crops and flips
+            losses[name, step] = float(cross_entropy_on_augmented_crops(model, batch, adversarial_epsilon=2.0)[0])
+    torch.manual_seed(1)
+    clean = float(cross_entropy_on_augmented_crops(model, (images, labels))[0])
+    assert losses["scheduled", 4] == pytest.approx(clean)  # flagged off: no attack
+    assert losses["scheduled", 5] == pytest.approx(losses["plain", 5]) and losses["plain", 5] > clean  # attacked

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -167,9 +168,9 @@ def cross_entropy_on_augmented_crops(model: torch.nn.Module, batch, adversarial_
 
     from .images import augment
 
-    images, labels = batch
+    images, labels, *attack = batch  # a third entry (one flag per picture, _AdversarialFrom) says which pictures to attack
     crops = augment(images)
-    if adversarial_epsilon:
+    if adversarial_epsilon and (not attack or bool(attack[0].all())):
         crops = adversarial_pictures(model, crops, labels, adversarial_epsilon, adversarial_steps)
     logits = model(crops)
     return F.cross_entropy(logits, labels), {"accuracy": (logits.argmax(dim=1) == labels).float().mean()}
@@ -194,6 +195,7 @@ def train_classifier(
     progress: bool = True,
     model: torch.nn.Module | None = None,
     folder: str | Path | None = None,
+    adversarial_epsilon: float | None = None,
 ):
     """Train the profile's category classifier on every view of the training split.
 
@@ -212,6 +214,8 @@ def train_classifier(
     from .training import EpochBatches, train
 
     settings = config.get_profile(profile).classifier
+    if adversarial_epsilon is not None:  # e.g. 0.0: a plain classifier, to compare its dreams with the shipped one's
+        settings = replace(settings, adversarial_epsilon=adversarial_epsilon)
     steps = steps or settings.steps
     folder = Path(folder) if folder is not None else data.ensure_dataset(profile, progress=progress)
     train_images = CategoryImages(data.split_path(folder, "train"))
@@ -233,11 +237,29 @@ def train_classifier(
 
     loss_fn = functools.partial(cross_entropy_on_augmented_crops, adversarial_epsilon=settings.adversarial_epsilon,
                                 adversarial_steps=settings.adversarial_steps)  # fmt: skip
-    history = train(model, optimizer, loss_fn, EpochBatches(train_images, settings.batch_size, seed), steps,
+    batches = _AdversarialFrom(EpochBatches(train_images, settings.batch_size, seed), settings.adversarial_from_step)
+    history = train(model, optimizer, loss_fn, batches, steps,
                     scheduler=scheduler, device=device, seed=seed, checkpoint=checkpoint, max_seconds=max_seconds,
                     evaluate=evaluate, evaluate_every=evaluate_every, progress=progress, description="classifier")  # fmt: skip
     recalibrate_batch_norm(model, calibration, steps=min(30, calibration.batches.per_epoch), device=device)  # 1,920 centre crops
     return model.eval(), history
+
+
+class _AdversarialFrom:
+    """``batches(step)`` with a third entry: one flag per picture, true from step ``first_step`` on.
+
+    The loss attacks the pictures of flagged batches only, so a run learns the categories on
+    plain pictures first and resists adversarial ones after (the cheaper way to a robust
+    classifier: adversarial steps cost ``adversarial_steps + 1`` times a plain one).
+    """
+
+    def __init__(self, batches, first_step: int):
+        self.batches = batches
+        self.first_step = first_step
+
+    def __call__(self, step: int):
+        images, labels = self.batches(step)
+        return images, labels, torch.full((len(labels),), step >= self.first_step)
 
 
 class _CentreCropBatches:
@@ -308,14 +330,35 @@ def load_classifier(profile: str = "quick", path: str | Path | None = None, devi
     return model.to(get_device(device)).eval()
 
 
-def evaluate_classifier(model: torch.nn.Module, test_file: str | Path, device: str | torch.device = "cpu") -> dict:
-    """Accuracy on every view of every shape of a split (centre crops): overall, per category, and the confusion matrix."""
+def evaluate_classifier(model: torch.nn.Module, test_file: str | Path, device: str | torch.device = "cpu", adversarial_epsilon: float = 0.0) -> dict:
+    """Accuracy on every view of every shape of a split (centre crops): overall, per category, and the confusion matrix.
+
+    With ``adversarial_epsilon``, also ``adversarial_accuracy``: the accuracy on the
+    :func:`adversarial_pictures` of radius ``adversarial_epsilon`` of view 0 of every shape.
+    """
     images = CategoryImages(test_file, transform=center_crop)
     predicted, _ = predict(model, images, device=device)
     matrix = confusion_matrix(images.labels, predicted, len(images.class_names))
     per_category = {name: float(matrix[i, i] / max(matrix[i].sum(), 1)) for i, name in enumerate(images.class_names) if matrix[i].sum()}
-    return {"accuracy": float(np.trace(matrix) / matrix.sum()), "per_category": per_category, "images": int(matrix.sum()),
-            "confusion_matrix": matrix.tolist()}  # fmt: skip
+    scores = {"accuracy": float(np.trace(matrix) / matrix.sum()), "per_category": per_category, "images": int(matrix.sum()),
+              "confusion_matrix": matrix.tolist()}  # fmt: skip
+    if adversarial_epsilon:
+        model.eval()
+        first_views = [i for i in range(len(images)) if images.view_of(i) == 0]
+        pictures = torch.stack([images[i][0] for i in first_views]).to(device)
+        labels = torch.as_tensor(images.labels[first_views], device=device)
+        correct = 0
+        for start in range(0, len(first_views), 64):
+            attacked = adversarial_pictures(model, pictures[start : start + 64], labels[start : start + 64], adversarial_epsilon, steps=10)
+            with torch.no_grad():
+                correct += int((model(attacked).argmax(dim=1) == labels[start : start + 64]).sum())
+        scores["adversarial_accuracy"] = {
+            "epsilon": adversarial_epsilon,
+            "attack_steps": 10,
+            "images": len(first_views),
+            "accuracy": correct / len(first_views),
+        }
+    return scores
 
 
 def ship(model: torch.nn.Module, history, profile: str = "quick", device="cpu") -> dict:
@@ -329,10 +372,11 @@ def ship(model: torch.nn.Module, history, profile: str = "quick", device="cpu") 
     settings = config.get_profile(profile).classifier
     provenance.save_weights(paths["weights"], model.cpu().eval(), half=True, class_names=list(CATEGORIES))
     shipped = load_classifier(profile, paths["weights"], device="cpu")  # score what is shipped (float16 weights)
-    scores = evaluate_classifier(shipped, data.split_path(folder, "test"))
+    scores = evaluate_classifier(shipped, data.split_path(folder, "test"), adversarial_epsilon=settings.adversarial_epsilon)
     manifest = provenance.base_manifest("category_classifier", config.get_profile(profile).name, device, history) | {
         "recipe": "cross-entropy on random 128×128 crops and flips of every training view; "
-                  + (f"adversarial training (L2 radius {settings.adversarial_epsilon}, {settings.adversarial_steps} steps); " if settings.adversarial_epsilon else "")
+                  + (f"from step {settings.adversarial_from_step} on, adversarial training (L2 radius {settings.adversarial_epsilon}, "
+                     f"{settings.adversarial_steps} steps); " if settings.adversarial_epsilon else "")
                   + "Adam, cosine decay to 1%; batch-norm statistics recomputed on centre crops at the end",
         "architecture": shipped.config, "class_names": shipped.class_names,
         "settings": asdict(settings),

@@ -105,10 +105,13 @@ class ClassifierSettings:
 
     width: int = 32  # channels of ResNet-18's first stage: the quick image encoder's width
     batch_size: int = 32  # crops per step
-    steps: int = 3000  # optimiser steps (Adam, cosine decay): about 7 epochs of the 13,000 training views
+    steps: int = 4000  # optimiser steps (Adam, cosine decay): about 10 epochs of the 13,000 training views
     learning_rate: float = 1e-3
-    adversarial_epsilon: float = 0.0  # L2 radius of adversarial training (classification.adversarial_pictures); 0: plain training
+    # Adversarial training makes the class visualisations of notebook 06 show shapes rather than
+    # textures (classification.adversarial_pictures); 0.0 trains a plain classifier.
+    adversarial_epsilon: float = 4.0  # L2 radius in grey levels × pixels (a root-mean-square change of 0.03 per pixel at 128²)
     adversarial_steps: int = 3  # gradient steps that find each adversarial picture
+    adversarial_from_step: int = 2800  # plain training before this step (learn the categories), adversarial from it on
 
 
 @dataclass(frozen=True)
@@ -155,7 +158,7 @@ PROFILES: dict[str, Profile] = {
         dataset=DatasetSettings(train_per_category=385, test_per_category=77, first_test_number=385),
         autoencoder=AutoencoderSettings(encoder_width=32, decoder_width=128, shapes_per_batch=32, points_per_shape=8192, steps=60000),
         image_encoder=ImageEncoderSettings(width=64, batch_size=64, steps=60000, learning_rate=1e-3),
-        classifier=ClassifierSettings(width=64, batch_size=64, steps=20000, learning_rate=1e-3),
+        classifier=ClassifierSettings(width=64, batch_size=64, steps=20000, learning_rate=1e-3, adversarial_from_step=14000),
         gan=GanSettings(width=2048, batch_size=64, steps=20000, n_critic=5, learning_rate=1e-4),
     ),
     "smoke": Profile(
@@ -167,7 +170,7 @@ PROFILES: dict[str, Profile] = {
         dataset=DatasetSettings(train_per_category=2, test_per_category=3, first_test_number=2),
         autoencoder=AutoencoderSettings(encoder_width=32, decoder_width=128, shapes_per_batch=2, points_per_shape=256, steps=3),
         image_encoder=ImageEncoderSettings(width=64, batch_size=8, steps=4, learning_rate=1e-3),
-        classifier=ClassifierSettings(width=64, batch_size=8, steps=4, learning_rate=1e-3),
+        classifier=ClassifierSettings(width=64, batch_size=8, steps=4, learning_rate=1e-3, adversarial_from_step=2),
         gan=GanSettings(width=2048, batch_size=8, steps=4, n_critic=2, learning_rate=1e-4),
         evaluation_shapes=1,  # scoring a paper-width decoder on a 64³ grid is slow on a CPU
     ),
