@@ -709,6 +709,30 @@ def latent_gan():
     return fig
 
 
+def gradient_ascent():
+    """Training against dreaming (notebook 06): the same backward pass, stopping at the weights or going on to the pixels."""
+    fig, ax = _canvas(13.0, 6.2)
+    _title(ax, 6.5, 5.9, "Training changes the weights; dreaming changes the picture")
+    rows = [
+        (3.6, "training", "picture\n(fixed)", "ResNet-18\nweights w learn", "loss\n(cross-entropy)", "w ← w − η ∂loss/∂w", "net"),
+        (0.9, "dreaming", "picture x\nlearns", "ResNet-18\nweights fixed", "score s_c\n(or a layer)", "x ← x + η ∂s_c/∂x", "picture"),
+    ]
+    for y, name, picture, network, out, update, target in rows:
+        ax.text(0.15, y + 0.65, name, fontsize=12, weight="bold", rotation=90, va="center")
+        p = _box(ax, 0.7, y, 2.2, 1.3, picture, "data", fontsize=10, weight="bold" if target == "picture" else "normal")
+        n = _box(ax, 4.4, y, 2.6, 1.3, network, "conv", fontsize=10, weight="bold" if target == "net" else "normal")
+        o = _box(ax, 8.5, y, 2.2, 1.3, out, "loss", fontsize=10)
+        _arrow(ax, (2.9, p[1] + 0.2), (4.4, n[1] + 0.2))
+        _arrow(ax, (7.0, n[1] + 0.2), (8.5, o[1] + 0.2))
+        # the backward pass: red, from the output back to what learns
+        _arrow(ax, (8.5, o[1] - 0.3), (7.0, n[1] - 0.3), color="#c0392b", linestyle="--")
+        if target == "picture":
+            _arrow(ax, (4.4, n[1] - 0.3), (2.9, p[1] - 0.3), color="#c0392b", linestyle="--")
+        ax.text(11.85, y + 0.65, update, ha="center", va="center", fontsize=10, color="#c0392b")
+    ax.text(6.5, 0.35, "forward pass: black; backpropagation: red, dashed", ha="center", fontsize=10, style="italic")
+    return fig
+
+
 DIAGRAMS = {
     "representations": representations,
     "neuron_mlp": neuron_mlp,
@@ -721,6 +745,7 @@ DIAGRAMS = {
     "pipeline_2d_3d": pipeline_2d_3d,
     "lfd": lfd,
     "latent_gan": latent_gan,
+    "gradient_ascent": gradient_ascent,
 }
 
 
