@@ -13,7 +13,7 @@ CUDA_LIBS := triton|nvidia-[a-z0-9-]+|cuda-[a-z-]+
 CUDA_ONLY := torch|torchvision|$(CUDA_LIBS)
 LOCKED_PLATFORM := import platform, sys; sys.exit(not (sys.platform == "linux" and platform.machine() == "x86_64" and sys.version_info[:2] == (3, 11)))
 
-.PHONY: install lock run test unit notebooks solutions lab full data lint figures offline
+.PHONY: install lock run test unit notebooks solutions lab full data lint figures site offline
 
 # The lock on the platform it is made for; elsewhere (macOS, Windows, another Python) the newest versions pyproject.toml allows.
 $(STAMP): pyproject.toml $(LOCK)
@@ -85,6 +85,11 @@ full: $(STAMP)
 ## Build the quick dataset now (the notebooks also build it on first use).
 data: $(STAMP)
 	$(BIN)/python -m tutorial_lib data build --profile quick
+
+## A static HTML book: every notebook executed in the quick profile (copies under build/site/notebooks/), then
+## nbconvert's lab template, pictures embedded, into build/site/ (open build/site/index.html).
+site: $(STAMP)
+	$(BIN)/python scripts/build_site.py --profile quick --out build/site
 
 ## A room without internet (docs/workshop.md): every package of the lock as a file in build/wheelhouse/
 ## (TORCH=cpu: PyTorch's CPU-only torch and torchvision instead of the CUDA build and its libraries),
