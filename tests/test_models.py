@@ -47,6 +47,23 @@ def test_decoder_shortcut_equals_concatenation():
     torch.testing.assert_close(decoder(z, points), decoder.forward_by_concatenation(z, points), rtol=1e-5, atol=1e-6)
 
 
+def test_occupancy_at_one_shapes_points_equals_occupancy():
+    decoder = ImplicitDecoder(width=8).eval()
+    z, points = torch.rand(128), torch.rand(1000, 3) - 0.5
+    with torch.no_grad():
+        expected = decoder.occupancy(z[None], points[None])[0, :, 0]
+    for chunk in (None, 1, 333, 5000):  # chunks of any size, the last one shorter
+        torch.testing.assert_close(decoder.occupancy_at(z, points, chunk=chunk), expected, rtol=0, atol=1e-6)
+    assert decoder.occupancy_at(z[None], points[:0]).shape == (0,)
+    seen = []
+    handle = decoder.hidden[1].register_forward_hook(lambda module, inputs, output: seen.append(output.shape))
+    try:  # a watched layer is called as a module
+        torch.testing.assert_close(decoder.occupancy_at(z, points), expected, rtol=0, atol=1e-6)
+    finally:
+        handle.remove()
+    assert seen == [(1, 1000, 64)]
+
+
 def test_image_encoder_reads_one_grey_128_image():
     for width in (64, 16):
         encoder = ImageEncoder(width=width)

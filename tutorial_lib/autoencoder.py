@@ -225,10 +225,9 @@ def decoder_field(model: Autoencoder, z: torch.Tensor):
     device = _device_of(model)
     z = z.reshape(1, -1).to(device)
 
-    @torch.no_grad()
     def field(points: np.ndarray) -> np.ndarray:
-        p = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float32)).to(device)[None]
-        return model.decoder.occupancy(z, p)[0, :, 0].float().cpu().numpy()
+        p = torch.from_numpy(np.ascontiguousarray(points, dtype=np.float32)).to(device)
+        return model.decoder.occupancy_at(z, p).float().cpu().numpy()
 
     return field
 

@@ -345,20 +345,32 @@ def coarse_to_fine_occupancy(
     """Like :func:`dense_occupancy`, but evaluating only where the surface can be.
 
     Evaluate the ``start``³ grid. Then, level by level (×2 each), split every cell into its 8
-    children, and evaluate the children only of cells on the boundary: cells whose
-    inside/outside answer differs from one of their 26 neighbours'. Every other child takes
-    its parent's value. The surface of an object has O(n²) cells out of n³, so at 256³ this
-    evaluates a small fraction of the 16.7 million points.
+    children; a child that is not evaluated takes its parent's value. Which children are evaluated:
 
-    What it can miss: a part thinner than a ``start``-grid cell that no ``start``-grid centre
-    falls in. ``band`` (a value below ``level``) narrows that gap for smooth fields: in the
-    first refinement, an outside cell next to a value of at least ``band`` counts as a
-    boundary cell too. A smooth field, such as a decoder's sigmoid output, already rises near
-    a thin part at the coarse centres that miss it, so the part is refined and found at twice
-    the start resolution; from there on it is a change of answer like any other. (Later
-    levels do without the band: there it would only widen the refined shell around the
-    surface.) A field that jumps from 0 to 1 (the inside test of a mesh) gives no such
-    warning; there only a finer start helps.
+    1. *Seeds.* In the first refinement, all 8 children of every cell on the boundary: a cell
+       whose 3×3×3 neighbourhood holds both answers (or, with ``band``, an outside answer and
+       a value of at least ``band``; see below). In later levels, the 4 children on the side
+       of a face neighbour with the other answer: where the surface crosses between two
+       cells, only the halves of the two cells that face each other can change answer.
+    2. *Following the surface.* A child not evaluated yet, whose face neighbour was just
+       evaluated and has the other answer, is evaluated too, and so on until no such child is
+       left. The seeds assume a flat surface between cell centres; where it bends or a thin
+       part runs along the coarse cells, the change of answer reaches children beyond the
+       seeds, and this step follows it there.
+
+    At the end of a level, every two face neighbours with different answers have both been
+    evaluated at that level, so each sheet of surface the previous level saw is traced in full.
+    The surface of an object has O(n²) cells out of n³, so at 256³ this evaluates about 1% of
+    the 16.7 million points.
+
+    What it can miss: a part that no cell of the previous level saw. At the start that is a
+    part thinner than a ``start``-grid cell that no ``start``-grid centre falls in. ``band`` (a
+    value below ``level``) narrows that gap for smooth fields: in the first refinement, an
+    outside cell next to a value of at least ``band`` counts as a boundary cell too. A smooth
+    field, such as a decoder's sigmoid output, already rises near a thin part at the coarse
+    centres that miss it, so the part is refined and found at twice the start resolution; from
+    there on it is a change of answer like any other. A field that jumps from 0 to 1 (the
+    inside test of a mesh) gives no such warning; there only a finer start helps.
 
     Returns the value grid (float32) and the number of points evaluated.
     """
@@ -373,20 +385,68 @@ def coarse_to_fine_occupancy(
     neighbourhood = np.ones((3, 3, 3), dtype=bool)
     while current < resolution:
         inside = values >= level
-        raised = values >= band if band is not None and current == start else inside
-        # A cell is on the boundary when its 3×3×3 neighbourhood holds both answers (or, with a
-        # band, an outside answer and a raised value).
-        boundary = ndimage.binary_dilation(raised, neighbourhood) & ndimage.binary_dilation(~inside, neighbourhood)
+        if current == start:
+            # The first refinement finds the thin parts: all children of every cell whose 3×3×3
+            # neighbourhood holds both answers (or, with a band, an outside answer and a raised value).
+            raised = values >= band if band is not None else inside
+            boundary = ndimage.binary_dilation(raised, neighbourhood) & ndimage.binary_dilation(~inside, neighbourhood)
+            evaluate = _children(boundary)
+        else:
+            evaluate = _children_facing_a_change(inside)
         current *= 2
-        values = values.repeat(2, 0).repeat(2, 1).repeat(2, 2)  # children inherit the parent's value
-        refine = boundary.repeat(2, 0).repeat(2, 1).repeat(2, 2)
-        index = np.argwhere(refine)
-        if len(index):
+        values = _children(values)  # children inherit the parent's value
+        index = np.argwhere(evaluate)
+        while len(index):
             points = grid_to_world(index, current).astype(np.float32)
             fresh = np.concatenate([np.asarray(field_fn(points[i : i + batch])).reshape(-1) for i in range(0, len(points), batch)])
             values[tuple(index.T)] = fresh
             evaluated += len(index)
+            index = _across_the_surface(index, fresh >= level, values, evaluate, level)
     return values.astype(np.float32), evaluated
+
+
+_FACES = np.array([[1, 0, 0], [-1, 0, 0], [0, 1, 0], [0, -1, 0], [0, 0, 1], [0, 0, -1]])
+
+
+def _children(grid: np.ndarray) -> np.ndarray:
+    """The grid at twice the resolution, each cell's value copied into its 8 children."""
+    n = grid.shape[0]
+    return np.broadcast_to(grid[:, None, :, None, :, None], (n, 2, n, 2, n, 2)).reshape(2 * n, 2 * n, 2 * n)
+
+
+def _children_facing_a_change(inside: np.ndarray) -> np.ndarray:
+    """At twice the resolution: the children of each cell on the side of a face neighbour with the other answer."""
+    n = inside.shape[0]
+    fine = np.zeros((n, 2, n, 2, n, 2), dtype=bool)  # cell (i, j, k), child (a, b, c) at [i, a, j, b, k, c]
+    for axis in range(3):
+        lower, upper = [slice(None)] * 3, [slice(None)] * 3
+        lower[axis], upper[axis] = slice(None, -1), slice(1, None)
+        lower, upper = tuple(lower), tuple(upper)
+        change_above = np.zeros_like(inside)  # the neighbour one step up this axis has the other answer
+        change_above[lower] = inside[lower] != inside[upper]
+        change_below = np.zeros_like(inside)  # the neighbour one step down has it
+        change_below[upper] = change_above[lower]
+        shape = [n, 1, n, 1, n, 1]
+        del shape[2 * axis + 1]
+        for side, change in ((1, change_above), (0, change_below)):
+            children = [slice(None)] * 6
+            children[2 * axis + 1] = side
+            fine[tuple(children)] |= change.reshape(shape)
+    return fine.reshape(2 * n, 2 * n, 2 * n)
+
+
+def _across_the_surface(index: np.ndarray, answers: np.ndarray, values: np.ndarray, evaluated: np.ndarray, level: float) -> np.ndarray:
+    """The cells not evaluated yet (``evaluated`` is False) that are face neighbours of the cells at
+    ``index`` and hold the other answer; marks them in ``evaluated`` and returns their indices."""
+    n = values.shape[0]
+    neighbours = (index[:, None, :] + _FACES).reshape(-1, 3)
+    answers = np.repeat(answers, len(_FACES))
+    on_grid = np.all((neighbours >= 0) & (neighbours < n), axis=1)
+    flat = np.ravel_multi_index(tuple(neighbours[on_grid].T), values.shape)
+    other = (values.reshape(-1)[flat] >= level) != answers[on_grid]
+    flat = np.unique(flat[other & ~evaluated.reshape(-1)[flat]])
+    evaluated.reshape(-1)[flat] = True
+    return np.stack(np.unravel_index(flat, values.shape), axis=1)
 
 
 def extract_mesh(field_fn, resolution: int = 64, method: str = "coarse_to_fine", level: float = 0.5, start: int = 32) -> trimesh.Trimesh:
