@@ -186,6 +186,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--shapes", type=int, default=3, help="test shapes for the extraction timings")
     parser.add_argument("--dense-256", type=int, default=1, help="shapes to also extract densely at 256³ (16.7 M points each: minutes)")
+    parser.add_argument("--only-paper-size", action="store_true", help="only (c), the paper-size extraction before and after (a minute or two)")
     args = parser.parse_args()
 
     from tutorial_lib import autoencoder, config, data, metrics
@@ -193,15 +194,16 @@ def main() -> None:
     device = config.get_device(args.device)
     lines = ["## Autoencoder speed", "", *machine_info(device), ""]
 
-    lines += ["### Training throughput (points per second, forward + backward + Adam)", "",
-              "| widths | parameters | batch | whole autoencoder step | points/s | decoder only step | points/s |",
-              "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
-    for label, (ew, dw, shapes, points) in {"quick (encoder 16, decoder 32)": (16, 32, 16, 2048),
-                                            "paper (encoder 32, decoder 128)": (32, 128, 4, 4096)}.items():  # fmt: skip
-        r = training_throughput(ew, dw, shapes, points, args.steps, args.repeats, device)
-        lines.append(f"| {label} | {r['parameters']:,} | {r['batch']} | {r['whole_step_s']:.2f} s | {r['whole_points_per_s']:,.0f} "
-                     f"| {r['decoder_step_s']:.2f} s | {r['decoder_points_per_s']:,.0f} |")  # fmt: skip
-        print(lines[-1], flush=True)
+    if not args.only_paper_size:
+        lines += ["### Training throughput (points per second, forward + backward + Adam)", "",
+                  "| widths | parameters | batch | whole autoencoder step | points/s | decoder only step | points/s |",
+                  "| --- | ---: | --- | ---: | ---: | ---: | ---: |"]  # fmt: skip
+        for label, (ew, dw, shapes, points) in {"quick (encoder 16, decoder 32)": (16, 32, 16, 2048),
+                                                "paper (encoder 32, decoder 128)": (32, 128, 4, 4096)}.items():  # fmt: skip
+            r = training_throughput(ew, dw, shapes, points, args.steps, args.repeats, device)
+            lines.append(f"| {label} | {r['parameters']:,} | {r['batch']} | {r['whole_step_s']:.2f} s | {r['whole_points_per_s']:,.0f} "
+                         f"| {r['decoder_step_s']:.2f} s | {r['decoder_points_per_s']:,.0f} |")  # fmt: skip
+            print(lines[-1], flush=True)
 
     paths = autoencoder.shipped_paths("quick")
     if not paths["weights"].is_file():
@@ -213,25 +215,26 @@ def main() -> None:
     picks = np.linspace(0, len(test["names"]) - 1, args.shapes).astype(int)
     z_all = autoencoder.encode(model, test["voxels"][picks])
 
-    lines += ["", f"### Mesh extraction, shipped quick autoencoder, {args.shapes} test shapes "
-              f"({', '.join(test['names'][i] for i in picks)}); seconds per shape (mean), points evaluated (mean)", "",
-              "| resolution | dense s | dense points | coarse-to-fine s | coarse-to-fine points | fewer points | IoU(dense, c2f) |",
-              "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
     dense_256 = {}  # shape number → the dense 256³ occupancy, for (c)
-    for resolution in (64, 128, 256):
-        rows = []
-        for k, z in enumerate(z_all):
-            fine_s, fine, fine_n = extraction(model, z, resolution, "coarse_to_fine", args.repeats)
-            if resolution == 256 and k >= args.dense_256:
-                rows.append((np.nan, resolution**3, fine_s, fine_n, np.nan))
-                continue
-            dense_s, dense, dense_n = extraction(model, z, resolution, "dense", 1 if resolution == 256 else args.repeats)
-            rows.append((dense_s, dense_n, fine_s, fine_n, metrics.iou(fine, dense)))
-            if resolution == 256:
-                dense_256[k] = dense >= 0.5
-        d_s, d_n, f_s, f_n, agreement = (np.nanmean([r[k] for r in rows]) for k in range(5))
-        lines.append(f"| {resolution}³ | {d_s:.2f} | {d_n:,.0f} | {f_s:.2f} | {f_n:,.0f} | {d_n / f_n:.1f}× | {agreement:.4f} |")
-        print(lines[-1], flush=True)
+    if not args.only_paper_size:
+        lines += ["", f"### Mesh extraction, shipped quick autoencoder, {args.shapes} test shapes "
+                  f"({', '.join(test['names'][i] for i in picks)}); seconds per shape (mean), points evaluated (mean)", "",
+                  "| resolution | dense s | dense points | coarse-to-fine s | coarse-to-fine points | fewer points | IoU(dense, c2f) |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]  # fmt: skip
+        for resolution in (64, 128, 256):
+            rows = []
+            for k, z in enumerate(z_all):
+                fine_s, fine, fine_n = extraction(model, z, resolution, "coarse_to_fine", args.repeats)
+                if resolution == 256 and k >= args.dense_256:
+                    rows.append((np.nan, resolution**3, fine_s, fine_n, np.nan))
+                    continue
+                dense_s, dense, dense_n = extraction(model, z, resolution, "dense", 1 if resolution == 256 else args.repeats)
+                rows.append((dense_s, dense_n, fine_s, fine_n, metrics.iou(fine, dense)))
+                if resolution == 256:
+                    dense_256[k] = dense >= 0.5
+            d_s, d_n, f_s, f_n, agreement = (np.nanmean([r[k] for r in rows]) for k in range(5))
+            lines.append(f"| {resolution}³ | {d_s:.2f} | {d_n:,.0f} | {f_s:.2f} | {f_n:,.0f} | {d_n / f_n:.1f}× | {agreement:.4f} |")
+            print(lines[-1], flush=True)
 
     lines += ["", "### Paper-size decoder, coarse-to-fine 256³, before and after (same surfaces; see (c) in the docstring)", "",
               "| shape | extractor | points evaluated: 32³ + 64³ + 128³ + 256³ = all | seconds in the paper-width decoder | seconds in all "
