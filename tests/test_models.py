@@ -110,8 +110,10 @@ def test_tiny_autoencoder_overfits_one_shape():
     points, values = torch.from_numpy(sample.points)[None], torch.from_numpy(sample.values).float()[None]
     torch.manual_seed(0)
     model = Autoencoder(encoder_width=4, decoder_width=16)
-    optimizer = torch.optim.Adam(model.parameters(), lr=2e-3)
-    for _ in range(250):
+    # lr 2e-3 for 250 steps swung between IoU 0.94 and 0.96 with the number of torch threads (and
+    # collapsed at times after): a smaller step for longer ends above 0.96 with one or two threads.
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+    for _ in range(400):
         loss = F.binary_cross_entropy_with_logits(model(v, points), values)
         optimizer.zero_grad()
         loss.backward()
