@@ -1,6 +1,7 @@
 """Known answers of tutorial_lib.dream: gradient ascent on pictures, layers, hooks, regularisers."""
 
 import math
+
 import pytest
 import torch
 from torch import nn
