@@ -200,3 +200,54 @@ def test_growing_the_training_split_keeps_the_test_shapes():
     # A shape's seed depends on its category and number only, so both lists draw the same test shapes.
     assert [j for j in smaller if j.split == "test"] == [j for j in jobs if j.split == "test"]
     assert len(smaller) == 13 * 30 and len(jobs) == 13 * 55
+
+
+def _box_with_a_leg():
+    """64³ voxels: a 12³ box (thick) and a 2×2×20 leg under it (thin)."""
+    voxels = np.zeros((64, 64, 64), np.uint8)
+    voxels[20:32, 20:32, 20:32] = 1
+    voxels[40:60, 25:27, 25:27] = 1
+    return voxels
+
+
+def _world(cells):
+    from tutorial_lib import geometry
+
+    return geometry.grid_to_world(np.asarray(cells), 64).astype(np.float32)
+
+
+def test_points_near_thin_parts_are_those_in_or_next_to_the_leg():
+    voxels = _box_with_a_leg()
+    points = _world([[26, 26, 26], [50, 25, 26], [50, 27, 26], [50, 28, 26], [5, 5, 5], [45, 26, 25]])  # box, leg, beside, 2 away, far, leg
+    (near,) = data.near_thin_points(voxels[None], [points[None]])
+    assert near[0].tolist() == [1, 2, 5]
+
+
+def test_thin_share_draws_that_share_of_the_points_near_thin_parts(tmp_path):
+    import torch
+
+    voxels = _box_with_a_leg()
+    rng = np.random.default_rng(0)
+    leg = np.stack([rng.integers(40, 60, 150), rng.integers(25, 27, 150), rng.integers(25, 27, 150)], 1)
+    cells = np.concatenate([rng.integers(0, 64, (3000, 3)), leg])
+    path = tmp_path / "one.hdf5"
+    with h5py.File(path, "w") as f:
+        f["voxels"] = voxels[None, ..., None]
+        for r in (16, 32, 64):
+            f[f"points_{r}"] = _world(cells)[None]
+            f[f"values_{r}"] = voxels[cells[:, 0], cells[:, 1], cells[:, 2]][None, :, None]
+        f["names"] = np.array([b"one"])
+        f["categories"] = np.array([b"thing"])
+
+    def share_near(dataset):
+        # near the leg: its cells grown by one (x 39-60, y and z 24-27), worked out by hand
+        _, points, _ = dataset[0]
+        c = np.floor((points.numpy() + 0.5) * 64).astype(int)
+        near = (c[:, 0] >= 39) & (c[:, 0] <= 60) & (c[:, 1] >= 24) & (c[:, 1] <= 27) & (c[:, 2] >= 24) & (c[:, 2] <= 27)
+        return near.mean()
+
+    torch.manual_seed(0)
+    assert share_near(data.PointValueDataset(path, resolution=64, points_per_shape=200)) < 0.15  # about 150 of 3,150
+    assert share_near(data.PointValueDataset(path, resolution=64, points_per_shape=200, thin_share=0.5)) >= 0.5
+    with pytest.raises(ValueError, match="thin_share"):
+        data.PointValueDataset(path, points_per_shape=200, thin_share=1.0)

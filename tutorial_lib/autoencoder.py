@@ -52,6 +52,7 @@ class Recipe:
     stage_fractions: tuple[float, float, float]  # share of the steps spent at 16³, 32³, 64³
     all_points: bool  # every point of the stage's sample in each step (IM-NET) or a subset
     code_penalty: float = 0.0  # weight of mean(u²), u = z before its sigmoid: keeps z off 0 and 1
+    thin_share: float = 0.0  # share of each shape's points drawn near its thin parts (data.PointValueDataset)
 
 
 RECIPES = {
@@ -60,7 +61,10 @@ RECIPES = {
 }
 
 
-def get_recipe(name: str) -> Recipe:
+def get_recipe(name: str | Recipe) -> Recipe:
+    """A recipe by name (a :class:`Recipe` is returned as it is, e.g. a variant made with ``dataclasses.replace``)."""
+    if isinstance(name, Recipe):
+        return name
     try:
         return RECIPES[name]
     except KeyError:
@@ -122,7 +126,7 @@ def occupancy_loss(recipe: Recipe):
 
 def train_autoencoder(
     profile: Profile | str = "quick",
-    recipe: str = "fast",
+    recipe: str | Recipe = "fast",
     steps: int | None = None,
     max_seconds: float | None = None,
     checkpoint: str | Path | None = None,
@@ -155,7 +159,8 @@ def train_autoencoder(
     steps = steps or settings.steps
     folder = Path(dataset) if dataset is not None else data.ensure_dataset(profile, progress=progress)
     train_file = data.split_path(folder, "train")
-    train_set = data.PointValueDataset(train_file, resolution=16, points_per_shape=None if rec.all_points else settings.points_per_shape)
+    train_set = data.PointValueDataset(train_file, resolution=16, points_per_shape=None if rec.all_points else settings.points_per_shape,
+                                       thin_share=rec.thin_share)  # fmt: skip
     device = distributed.local_device(device)
     hold_on_device(train_set, device)
     boundaries = stage_boundaries(steps, rec.stage_fractions)
