@@ -203,3 +203,65 @@ def test_batch_norm_statistics_are_recomputed_from_centre_crops(tmp_path, box_da
     torch.testing.assert_close(model.net.bn1.running_mean, first_layer.mean(dim=(0, 2, 3)), atol=1e-5, rtol=1e-4)
     assert all(torch.equal(a, b) for a, b in zip(before, model.parameters()))  # the weights do not change
     assert not model.training
+
+
+def _picture_with_a_box(top=50, bottom=80, left=40, right=60, value=0.5):
+    picture = torch.ones(1, 1, IMAGE_SIZE, IMAGE_SIZE)
+    picture[..., top:bottom, left:right] = value
+    return picture
+
+
+def test_reframing_scales_the_object_to_the_asked_size_and_centres_it():
+    from tutorial_lib.images import _reframe, object_box
+
+    picture = _picture_with_a_box()  # 30 rows × 20 columns
+    out = _reframe(picture, torch.tensor([45.0]), torch.tensor([1.0]), torch.tensor([[0, 0]]))
+    top, bottom, left, right = object_box(out[0, 0].numpy())
+    assert abs((bottom - top) - 45) <= 1 and abs((right - left) - 30) <= 1  # longer side 45, aspect kept
+    assert abs((top + bottom) / 2 - IMAGE_SIZE / 2) <= 1 and abs((left + right) / 2 - IMAGE_SIZE / 2) <= 1
+    assert out[0, 0, 0, 0] == 1.0  # white around it
+    moved = _reframe(picture, torch.tensor([45.0]), torch.tensor([1.5]), torch.tensor([[3, -2]]))
+    top2, bottom2, left2, right2 = object_box(moved[0, 0].numpy())
+    assert abs((right2 - left2) - 45) <= 1 and abs((top2 - top) - 3) <= 1 and abs((left2 - left) - (-2 - 7)) <= 1  # 7: half the added width
+
+
+def test_blur_of_width_zero_changes_nothing_and_blur_keeps_the_mean():
+    from tutorial_lib.images import _gaussian_blur
+
+    pictures = torch.cat([_picture_with_a_box(), _picture_with_a_box(value=0.2)])
+    same = _gaussian_blur(pictures, torch.tensor([0.0, 0.0]))
+    assert torch.allclose(same, pictures, atol=1e-6)
+    blurred = _gaussian_blur(pictures, torch.tensor([1.0, 0.5]))
+    assert torch.allclose(blurred.mean((2, 3)), pictures.mean((2, 3)), atol=1e-4) and not torch.allclose(blurred, pictures)
+
+
+def test_randomised_pictures_are_deterministic_from_a_seed_and_keep_the_object(monkeypatch):
+    from tutorial_lib import images
+
+    pictures = torch.cat([_picture_with_a_box(), _picture_with_a_box(30, 60, 70, 120, 0.3)] * 4)
+    first = images.randomise_pictures(pictures, 45.0, torch.Generator().manual_seed(1))
+    again = images.randomise_pictures(pictures, 45.0, torch.Generator().manual_seed(1))
+    other = images.randomise_pictures(pictures, 45.0, torch.Generator().manual_seed(2))
+    assert first.shape == pictures.shape and torch.equal(first, again) and not torch.equal(first, other)
+    assert 0.0 <= first.min() and first.max() <= 1.0
+    # Without blur, noise and JPEG, every picture is reframed to about 45 pixels and the background is a light shade.
+    for key, value in {"reframe_probability": 1.0, "blur_probability": 0.0, "noise": (0.0, 0.0), "jpeg_probability": 0.0}.items():
+        monkeypatch.setitem(images.RANDOMISATION, key, value)
+    reframed = images.randomise_pictures(pictures, 45.0, torch.Generator().manual_seed(3))
+    for picture in reframed[:, 0]:
+        top, bottom, left, right = images.object_box(picture.numpy())
+        assert 0.85 * 45 - 1 <= max(bottom - top, right - left) <= 1.15 * 45 * 1.07 + 1
+        assert picture[0, 0] == 1.0  # outside the object's box: white, as load_image frames a photo
+    monkeypatch.setitem(images.RANDOMISATION, "reframe_probability", 0.0)
+    kept = images.randomise_pictures(pictures, 45.0, torch.Generator().manual_seed(3))
+    assert torch.equal(kept < images.BACKGROUND_THRESHOLD, pictures < images.BACKGROUND_THRESHOLD)  # the same pixels are the object
+    assert ((kept[:, 0, 0, 0] >= 0.965) & (kept[:, 0, 0, 0] <= 1.0)).all()
+
+
+def test_randomised_loss_trains_like_the_plain_one():
+    torch.manual_seed(0)
+    model = ImageEncoder(width=8)
+    images, codes = torch.cat([_picture_with_a_box()] * 4), torch.rand(4, 128)
+    loss = svr.randomised_z_loss(40.0)(model, (images, codes))
+    loss.backward()
+    assert loss.item() > 0 and all(torch.isfinite(p.grad).all() for p in model.parameters() if p.grad is not None)

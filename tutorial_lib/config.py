@@ -97,6 +97,9 @@ class ImageEncoderSettings:
     batch_size: int  # images per step
     steps: int  # optimiser steps (Adam, cosine decay)
     learning_rate: float
+    # Train on pictures randomised the way other renderers and cameras differ (light, material,
+    # framing, blur, JPEG: images.randomise_pictures), so that pictures from elsewhere work.
+    randomise_pictures: bool = True
 
 
 @dataclass(frozen=True)

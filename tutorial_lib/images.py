@@ -145,3 +145,152 @@ def augment(images: torch.Tensor, generator: torch.Generator | None = None, size
     out = torch.stack([images[i, :, top : top + size, left : left + size] for i, (top, left) in enumerate(zip(tops.tolist(), lefts.tolist()))])
     out[flips] = out[flips].flip(-1)
     return out
+
+
+# --------------------------------------------------------------------------------------------
+# Pictures as others would make them: randomisation of the training pictures
+# --------------------------------------------------------------------------------------------
+
+#: Ranges of :func:`randomise_pictures` (each drawn per picture).
+RANDOMISATION = {
+    "reframe_probability": 0.5,  # framed like load_image frames a user's picture, else as rendered
+    "object_size_factor": (0.85, 1.15),  # of the framing's object size, when reframed
+    "aspect_factor": (0.93, 1.07),  # a wider or taller object (another focal length, another camera)
+    "shift_px": 3,  # the object off the centre by up to this many pixels, when reframed
+    "gamma": (0.5, 2.0),  # shading curve v ** gamma
+    "albedo": (0.45, 1.15),  # a smooth field of surface brightness: parts of different colours
+    "albedo_cells": 4,  # the albedo field's resolution across the picture
+    "texture": (0.0, 0.15),  # fine multiplicative noise on the surface: texture, grain
+    "ambient": (0.0, 0.15),  # light added everywhere on the object
+    "background": (0.965, 1.0),  # white or a light grey (above BACKGROUND_THRESHOLD)
+    "blur_probability": 0.5,
+    "blur_sigma": (0.3, 1.2),  # pixels
+    "noise": (0.0, 0.02),  # standard deviation of sensor noise
+    "jpeg_probability": 0.3,
+    "jpeg_quality": (40, 90),
+}
+
+
+def _uniform(low: float, high: float, size: int, generator) -> torch.Tensor:
+    return low + (high - low) * torch.rand(size, generator=generator)
+
+
+def _object_boxes(pictures: torch.Tensor, threshold: float = BACKGROUND_THRESHOLD) -> torch.Tensor:
+    """(top, bottom, left, right) of the object in each picture of [B, 1, H, W], bottom/right exclusive, as floats;
+    the whole picture where there is no object (as :func:`object_box`, for a batch, on any device)."""
+    inside = pictures[:, 0] < threshold
+    boxes = []
+    for mask in (inside.any(2), inside.any(1)):  # rows, columns that hold the object
+        n = mask.shape[1]
+        index = torch.arange(n, device=mask.device).expand_as(mask)
+        first = torch.where(mask, index, n).min(1).values
+        last = torch.where(mask, index, -1).max(1).values + 1
+        empty = ~mask.any(1)
+        boxes += [torch.where(empty, 0, first), torch.where(empty, n, last)]
+    return torch.stack(boxes, 1).float()
+
+
+def _reframe(pictures: torch.Tensor, object_sizes: torch.Tensor, aspects: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """Pictures [B, 1, H, W] with each object scaled so that its longer side is ``object_sizes``
+    pixels (its width times ``aspects``), centred and moved by ``shifts`` [B, 2] (rows, columns) pixels.
+
+    The object's box (with whatever background it holds) is resampled onto a white canvas, as
+    :func:`frame_like_renderings` does with a user's picture, for a whole batch at once.
+    """
+    b, _, height, width = pictures.shape
+    top, bottom, left, right = _object_boxes(pictures).T
+    scale = object_sizes / torch.maximum(bottom - top, right - left)
+    scale_y, scale_x = scale, scale * aspects
+    # output pixel (x, y) reads the input at centre_in + ((x, y) - centre_out) / scale; in
+    # grid_sample's coordinates (-1 and 1 are the outer edges of the picture: align_corners=False)
+    centre_x, centre_y = (left + right) / 2, (top + bottom) / 2
+    out_x, out_y = width / 2 + shifts[:, 1].float(), height / 2 + shifts[:, 0].float()
+    theta = torch.zeros(b, 2, 3)
+    theta[:, 0, 0] = 1 / scale_x
+    theta[:, 0, 2] = 2 * centre_x / width - 1 + (1 - 2 * out_x / width) / scale_x
+    theta[:, 1, 1] = 1 / scale_y
+    theta[:, 1, 2] = 2 * centre_y / height - 1 + (1 - 2 * out_y / height) / scale_y
+    grid = F.affine_grid(theta.to(pictures), [b, 1, height, width], align_corners=False)
+    darkness = F.grid_sample(1 - pictures, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    source_x = (grid[..., 0] + 1) * width / 2  # where each output pixel reads, in input pixels
+    source_y = (grid[..., 1] + 1) * height / 2
+    in_box = (source_x >= left.view(b, 1, 1)) & (source_x <= right.view(b, 1, 1)) & (source_y >= top.view(b, 1, 1)) & (source_y <= bottom.view(b, 1, 1))
+    return torch.where(in_box[:, None], 1 - darkness, torch.ones_like(darkness))
+
+
+def _gaussian_blur(pictures: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
+    """Each picture of [B, 1, H, W] blurred with its own Gaussian (``sigmas`` [B] pixels; 0 leaves it as it is)."""
+    b = pictures.shape[0]
+    radius = max(1, int(np.ceil(2.5 * float(sigmas.max()))))
+    offsets = torch.arange(-radius, radius + 1, dtype=pictures.dtype, device=pictures.device)
+    kernels = torch.exp(-0.5 * (offsets[None] / sigmas.clamp_min(1e-3)[:, None].to(pictures)) ** 2)
+    kernels = kernels / kernels.sum(1, keepdim=True)
+    padded = F.pad(pictures.transpose(0, 1), (radius, radius, radius, radius), mode="replicate")  # [1, B, H', W']: one channel per picture
+    blurred = F.conv2d(padded, kernels.view(b, 1, 1, -1), groups=b)
+    return F.conv2d(blurred, kernels.view(b, 1, -1, 1), groups=b).transpose(0, 1)
+
+
+def _jpeg(image: torch.Tensor, quality: int) -> torch.Tensor:
+    import io
+
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray((image.clamp(0, 1) * 255).round().to(torch.uint8).numpy(), mode="L").save(buffer, format="JPEG", quality=quality)
+    buffer.seek(0)
+    with Image.open(buffer) as decoded:
+        return torch.from_numpy(np.asarray(decoded, dtype=np.float32) / 255.0)
+
+
+def randomise_pictures(images: torch.Tensor, object_size: float, generator: torch.Generator | None = None) -> torch.Tensor:
+    """Our grey renderings ``[B, 1, H, W]`` in [0, 1] (white background) as another camera, light,
+    material and file format might have made them; the objects' shapes stay the same.
+
+    For every picture, with settings drawn from :data:`RANDOMISATION` (torch's global generator
+    unless one is given: the training loop seeds it per step, so a resumed run draws the same):
+
+    * the object's shading: a gamma curve, a smooth random field of surface brightness (parts of
+      other colours), fine texture noise and an ambient term; the background white or a light grey;
+    * framing: half the pictures are framed the way :func:`load_image` frames a user's picture
+      (the object's longer side ``object_size`` pixels, give or take 15 %, centred, a few pixels
+      off), with the width stretched or squeezed a little; the other half keep the renderer's
+      framing, where a telephone is small and a loudspeaker large;
+    * blur, sensor noise, and JPEG compression for some.
+
+    The object is told from the background by :data:`BACKGROUND_THRESHOLD`, as in
+    :func:`load_image` (a rendering's object is darker, its background exactly white).
+    """
+    r = RANDOMISATION
+    b, _, height, width = images.shape
+    reframe = torch.rand(b, generator=generator) < r["reframe_probability"]
+    sizes = _uniform(*r["object_size_factor"], b, generator) * object_size
+    aspects = _uniform(*r["aspect_factor"], b, generator)
+    shifts = torch.randint(-r["shift_px"], r["shift_px"] + 1, (b, 2), generator=generator)
+    gammas = torch.exp(_uniform(np.log(r["gamma"][0]), np.log(r["gamma"][1]), b, generator))
+    cells = r["albedo_cells"]
+    albedo = _uniform(*r["albedo"], b * cells * cells, generator).view(b, 1, cells, cells)
+    albedo = F.interpolate(albedo, size=(height, width), mode="bicubic", align_corners=False).clamp(0.3, 1.3)
+    texture = _uniform(*r["texture"], b, generator).view(b, 1, 1, 1) * torch.randn(b, 1, height, width, generator=generator)
+    ambient = _uniform(*r["ambient"], b, generator).view(b, 1, 1, 1)
+    background = _uniform(*r["background"], b, generator).view(b, 1, 1, 1)
+    blur = torch.rand(b, generator=generator) < r["blur_probability"]
+    sigmas = _uniform(*r["blur_sigma"], b, generator)
+    noise = _uniform(*r["noise"], b, generator).view(b, 1, 1, 1) * torch.randn(b, 1, height, width, generator=generator)
+    jpeg = torch.rand(b, generator=generator) < r["jpeg_probability"]
+    qualities = torch.randint(r["jpeg_quality"][0], r["jpeg_quality"][1] + 1, (b,), generator=generator)
+    # drawn on the CPU (the same numbers on any device), applied where the pictures are
+    albedo, texture, ambient, background, noise, sigmas = (t.to(images) for t in (albedo, texture, ambient, background, noise, sigmas))
+    reframe, blur, sizes, aspects, shifts = (t.to(images.device) for t in (reframe, blur, sizes, aspects, shifts))
+
+    on_object = (images < BACKGROUND_THRESHOLD).float()
+    shaded = (ambient + albedo * (1 + texture) * images.clamp(0, 1) ** gammas.view(b, 1, 1, 1)).clamp(0, 0.92)
+    pictures = on_object * shaded + (1 - on_object) * background
+    # Reframed after the background is shaded, as load_image does with a photo: the object's box,
+    # its grey background included, is resampled onto a white canvas.
+    if reframe.any():
+        pictures[reframe] = _reframe(pictures[reframe], sizes[reframe], aspects[reframe], shifts[reframe])
+    pictures = _gaussian_blur(pictures, torch.where(blur, sigmas, torch.zeros_like(sigmas)))
+    pictures = (pictures + noise).clamp(0, 1)
+    for i in torch.nonzero(jpeg).flatten().tolist():  # on the CPU, with PIL's encoder
+        pictures[i, 0] = _jpeg(pictures[i, 0].cpu(), int(qualities[i])).to(pictures)
+    return pictures

@@ -42,6 +42,7 @@ from .images import (  # noqa: F401  (pictures in: re-exported, the notebooks us
     frame_like_renderings,
     load_image,
     object_box,
+    randomise_pictures,
     read_image,
     rendering_object_size,
 )
@@ -81,6 +82,17 @@ def z_loss(model, batch):
     return F.mse_loss(predicted, codes)
 
 
+def randomised_z_loss(object_size: float):
+    """:func:`z_loss` on pictures first randomised as other renderers and cameras would make them
+    (:func:`tutorial_lib.images.randomise_pictures`, framing at ``object_size``), then cropped and flipped."""
+
+    def loss_fn(model, batch):
+        images, codes = batch
+        return z_loss(model, (randomise_pictures(images, object_size), codes))
+
+    return loss_fn
+
+
 def make_image_encoder(profile: Profile | str = "quick") -> ImageEncoder:
     """The image encoder at the width of a profile (``full``: torchvision's ResNet-18)."""
     return ImageEncoder(width=config.get_profile(profile).image_encoder.width)
@@ -103,39 +115,49 @@ def train_image_encoder(
     callback_every: int = 50,
     progress: bool = True,
     precision: str = "auto",
+    randomise: bool = False,
 ):
     """Train an image encoder to predict ``codes`` from every view of a split (Adam, cosine decay).
 
     Every step takes ``batch_size`` (shape, view) pairs from shuffled epochs over all views of
     all shapes, crops and flips them at random (:func:`z_loss`), and regresses z with MSE.
-    With ``checkpoint`` the run can be stopped and continued where it stopped.
+    With ``randomise`` the pictures are first randomised (:func:`randomised_z_loss`), and the
+    batch-norm statistics are recomputed on randomised pictures too. With ``checkpoint`` the
+    run can be stopped and continued where it stopped.
     """
     dataset = ImageCodes(train_file, codes)
+    object_size = rendering_object_size(train_file) if randomise else None
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     record = {"model": "image_encoder", "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
               "architecture": dict(getattr(model, "config", {})), "dataset": data.read_attrs(train_file).get("fingerprint"),
-              "autoencoder_z": provenance.array_fingerprint(codes)}  # fmt: skip
-    history = train(model, optimizer, z_loss, EpochBatches(dataset, batch_size, seed), steps, scheduler=scheduler, device=device,
+              "autoencoder_z": provenance.array_fingerprint(codes), "randomise_pictures": randomise}  # fmt: skip
+    loss_fn = randomised_z_loss(object_size) if randomise else z_loss
+    history = train(model, optimizer, loss_fn, EpochBatches(dataset, batch_size, seed), steps, scheduler=scheduler, device=device,
                     seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every,
                     callback=callback, callback_every=callback_every, progress=progress, description="image encoder",
                     record=record, precision=precision)  # fmt: skip
-    recalibrate_image_encoder(model, dataset, seed=seed)
+    recalibrate_image_encoder(model, dataset, seed=seed, object_size=object_size)
     return model, history
 
 
 class _CentreCrops:
-    """``batches(step)`` of centre-cropped images, as the encoder sees them at test time."""
+    """``batches(step)`` of centre-cropped images, as the encoder sees them at test time
+    (randomised first when an ``object_size`` is given, as in training)."""
 
-    def __init__(self, batches):
+    def __init__(self, batches, object_size: float | None = None):
         self.batches = batches
+        self.object_size = object_size
 
     def __call__(self, step: int):
         images, codes = self.batches(step)
+        if self.object_size is not None:
+            images = randomise_pictures(images, self.object_size, torch.Generator().manual_seed(step))
         return center_crop(images), codes
 
 
-def recalibrate_image_encoder(model: ImageEncoder, dataset: ImageCodes, images: int = 6400, batch_size: int = 64, seed: int = 0) -> None:
+def recalibrate_image_encoder(model: ImageEncoder, dataset: ImageCodes, images: int = 6400, batch_size: int = 64, seed: int = 0,
+                              object_size: float | None = None) -> None:  # fmt: skip
     """Set the batch-norm statistics the encoder uses at test time from ``images`` training pictures.
 
     In training, each batch-norm layer normalises with its batch's own statistics and keeps a
@@ -148,7 +170,7 @@ def recalibrate_image_encoder(model: ImageEncoder, dataset: ImageCodes, images: 
     from .training import recalibrate_batch_norm as recalibrate
 
     batches = EpochBatches(dataset, batch_size, seed + 1)
-    recalibrate(model, _CentreCrops(batches), steps=max(1, min(images // batch_size, batches.per_epoch)), device=next(model.parameters()).device)
+    recalibrate(model, _CentreCrops(batches, object_size), steps=max(1, min(images // batch_size, batches.per_epoch)), device=next(model.parameters()).device)
 
 
 def test_views(test_file: str | Path, view: int = 0) -> torch.Tensor:
@@ -190,17 +212,18 @@ def train_svr(
     if evaluate_every:
         images, targets = test_views(data.split_path(folder, "test")), torch.as_tensor(codes["test_z"], dtype=torch.float32)
         calibration = ImageCodes(data.split_path(folder, "train"), codes["train_z"])
+        object_size = rendering_object_size(data.split_path(folder, "train")) if settings.randomise_pictures else None
 
         def evaluate(m):
             # with the batch-norm statistics of the current weights (a cheaper version of the end's)
-            recalibrate_image_encoder(m, calibration, images=640, seed=seed)
+            recalibrate_image_encoder(m, calibration, images=640, seed=seed, object_size=object_size)
             return {"test_z_mse": F.mse_loss(predict_z(m, images), targets).item()}
 
     return train_image_encoder(
         data.split_path(folder, "train"), codes["train_z"], model, steps or settings.steps, batch_size=settings.batch_size,
         learning_rate=settings.learning_rate, checkpoint=checkpoint, device=device, seed=seed, max_seconds=max_seconds,
         evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, callback_every=callback_every, progress=progress,
-        precision=precision,
+        precision=precision, randomise=settings.randomise_pictures,
     )  # fmt: skip
 
 
