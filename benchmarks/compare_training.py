@@ -26,8 +26,8 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 # name: (what it changes, recipe fields, precision, autoencoder widths or None for the profile's)
 VARIANTS = {
-    "fp32": ("the shipped recipe (fast), float32", {}, "fp32", None),
-    "bf16": ("bfloat16 autocast", {}, "bf16", None),
+    "fp32": ("the fast recipe as shipped before (all points drawn uniformly), float32", {"thin_share": 0.0}, "fp32", None),
+    "bf16": ("bfloat16 autocast", {"thin_share": 0.0}, "bf16", None),
     "bf16+thin": ("bfloat16, a quarter of each shape's points drawn near its thin parts", {"thin_share": 0.25}, "bf16", None),
     "bf16+thin+decoder48": ("bfloat16, thin share 0.25, decoder width 48 instead of 32", {"thin_share": 0.25}, "bf16", (16, 48)),
     "bf16+thin+encoder32": ("bfloat16, thin share 0.25, encoder width 32 instead of 16", {"thin_share": 0.25}, "bf16", (32, 32)),

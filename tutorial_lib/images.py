@@ -269,8 +269,9 @@ def randomise_pictures(images: torch.Tensor, object_size: float, generator: torc
     gammas = torch.exp(_uniform(np.log(r["gamma"][0]), np.log(r["gamma"][1]), b, generator))
     cells = r["albedo_cells"]
     albedo = _uniform(*r["albedo"], b * cells * cells, generator).view(b, 1, cells, cells)
-    albedo = F.interpolate(albedo, size=(height, width), mode="bicubic", align_corners=False).clamp(0.3, 1.3)
-    texture = _uniform(*r["texture"], b, generator).view(b, 1, 1, 1) * torch.randn(b, 1, height, width, generator=generator)
+    albedo = F.interpolate(albedo, size=(height, width), mode="bilinear", align_corners=False)
+    grain = torch.randn(b, 1, (height + 1) // 2, (width + 1) // 2, generator=generator)  # 2-pixel grain: cheaper, and less like sensor noise
+    texture = _uniform(*r["texture"], b, generator).view(b, 1, 1, 1) * grain.repeat_interleave(2, 2).repeat_interleave(2, 3)[..., :height, :width]
     ambient = _uniform(*r["ambient"], b, generator).view(b, 1, 1, 1)
     background = _uniform(*r["background"], b, generator).view(b, 1, 1, 1)
     blur = torch.rand(b, generator=generator) < r["blur_probability"]
