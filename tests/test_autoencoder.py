@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from tutorial_lib import autoencoder
+from tutorial_lib import autoencoder, provenance
 from tutorial_lib.models import Autoencoder, CategoryCNN
 from tutorial_lib.training import CheckpointError, load_checkpoint, save_checkpoint
 
@@ -81,3 +81,17 @@ def test_evaluate_iou_scores_thin_parts_beside_the_iou(tmp_path, box_dataset, mo
         assert result[key][0] == 0.0 and all(s != s for s in result[key][1:])  # boxes have no thin part: NaN
         assert result[f"mean_{key}"] == 0.0 and result[f"per_category_{key}"] == {"chair": 0.0}
     assert set(result) >= {"iou", "names", "categories", "mean_iou", "per_category"}
+
+
+@pytest.mark.parametrize("native", [True, False])
+def test_auto_precision_is_bfloat16_only_on_a_cpu_that_has_it(tmp_path, box_dataset, monkeypatch, native):
+    folder = box_dataset(tmp_path / "boxes", shapes=2)
+    monkeypatch.setattr(autoencoder, "cpu_has_native_bf16", lambda: native)
+    torch.manual_seed(0)
+    _, history = autoencoder.train_autoencoder("quick", "fast", steps=2, dataset=folder, shapes_per_batch=2, progress=False,
+                                               model=Autoencoder(4, 4), device="cpu")  # fmt: skip
+    assert history.record["precision"] == ("bf16" if native else "fp32")
+    _, history = autoencoder.train_autoencoder("quick", "fast", steps=2, dataset=folder, shapes_per_batch=2, progress=False,
+                                               model=Autoencoder(4, 4), device="cpu", precision="fp32")  # fmt: skip
+    assert history.record["precision"] == "fp32"  # asked for explicitly: kept
+    assert provenance.base_manifest("autoencoder", "quick", "cpu", history)["training_precision"] == "fp32"

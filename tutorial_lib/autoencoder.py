@@ -44,7 +44,7 @@ from . import config, data, distributed, metrics, provenance
 from .config import Profile
 from .geometry import coarse_to_fine_occupancy, dense_occupancy, marching_cubes
 from .models import Autoencoder
-from .training import EpochBatches, History, train
+from .training import EpochBatches, History, cpu_has_native_bf16, train
 
 
 @dataclass(frozen=True)
@@ -179,8 +179,8 @@ def train_autoencoder(
     train_set = data.PointValueDataset(train_file, resolution=16, points_per_shape=None if rec.all_points else settings.points_per_shape,
                                        thin_share=rec.thin_share)  # fmt: skip
     device = distributed.local_device(device)
-    if precision == "auto" and device.type == "cpu" and rec.cpu_bf16 and cpu_has_native_bf16():
-        precision = "bf16"
+    if precision == "auto":  # resolved here, so that the manifest says what ran
+        precision = "bf16" if device.type == "cuda" or (device.type == "cpu" and rec.cpu_bf16 and cpu_has_native_bf16()) else "fp32"
     hold_on_device(train_set, device)
     boundaries = stage_boundaries(steps, rec.stage_fractions)
     config.seed_everything(seed)  # before the model is built: the seed fixes the initial weights too
@@ -206,16 +206,6 @@ def train_autoencoder(
                 "dataset": data.read_attrs(train_file).get("fingerprint"), "precision": precision},
     )  # fmt: skip
     return model, history
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX), where autocast to it
-    is about 3× faster than float32 for the autoencoder (BENCHMARKS.md, "Thin parts"); elsewhere
-    it is emulated and slower, so "auto" keeps float32."""
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
 
 
 def hold_on_device(dataset: data.PointValueDataset, device: torch.device, share: float = 0.5) -> bool:

@@ -100,6 +100,7 @@ class ImageEncoderSettings:
     # Train on pictures randomised the way other renderers and cameras differ (light, material,
     # framing, blur, JPEG: images.randomise_pictures), so that pictures from elsewhere work.
     randomise_pictures: bool = True
+    cpu_bf16: bool = True  # precision "auto" on a CPU with bfloat16 in hardware: bfloat16 autocast (training.cpu_has_native_bf16)
 
 
 @dataclass(frozen=True)

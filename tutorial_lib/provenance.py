@@ -121,13 +121,17 @@ def load_weights(path: str | Path, expected_class: str | None = None) -> dict:
 
 def base_manifest(model_kind: str, profile_name: str, device="cpu", history=None) -> dict:
     """The fields every manifest starts with: what, which profile, when, where, from which commit."""
-    return {
+    manifest = {
         "model": model_kind, "profile": profile_name,
         "steps": history.step[-1] if history is not None and history.step else 0,
         "wall_time_seconds": round(history.seconds[-1], 1) if history is not None and history.seconds else 0.0,
         "device": machine_description(device), "torch": torch.__version__, "commit": git_commit(),
         "date": time.strftime("%Y-%m-%d"),
     }  # fmt: skip
+    precision = getattr(history, "record", {}).get("precision")  # as training.train resolved it ("auto" → what ran)
+    if precision is not None:
+        manifest["training_precision"] = precision
+    return manifest
 
 
 def write_manifest(path: str | Path, manifest: dict) -> Path:

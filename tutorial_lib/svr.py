@@ -47,7 +47,7 @@ from .images import (  # noqa: F401  (pictures in: re-exported, the notebooks us
     rendering_object_size,
 )
 from .models import ImageEncoder
-from .training import EpochBatches, train
+from .training import EpochBatches, cpu_has_native_bf16, train
 
 # --------------------------------------------------------------------------------------------
 # Training data
@@ -131,7 +131,8 @@ def train_image_encoder(
     scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     record = {"model": "image_encoder", "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
               "architecture": dict(getattr(model, "config", {})), "dataset": data.read_attrs(train_file).get("fingerprint"),
-              "autoencoder_z": provenance.array_fingerprint(codes), "randomise_pictures": randomise}  # fmt: skip
+              "autoencoder_z": provenance.array_fingerprint(codes), "randomise_pictures": randomise,
+              "precision": precision}  # fmt: skip
     loss_fn = randomised_z_loss(object_size) if randomise else z_loss
     history = train(model, optimizer, loss_fn, EpochBatches(dataset, batch_size, seed), steps, scheduler=scheduler, device=device,
                     seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every,
@@ -204,6 +205,9 @@ def train_svr(
 
     profile = config.get_profile(profile)
     settings = profile.image_encoder
+    kind = (device if isinstance(device, torch.device) else config.get_device(device)).type
+    if precision == "auto":  # resolved here, so that the manifest says what ran
+        precision = "bf16" if kind == "cuda" or (kind == "cpu" and settings.cpu_bf16 and cpu_has_native_bf16()) else "fp32"
     folder = data.ensure_dataset(profile, progress=progress)
     codes = codes if codes is not None else autoencoder.load_shipped_z(profile)
     config.seed_everything(seed)  # before the model is built: the seed fixes the initial weights too

@@ -279,6 +279,7 @@ def train(
             )
         start_step = state["step"]
         history = History.from_dict(state["history"]) if state.get("history") else History()
+    history.record = record  # what the run was started with, for the manifest (not part of the saved history)
     elapsed_before = history.seconds[-1] if history.seconds else 0.0
     writer = _tensorboard_writer(tensorboard_dir) if tensorboard_dir is not None and main else None
     logged_to_tensorboard = len(history.step)
@@ -363,6 +364,17 @@ def train(
     distributed.barrier()  # every rank returns once rank 0 has written the final checkpoint
     model.eval()
     return history
+
+
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX). There, autocast to
+    bfloat16 trains the quick autoencoder and image encoder much faster than float32
+    (BENCHMARKS.md, "Thin parts"); elsewhere bfloat16 is emulated and slower. The recipes that
+    opt in (``cpu_bf16``) use it for ``precision="auto"`` only where it is native."""
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
 
 
 def precision_context(precision: str, device: torch.device):
