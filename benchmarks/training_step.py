@@ -13,21 +13,15 @@ process, best of ``--repeats`` (after a warm-up). Prints a Markdown table with p
 from __future__ import annotations
 
 import argparse
-import time
 
 import torch
 import torch.nn.functional as F
-from machine import machine_lines  # benchmarks/machine.py
+from machine import best_of, machine_lines  # benchmarks/machine.py
 
 
 def best(fn, repeats: int) -> float:
     fn()  # warm-up: allocations, oneDNN kernels
-    times = []
-    for _ in range(repeats):
-        started = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - started)
-    return min(times)
+    return best_of(repeats, fn)
 
 
 def main() -> None:
