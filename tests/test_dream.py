@@ -182,3 +182,42 @@ def test_visualisation_and_deep_dream_run_on_the_tutorial_networks(model, kind):
     regularised = dream.DreamSettings(steps=3, octaves=2)
     result = dream.visualise_class(model, 3, size=64, settings=regularised, seed=0, kind=kind)
     assert tuple(result.image.shape) == (1, 1, 64, 64) and all(math.isfinite(score) for score in result.scores)
+
+
+class Darkness(nn.Module):
+    """Two classes: class 0's score is how much of the picture is dark, class 1's how much is white."""
+
+    def forward(self, images):
+        darkness = 10.0 * (1.0 - images).flatten(1).mean(dim=1)
+        return torch.stack([darkness, -darkness], dim=1)
+
+
+def test_zprior_distance_is_zero_at_the_mean_and_averages_n_minus_1_over_n_on_the_training_z():
+    """With the unbiased covariance, the mean squared Mahalanobis distance of its own N samples is (N − 1)/N · d."""
+    train_z = torch.rand(50, 4, generator=torch.Generator().manual_seed(0))
+    prior = dream.ZPrior(train_z, ridge=0.0)
+    assert prior.distance(prior.mean[None]).item() == pytest.approx(0.0, abs=1e-9)
+    assert prior.distance(train_z).mean().item() == pytest.approx(49 / 50, rel=1e-4)
+
+
+def test_dreaming_a_shape_for_darkness_grows_it_and_for_whiteness_shrinks_it():
+    """A known answer through decoder, renderer and classifier: class 0 wants more dark pixels, so the
+    decoded shape must cover more of the picture than the start (the mean z); class 1 less. Same seed, same z."""
+    from tutorial_lib.models import ImplicitDecoder
+
+    torch.manual_seed(0)
+    decoder = ImplicitDecoder(width=4, z_dim=8)
+    train_z = torch.rand(40, 8, generator=torch.Generator().manual_seed(1))
+    settings = dream.ShapeDreamSettings(steps=15, learning_rate=0.2, prior=0.0, grid=8, pixels=16, samples=16, precision="fp32")
+    classifier = Darkness()
+    result = dream.dream_shapes(classifier, decoder, [0, 1], train_z, settings=settings, seed=0)
+    assert result.z.shape == (2, 8) and result.scores[-1] > result.scores[0]
+    views = [(30.0, 20.0)] * 3
+    with torch.no_grad():
+        start = dream.ZPrior(train_z).mean[None]
+        pictures = dream.picture_of_z(decoder, torch.cat([start, result.z]), views, grid=8, pixels=16, samples=16)
+    covered = (1.0 - pictures).flatten(1).mean(dim=1)
+    assert covered[1] > covered[0] > covered[2]
+    again = dream.dream_shapes(classifier, decoder, [0, 1], train_z, settings=settings, seed=0)
+    torch.testing.assert_close(again.z, result.z)
+    assert all(p.requires_grad for p in decoder.parameters()) and decoder.training  # given back as it came

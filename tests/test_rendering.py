@@ -72,3 +72,34 @@ def test_orthographic_silhouette_of_a_sphere_is_a_disc():
 def test_render_rejects_an_empty_mesh():
     with pytest.raises(geometry.MeshError, match="empty"):
         rendering.render_views(trimesh.Trimesh(), [[0, 0]])
+
+
+@pytest.mark.parametrize(
+    ("mesh", "signed_distance"),
+    [
+        (trimesh.creation.icosphere(subdivisions=4, radius=0.3), lambda p: 0.3 - np.linalg.norm(p, axis=1)),
+        (trimesh.creation.box(extents=(0.6, 0.2, 0.4)), lambda p: -np.max(np.abs(p) - np.array([0.3, 0.1, 0.2]), axis=1)),
+    ],
+    ids=["sphere", "box"],
+)
+def test_the_differentiable_renderer_draws_what_the_ray_caster_draws(mesh, signed_distance):
+    """A field that is > 0 inside a sphere (a box), rendered by volume rendering, against the mesh
+    ray-cast by render_views (without shadows), on the networks' crop: same silhouette, same greys."""
+    import torch
+
+    views = np.array([[30.0, 20.0], [-100.0, -30.0]])
+    first = (rendering.IMAGE_SIZE - rendering.CROP_SIZE) // 2
+    truth = rendering.render_views(mesh, views, shadows=False)[:, first : first + rendering.CROP_SIZE, first : first + rendering.CROP_SIZE] / 255.0
+    n = 32
+    logits = torch.from_numpy(400.0 * signed_distance(geometry.grid_points(n)).astype(np.float32)).reshape(1, n, n, n).repeat(2, 1, 1, 1)
+    logits.requires_grad_(True)
+    picture = rendering.render_logit_grid(logits, rendering.crop_rays(views, size=rendering.CROP_SIZE, samples=96))
+    assert picture.shape == (2, 1, rendering.CROP_SIZE, rendering.CROP_SIZE)
+    drawn = picture.detach()[:, 0].numpy()
+    inside_truth, inside_drawn = truth < 0.999, drawn < 0.95
+    iou = (inside_truth & inside_drawn).sum(axis=(1, 2)) / (inside_truth | inside_drawn).sum(axis=(1, 2))
+    assert iou.min() > 0.85
+    assert np.median(np.abs(truth - drawn)[inside_truth & inside_drawn]) < 0.05  # shaded like render_views
+    assert (drawn[~inside_truth] > 0.9).mean() > 0.99  # the background stays white (but for the silhouette's edge)
+    picture.sum().backward()  # the gradient reaches the field
+    assert torch.isfinite(logits.grad).all() and logits.grad.abs().sum() > 0

@@ -16,6 +16,11 @@ pixels, and gradient ascent raises it (Simonyan et al. 2014; Mordvintsev et al.,
   variation, octaves (scales), normalised steps, clamping to the image range.
 * :func:`visualise_class` – from noise to "what the network calls a chair".
 * :func:`deep_dream` – amplify a layer's activations in a given picture.
+* :func:`dream_shapes` – the strongest prior: dream a *shape* instead of pixels. The picture
+  is a rendering of the autoencoder's decoded z (:func:`picture_of_z`), from a new random view
+  at every step, and z is kept where the training shapes' z live (:class:`ZPrior`); what the
+  classifier asks for must then be a 3D object that reads as the class from every side
+  (a generator as the prior: Nguyen et al. 2016).
 
 Inputs are grey images ``[1, 1, H, W]`` in [0, 1] (white background = 1), as the networks of
 this tutorial read them. Everything runs on the CPU; with the same seed the result is the same.
@@ -27,6 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -328,3 +334,150 @@ def deep_dream(
     """
     target = objective("energy") if channel is None else objective("channel", channel)
     return dream(model, image, target, layer=layer, settings=settings, seed=seed, progress=progress, description=f"dreaming {layer}")
+
+
+# --------------------------------------------------------------------------------------------
+# A stronger prior: dream a shape, not pixels
+# --------------------------------------------------------------------------------------------
+
+
+class ZPrior:
+    """Where the training shapes' z live: a Gaussian with their mean and covariance.
+
+    :meth:`distance` is the squared Mahalanobis distance of a z from that mean, divided by the
+    number of dimensions: about 1 for a typical training z, larger the less a z looks like one.
+    """
+
+    def __init__(self, train_z, ridge: float = 1e-4):
+        train_z = torch.as_tensor(train_z, dtype=torch.float32)
+        self.mean = train_z.mean(dim=0)
+        covariance = torch.cov(train_z.T) + ridge * torch.eye(train_z.shape[1])  # the ridge keeps it invertible
+        self.precision = torch.linalg.inv(covariance)
+
+    def distance(self, z: torch.Tensor) -> torch.Tensor:
+        offset = z - self.mean.to(z)
+        return ((offset @ self.precision.to(z)) * offset).sum(dim=1) / z.shape[1]
+
+
+@dataclass(frozen=True)
+class ShapeDreamSettings:
+    """How :func:`dream_shapes` changes z.
+
+    ``steps`` Adam steps of ``learning_rate`` on the logits of z (z = sigmoid of them stays in
+    (0, 1), as the autoencoder's z do). ``prior``: the weight of :meth:`ZPrior.distance` in the
+    loss (0: any z the decoder accepts). Each step decodes the field on a ``grid``³ grid
+    (:func:`field_logits`), renders it at ``pixels``×``pixels`` with ``samples`` points per ray
+    and enlarges the picture to the 128×128 crop. ``precision``: ``"auto"`` decodes in bfloat16
+    where it is fast (CUDA, or a CPU with bfloat16 in hardware), ``"fp32"`` always in float32.
+    """
+
+    steps: int = 60
+    learning_rate: float = 0.1
+    prior: float = 0.03
+    grid: int = 24
+    pixels: int = 64
+    samples: int = 40
+    precision: str = "auto"
+
+
+@dataclass
+class ShapeDreamResult:
+    """The dreamed z ``[B, z_dim]``; per step, the mean log-probability of the targets (each of
+    its own random view) and the mean :meth:`ZPrior.distance`."""
+
+    z: torch.Tensor
+    scores: list[float]
+    prior_distances: list[float]
+
+
+def field_logits(decoder: nn.Module, z: torch.Tensor, grid: int) -> torch.Tensor:
+    """The decoder's logits at every voxel centre of a ``grid``³ grid, ``[B, grid, grid, grid]`` (differentiable in z)."""
+    from .geometry import grid_points
+
+    points = torch.from_numpy(grid_points(grid)).to(z.device)
+    return decoder(z, points[None].expand(len(z), -1, -1)).reshape(len(z), grid, grid, grid)
+
+
+def picture_of_z(decoder: nn.Module, z: torch.Tensor, views, grid: int = 32, pixels: int = 128, samples: int = 64,
+                 decode_in: torch.dtype | None = None) -> torch.Tensor:  # fmt: skip
+    """Grey pictures ``[B, 1, 128, 128]`` of the shapes decoded from ``z`` ``[B, z_dim]``, one view ``(azimuth,
+    inclination)`` each, framed like the dataset's renderings (:func:`tutorial_lib.rendering.render_logit_grid`).
+    ``decode_in``: decode under autocast to that type (bfloat16); the rendering is always float32."""
+    from .config import CROP_SIZE
+    from .rendering import crop_rays, render_logit_grid
+
+    with torch.autocast(z.device.type, dtype=decode_in or torch.float32, enabled=decode_in is not None):
+        logits = field_logits(decoder, z, grid)
+    logits = logits.float()
+    rays = [part.to(z.device) for part in crop_rays(views, pixels, samples)]
+    picture = render_logit_grid(logits, rays)
+    return picture if pixels == CROP_SIZE else F.interpolate(picture, size=CROP_SIZE, mode="bilinear", align_corners=False)
+
+
+def _decoding_precision(precision: str, device: torch.device) -> torch.dtype | None:
+    from .training import cpu_has_native_bf16
+
+    if precision == "fp32":
+        return None
+    if precision not in ("auto", "bf16"):
+        raise ValueError(f"unknown precision {precision!r}: use 'auto', 'bf16' or 'fp32'")
+    return torch.bfloat16 if precision == "bf16" or device.type == "cuda" or cpu_has_native_bf16() else None
+
+
+def dream_shapes(
+    classifier: nn.Module,
+    decoder: nn.Module,
+    classes: int | list[int],
+    train_z,
+    settings: ShapeDreamSettings = ShapeDreamSettings(),
+    seed: int = 0,
+    progress: bool = False,
+) -> ShapeDreamResult:
+    """From the average training shape to "what the classifier calls class c", one shape per class.
+
+    Every class starts from the same z, the mean of ``train_z``. At every step each shape is
+    rendered from its own random view (azimuth and inclination drawn from the dataset's ranges,
+    :func:`tutorial_lib.rendering.random_views`), and Adam lowers ``−log p(c | picture) +
+    prior · distance(z)`` (:class:`ZPrior`). The classifier reads only pictures of a 3D shape,
+    so it can only ask for shapes — and, because the view changes, for shapes that read as the
+    class from all sides. Neither network's weights change; both are given back in their mode.
+    The views come from ``seed``: the same call gives the same z.
+    """
+    from tqdm.auto import tqdm
+
+    from .rendering import random_views
+
+    classes = [classes] if isinstance(classes, int) else list(classes)
+    device = next(decoder.parameters()).device
+    prior = ZPrior(train_z)
+    autocast = _decoding_precision(settings.precision, device)
+    rng = np.random.default_rng(seed)
+    labels = torch.as_tensor(classes, device=device)
+    logits_of_z = torch.logit(prior.mean.clamp(1e-4, 1 - 1e-4)).to(device).repeat(len(classes), 1).requires_grad_(True)
+    optimiser = torch.optim.Adam([logits_of_z], lr=settings.learning_rate)
+    states = [(m, m.training, [p.requires_grad for p in m.parameters()]) for m in (classifier, decoder)]
+    scores: list[float] = []
+    distances: list[float] = []
+    try:
+        for model, _, _ in states:
+            model.eval()
+            for p in model.parameters():
+                p.requires_grad_(False)
+        for _ in tqdm(range(settings.steps), desc="dreaming shapes", disable=not progress):
+            z = torch.sigmoid(logits_of_z)
+            views = random_views(len(classes), rng)
+            pictures = picture_of_z(decoder, z, views, settings.grid, settings.pixels, settings.samples, decode_in=autocast)
+            log_p = torch.log_softmax(classifier(pictures), dim=1).gather(1, labels[:, None])[:, 0]
+            distance = prior.distance(z)
+            loss = -log_p.sum() + settings.prior * distance.sum()
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
+            scores.append(float(log_p.detach().mean()))
+            distances.append(float(distance.detach().mean()))
+    finally:
+        for model, was_training, flags in states:
+            model.train(was_training)
+            for p, flag in zip(model.parameters(), flags):
+                p.requires_grad_(flag)
+    return ShapeDreamResult(torch.sigmoid(logits_of_z).detach().cpu(), scores, distances)

@@ -14,6 +14,10 @@ scale means the same thing for every shape, which the image encoder relies on.
 
 Rays are cast with Embree through trimesh, all views of a mesh in one call; no OpenGL or
 display is needed, so this runs on servers and in CI.
+
+:func:`render_logit_grid` draws a decoder's occupancy field with the same camera and light
+in torch, differentiably (volume rendering), so that a picture's gradient reaches the shape's
+z: notebook 06 dreams shapes with it (:func:`tutorial_lib.dream.dream_shapes`).
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import torch
+import torch.nn.functional as F
 import trimesh
 
-from .config import IMAGE_PADDING, IMAGE_SIZE
+from .config import CROP_SIZE, IMAGE_PADDING, IMAGE_SIZE
 from .geometry import _ray_intersector, check_mesh, fit_half_extent
 
 CAMERA_DISTANCE = 1.5
@@ -173,3 +179,78 @@ def orthographic_silhouettes(mesh: trimesh.Trimesh, directions: np.ndarray, size
         rays.append(np.broadcast_to(forward, o.shape))
     hit = _ray_intersector(mesh).intersects_any(np.concatenate(origins), np.concatenate(rays))
     return hit.reshape(len(directions), size, size)
+
+
+# --------------------------------------------------------------------------------------------
+# A differentiable renderer of a decoded occupancy field (dreaming a shape: notebook 06)
+# --------------------------------------------------------------------------------------------
+
+
+def crop_rays(views, size: int = 64, samples: int = 40):
+    """The rays of the pixels of the networks' 128×128 centre crop, as :func:`perspective_rays` casts them.
+
+    ``views``: (azimuth, inclination) pairs in degrees, ``[V, 2]``. The crop is sampled at
+    ``size``×``size`` pixels (its pixels' centres; 128 gives the crop's own pixels), and each ray
+    at ``samples`` evenly spaced points through the sphere that holds every normalised mesh.
+    Returns torch tensors: ``points [V, size, size, samples, 3]`` (world coordinates),
+    ``directions [V, size, size, 3]`` (unit) and ``lights [V, 3]`` (the light's position of
+    each view, placed as :func:`render_views` places it).
+    """
+    views = np.asarray(views, dtype=np.float64).reshape(-1, 2)
+    radius = fit_radius()
+    half_width = radius / np.sqrt(CAMERA_DISTANCE**2 - radius**2)
+    scale = half_width / ((IMAGE_SIZE - 2 * IMAGE_PADDING) / 2.0)  # image-plane units per pixel of the 137-pixel image
+    first = (IMAGE_SIZE - CROP_SIZE) // 2  # the crop starts at this row and column (images.center_crop)
+    centres = first + (np.arange(size) + 0.5) * CROP_SIZE / size  # pixel centres of the crop, in 137-image pixels
+    offsets = (centres - IMAGE_SIZE / 2.0) * scale
+    cols, rows = np.meshgrid(offsets, offsets, indexing="xy")
+    depths = np.linspace(CAMERA_DISTANCE - radius, CAMERA_DISTANCE + radius, samples)
+    points, directions, lights = [], [], []
+    for azimuth, inclination in views:
+        position = CAMERA_DISTANCE * direction_from_angles(azimuth, inclination)
+        forward, right, up = camera_basis(position)
+        d = forward + cols[..., None] * right - rows[..., None] * up
+        d /= np.linalg.norm(d, axis=-1, keepdims=True)
+        points.append(position + d[..., None, :] * depths[:, None])
+        directions.append(d)
+        lights.append(LIGHT_DISTANCE * direction_from_angles(azimuth + LIGHT_OFFSET_DEG[0], np.clip(inclination + LIGHT_OFFSET_DEG[1], -89.0, 89.0)))
+    as_tensor = lambda values: torch.as_tensor(np.stack(values), dtype=torch.float32)  # noqa: E731
+    return as_tensor(points), as_tensor(directions), as_tensor(lights)
+
+
+def render_logit_grid(logits, rays, sharpness: float = 1.0):
+    """Grey pictures ``[B, 1, H, W]`` in [0, 1] of occupancy fields given as logits on a voxel-centre grid.
+
+    ``logits``: ``[B, n, n, n]``, a decoder's output at :func:`~tutorial_lib.geometry.grid_points`
+    of ``n`` (> 0 inside), indexed ``[x, y, z]``; ``rays``: :func:`crop_rays` for B views.
+    Differentiable in ``logits``, so a gradient on the picture reaches the decoder's z.
+
+    Volume rendering (Max 1995; NeRF's compositing): along each ray, the field is sampled
+    (trilinearly, from the logits, so a part thinner than a cell still crosses zero), the
+    opacity of a sample is ``sigmoid(sharpness · logit)``, and the first opaque samples hide the
+    rest (transmittance, a running product of ``1 − opacity``). Each sample is shaded the way
+    :func:`render_views` shades a face — ``AMBIENT + DIFFUSE · max(0, n · l)`` towards the
+    same light — with the normal taken from the field's gradient (it points out of the shape,
+    where the logit falls); cast shadows are left out. What no sample covers stays white.
+    """
+    points, directions, lights = rays
+    batch, height, width, samples, _ = points.shape
+    gradient = torch.stack(torch.gradient(logits, dim=(1, 2, 3)), dim=1)  # [B, 3, n, n, n]: d/dx, d/dy, d/dz
+    volume = torch.cat([logits[:, None], gradient], dim=1)
+    # grid_sample reads (x, y, z) as (last, middle, first) axis of the volume, in [-1, 1] across the cube [-0.5, 0.5]³
+    where = (2.0 * points).flip(-1).reshape(batch, 1, height, width * samples, 3)
+    sampled = F.grid_sample(volume, where.to(volume), mode="bilinear", padding_mode="border", align_corners=False)
+    sampled = sampled.reshape(batch, 4, height, width, samples)
+    in_cube = (points.abs() <= 0.5).all(dim=-1).to(volume)
+    opacity = torch.sigmoid(sharpness * sampled[:, 0]) * in_cube
+    transmittance = torch.cumprod(torch.cat([torch.ones_like(opacity[..., :1]), 1.0 - opacity[..., :-1]], dim=-1), dim=-1)
+    weight = transmittance * opacity  # how much each sample is seen
+    normal = -sampled[:, 1:].permute(0, 2, 3, 4, 1)
+    normal = normal / (normal.norm(dim=-1, keepdim=True) + 1e-6)
+    towards_camera = (normal * directions[:, :, :, None, :].to(volume)).sum(-1, keepdim=True) > 0
+    normal = torch.where(towards_camera, -normal, normal)  # lit from whichever side the camera sees, as render_views does
+    to_light = lights[:, None, None, None, :].to(volume) - points.to(volume)
+    to_light = to_light / to_light.norm(dim=-1, keepdim=True)
+    shade = AMBIENT + DIFFUSE * (normal * to_light).sum(-1).clamp(0.0, 1.0)
+    picture = 1.0 - weight.sum(-1) + (weight * shade).sum(-1)
+    return picture[:, None]
