@@ -1,6 +1,6 @@
 """Changes to the quick autoencoder's training, side by side at equal wall time.
 
-    python benchmarks/compare_training.py [--minutes 16] [--threads 1] [VARIANT ...]
+    python benchmarks/compare_training.py [--minutes 16] [--threads 1] [--results PATH] [VARIANT ...]
 
 Each variant (see ``VARIANTS``) trains the ``quick`` autoencoder from the same initial weights
 in its own process, all at the same time, ``--threads`` torch threads each, so all see the
@@ -8,7 +8,7 @@ same machine and the same load. A variant first times a few steps of its own, si
 cosine schedule to end within ``--minutes``, trains (stopped at ``--minutes`` regardless),
 then scores the whole test split at 64³ (``autoencoder.evaluate_iou``: IoU, and the recall of
 thin parts and of rods: legs, stems, barrels). Changes are measured one at a time against the
-variant they extend. Results: ``benchmarks/results/training_changes_quick.json`` (each run adds its
+variant they extend. Results: ``benchmarks/results/training_changes_quick.json`` or ``--results`` (each run adds its
 variants; a variant run again replaces its entry).
 """
 
@@ -76,6 +76,8 @@ def main() -> None:
     parser.add_argument("--minutes", type=float, default=16)
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--results", type=Path, default=RESULTS / "training_changes_quick.json",
+                        help="the JSON file the variants are added to (another file for runs of another length)")  # fmt: skip
     args = parser.parse_args()
     unknown = sorted(set(args.variants) - set(VARIANTS))
     if unknown:
@@ -98,8 +100,8 @@ def main() -> None:
                 "machine": provenance.machine_description("cpu").rsplit(",", 1)[0], "cores": os.cpu_count(),
                 "load_average_before": round(load_before, 2), "date": time.strftime("%Y-%m-%d %H:%M"), "commit": provenance.git_commit(),
                 "wall_seconds": round(time.time() - started)}  # fmt: skip
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / "training_changes_quick.json"
+    path = args.results
+    path.parent.mkdir(parents=True, exist_ok=True)
     report = json.loads(path.read_text()) if path.exists() else {}
     for name, r in results.items():
         report[name] = {**r, "run": run_info}
