@@ -95,3 +95,38 @@ def test_auto_precision_is_bfloat16_only_on_a_cpu_that_has_it(tmp_path, box_data
                                                model=Autoencoder(4, 4), device="cpu", precision="fp32")  # fmt: skip
     assert history.record["precision"] == "fp32"  # asked for explicitly: kept
     assert provenance.base_manifest("autoencoder", "quick", "cpu", history)["training_precision"] == "fp32"
+
+
+def test_augmented_shapes_keep_their_points_values_and_are_mirrored_and_shrunk_as_asked():
+    """An off-centre box: after the transform, every point's value is still right for the new voxels,
+    mirrored boxes sit on the other side of x = 0, and no axis grows."""
+    import torch
+
+    from tutorial_lib import autoencoder, geometry
+
+    n = 32
+    centres = torch.from_numpy(geometry.grid_points(n)).reshape(n, n, n, 3)
+    low, high = torch.tensor([0.05, -0.3, -0.2]), torch.tensor([0.4, 0.3, 0.1])
+    inside = lambda p: ((p >= low) & (p <= high)).all(dim=-1)  # noqa: E731
+    voxels = inside(centres).float()[None, None].repeat(64, 1, 1, 1, 1)
+    points = torch.rand(64, 500, 3, generator=torch.Generator().manual_seed(0)) - 0.5
+    values = inside(points)
+    torch.manual_seed(1)
+    new_voxels, new_points = autoencoder.augment_shapes(voxels, points, shrink=0.2, mirror=True)
+    assert set(new_voxels.unique().tolist()) <= {0.0, 1.0}
+    # the value of each moved point, read from the moved voxels (nearest cell), is its old value,
+    # except within a cell of the box's faces, where nearest-cell resampling may round either way
+    cell = ((new_points + 0.5) * n).floor().long().clamp(0, n - 1)
+    read = new_voxels[torch.arange(64)[:, None], 0, cell[..., 0], cell[..., 1], cell[..., 2]] > 0.5
+    scale = new_points / points
+    box_low = torch.minimum(low * scale[:, :1], high * scale[:, :1])
+    box_high = torch.maximum(low * scale[:, :1], high * scale[:, :1])
+    near_face = ((new_points - box_low).abs().min(dim=-1).values < 1.5 / n) | ((new_points - box_high).abs().min(dim=-1).values < 1.5 / n)
+    assert (read == values)[~near_face].all()
+    mirrored = scale[:, 0, 0] < 0
+    assert 10 < mirrored.sum() < 54  # about half
+    assert (scale.abs() <= 1.0 + 1e-6).all() and (scale.abs() >= 0.8 - 1e-6).all()
+    x_of_voxels = (new_voxels[:, 0].sum(dim=(2, 3)) * centres[:, 0, 0, 0]).sum(dim=1) / new_voxels[:, 0].sum(dim=(1, 2, 3))
+    assert (x_of_voxels[mirrored] < 0).all() and (x_of_voxels[~mirrored] > 0).all()  # the box's centre changed side
+    again = autoencoder.augment_shapes(voxels, points, shrink=0.0, mirror=False)
+    assert torch.equal(again[0], voxels) and torch.equal(again[1], points)  # no change asked, none made

@@ -3,7 +3,7 @@
     python -m tutorial_lib data build --profile quick|full [--source DIR] [--workers N] [--out DIR]
     python -m tutorial_lib data info FILE.hdf5
     python -m tutorial_lib data foreign --profile quick|full [--views N] [--seed S] [--out DIR]
-    python -m tutorial_lib train ae --profile quick|full [--recipe fast|paper] [--steps N] [--minutes M] [--ship]
+    python -m tutorial_lib train ae --profile quick|full [--recipe fast|fast-augmented|paper] [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train svr --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train classifier --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train gan --profile quick|full [--steps N] [--minutes M] [--ship]
@@ -236,7 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = commands.add_parser("train", help="train a model").add_subparsers(dest="model", required=True)
     ae = train.add_parser("ae", help="the 3D autoencoder (voxel encoder + implicit decoder), progressive 16³→32³→64³")
-    ae.add_argument("--recipe", default="fast", choices=["fast", "paper"])
+    ae.add_argument("--recipe", default="fast", choices=["fast", "fast-augmented", "paper"])
     ae.add_argument("--dataset", default=None, help="a dataset folder with train.hdf5 and test.hdf5 (default: the profile's)")
     ae.add_argument("--checkpoint-every", type=int, default=200, help="save the training checkpoint every N steps")
     _add_training_options(ae, evaluate_help="log the IoU of a few test shapes every N steps",
