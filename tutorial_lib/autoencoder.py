@@ -5,7 +5,7 @@ z; the decoder is asked "inside?" at the shape's edge-sampled points; the answer
 compared with the true values. Training starts on the coarse 16³ points and moves to 32³,
 then 64³, so the decoder learns the overall form before the details.
 
-Two recipes share the architecture:
+Three recipes share the architecture:
 
 * ``"paper"`` – IM-NET's own: a sigmoid output trained with mean squared error, Adam with
   learning rate 5e-5 and β₁ = 0.5, equal time at each resolution, every point of the
@@ -25,6 +25,10 @@ Two recipes share the architecture:
   bfloat16 in hardware, the steps run in bfloat16 autocast (``cpu_bf16``), about 3× faster;
   the weights and the evaluation stay float32. Both were measured one at a time against the
   previous recipe at equal wall time (``benchmarks/compare_training.py``, BENCHMARKS.md "Thin parts").
+* ``"fast-augmented"`` – the fast recipe on new shapes made from the training shapes at every
+  step (:func:`augment_shapes`: other proportions, and mirrored left to right), because the
+  encoder, not the decoder, is what fails on unseen shapes; measured against ``"fast"`` in
+  BENCHMARKS.md ("Thin parts").
 
 Entry points: :func:`train_autoencoder`, :func:`reconstruct`, :func:`evaluate_iou`,
 :func:`encode_split`, :func:`load_autoencoder`, and the CLI ``python -m tutorial_lib train ae``.
