@@ -105,7 +105,10 @@ def train(small_dataset, checkpoint, steps=24):
             "--checkpoint-every", "4", "--device", "cpu", "--seed", "5"]  # fmt: skip
     # One thread: the same sums in the same order in every process, so weights compare exactly.
     env = {**os.environ, "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
-    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    # Ctrl-C as a terminal sends it, whatever pytest inherited: a shell that starts a job in the
+    # background (nohup, `&` in a script) starts it with SIGINT ignored, and children inherit that.
+    return subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
 
 
 def test_training_killed_with_sigkill_resumes_to_the_same_weights(small_dataset, tmp_path):
