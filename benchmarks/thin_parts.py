@@ -1,6 +1,6 @@
 """How much of the thin parts does the shipped autoencoder keep? IoU and thin-part recall per category.
 
-    python benchmarks/thin_parts.py [--profile quick] [--device cpu]
+    python benchmarks/thin_parts.py [--profile quick] [--device cpu] [--checkpoint RUN.pt --out FILE.json]
 
 Decodes every test shape of the profile's dataset at 64³ with the shipped autoencoder
 (``autoencoder.evaluate_iou``) and prints, per category: the IoU with the true voxels; the
@@ -36,12 +36,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick")
     parser.add_argument("--device", default="cpu", help="cpu, cuda or auto")
+    parser.add_argument("--checkpoint", default=None, help="score this training checkpoint instead of the shipped autoencoder")
+    parser.add_argument("--out", default=None, help="results file (default benchmarks/results/thin_parts_<profile>.json)")
     args = parser.parse_args()
 
-    from tutorial_lib import autoencoder, data, metrics
+    from tutorial_lib import autoencoder, config, data, metrics, training
 
     print("\n".join(machine_lines()))
-    model = autoencoder.load_autoencoder(args.profile, device=args.device)
+    if args.checkpoint:
+        model = autoencoder.make_autoencoder(args.profile)
+        model.load_state_dict(training.load_checkpoint(args.checkpoint)["model"])
+        model = model.to(config.get_device(args.device)).eval()
+    else:
+        model = autoencoder.load_autoencoder(args.profile, device=args.device)
     split = data.split_path(data.ensure_dataset(args.profile), "test")
     result = autoencoder.evaluate_iou(model, split)
     voxels = data.read_split(split, ("voxels",))["voxels"][..., 0]
@@ -61,7 +68,7 @@ def main() -> None:
                    "rod_share": mean([rod_share[i] for i in picks]), "rod_recall": mean([result["rod_recall"][i] for i in picks]),
                    "shapes_with_rods": sum(not np.isnan(result["rod_recall"][i]) for i in picks)}  # fmt: skip
     order = sorted(result["per_category"], key=lambda c: rows[c]["rod_recall"] if not np.isnan(rows[c]["rod_recall"]) else 2.0)
-    print(f"\n{len(categories)} test shapes at 64³, shipped {args.profile} autoencoder, commit {commit()}; "
+    print(f"\n{len(categories)} test shapes at 64³, {args.checkpoint or f'shipped {args.profile} autoencoder'}, commit {commit()}; "
           f"thin: parts at most {metrics.THIN_THICKNESS} voxels across\n")  # fmt: skip
     print("| category | shapes | IoU | thin share of voxels | thin recall | rod share of voxels | rod recall (shapes with rods) |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -74,7 +81,9 @@ def main() -> None:
     out = {"profile": args.profile, "commit": commit(), "thickness": metrics.THIN_THICKNESS, "per_category": rows,
            "shapes": [{"name": n, "category": k, "iou": s, "thin_recall": t, "rod_recall": r}
                       for n, k, s, t, r in zip(result["names"], categories, result["iou"], result["thin_recall"], result["rod_recall"])]}  # fmt: skip
-    (RESULTS / f"thin_parts_{args.profile}.json").write_text(json.dumps(without_nan(out), indent=1) + "\n")
+    out["model"] = args.checkpoint or "shipped"
+    path = Path(args.out) if args.out else RESULTS / f"thin_parts_{args.profile}.json"
+    path.write_text(json.dumps(without_nan(out), indent=1) + "\n")
 
 
 def without_nan(value):
