@@ -65,6 +65,8 @@ class Recipe:
     cpu_bf16: bool = False  # precision "auto" on a CPU with native bfloat16 arithmetic: bfloat16 autocast
     augment_shrink: float = 0.0  # shrink each training shape along x, y and z by random factors in [1 - this, 1] (augment_shapes)
     augment_mirror: bool = False  # mirror half of the training shapes left to right (augment_shapes)
+    augment_stretch: float = 0.0  # stretch each shape by factors in [1, 1 + this] per axis, where the cube has room (augment_shapes)
+    code_noise: float = 0.0  # standard deviation of the Gaussian noise added to u (z before its sigmoid) in training
 
 
 RECIPES = {
@@ -130,21 +132,42 @@ class ProgressiveBatches:
         return self.epochs(step)
 
 
-def augment_shapes(voxels: torch.Tensor, points: torch.Tensor, shrink: float = 0.0, mirror: bool = False):
+def room_to_grow(voxels: torch.Tensor, padding: int = config.VOXEL_PADDING) -> torch.Tensor:
+    """``[B, 3]``: the largest factor along x, y and z by which each shape, scaled about the centre, stays inside the padded cube (at least 1)."""
+    n = voxels.shape[-1]
+    occupied = voxels[:, 0] > 0.5
+    centres = (torch.arange(n, device=voxels.device, dtype=torch.float32) + 0.5) / n - 0.5
+    reach_of_cell = centres.abs() + 0.5 / n  # how far from the centre each cell's far face lies
+    limit = 0.5 - padding / n
+    rooms = []
+    for other_axes in ((2, 3), (1, 3), (1, 2)):  # x, y, z of [B, x, y, z]
+        present = occupied.any(dim=other_axes)
+        reach = torch.where(present, reach_of_cell, torch.zeros_like(reach_of_cell)).amax(dim=1)
+        rooms.append(limit / reach.clamp_min(1e-6))
+    return torch.stack(rooms, dim=1).clamp_min(1.0)
+
+
+def augment_shapes(voxels: torch.Tensor, points: torch.Tensor, shrink: float = 0.0, mirror: bool = False, stretch: float = 0.0):
     """New training shapes from a batch: one random transform per shape, applied to its voxels and to its points alike.
 
     ``voxels [B, 1, n, n, n]`` (indexed ``[x, y, z]``), ``points [B, P, 3]`` in the cube [-0.5, 0.5]³. Each
-    shape is scaled about the centre by its own factors along x, y and z, drawn from ``[1 - shrink, 1]``
-    (other proportions: a longer bench, a lower table), and with ``mirror`` half of them are mirrored
-    left to right (x → −x). The points move with the shape, so their inside/outside values stay
-    right and need no change; the voxels are resampled (nearest cell, so they stay 0 or 1).
+    shape is scaled about the centre by its own factors along x, y and z, drawn from ``[1 - shrink,
+    1 + stretch]``, where a factor above 1 is capped by the room the padded cube leaves along that axis
+    (:func:`room_to_grow`; the longest side of a shape already fills it). So a bench gets longer or
+    shorter, a table lower or wider. Shrinking makes thin parts thinner, stretching makes them thicker. With ``mirror`` half of
+    them are mirrored left to right (x → −x; most shapes of the dataset are symmetric that way). The
+    points move with the shape, so their inside/outside values stay right and need no change; the
+    voxels are resampled (nearest cell, so they stay 0 or 1).
     Why: the encoder learns 650 shapes almost by heart (IoU 0.93 on them, 0.83 on unseen ones,
     BENCHMARKS.md "Thin parts"), and a decoder given a fitted z draws the unseen ones at 0.93:
     the encoder needs more shapes than the dataset has. The random numbers come from torch's
     global generator (seeded per step by the training loop), so a resumed run sees the same shapes.
     """
     count = len(voxels)
-    scale = 1.0 - shrink * torch.rand(count, 3)
+    highest = torch.ones(count, 3)
+    if stretch:
+        highest = torch.minimum(torch.full((count, 3), 1.0 + stretch), room_to_grow(voxels).cpu())
+    scale = highest - (highest - (1.0 - shrink)) * torch.rand(count, 3)
     if mirror:
         scale[:, 0] = torch.where(torch.rand(count) < 0.5, -scale[:, 0], scale[:, 0])
     scale = scale.to(voxels.device, voxels.dtype)
@@ -162,10 +185,15 @@ def occupancy_loss(recipe: Recipe):
 
     def loss_fn(model, batch):
         voxels, points, values = batch
-        if model.training and (recipe.augment_shrink or recipe.augment_mirror):
-            voxels, points = augment_shapes(voxels, points, recipe.augment_shrink, recipe.augment_mirror)
+        if model.training and (recipe.augment_shrink or recipe.augment_mirror or recipe.augment_stretch):
+            voxels, points = augment_shapes(voxels, points, recipe.augment_shrink, recipe.augment_mirror, recipe.augment_stretch)
         code = model.encoder.logits(voxels)
-        logits = model.decoder(torch.sigmoid(code), points)
+        decoded_code = code
+        if model.training and recipe.code_noise:
+            # Noise on the code in training: the decoder must draw the shape from codes near the encoder's,
+            # as it must for an unseen shape, whose code the encoder finds only approximately.
+            decoded_code = code + recipe.code_noise * torch.randn_like(code)
+        logits = model.decoder(torch.sigmoid(decoded_code), points)
         if recipe.loss == "bce":
             loss = F.binary_cross_entropy_with_logits(logits, values)
         else:
