@@ -18,6 +18,11 @@ Stages, each through the library's own training loop and extraction:
 
 Stages 1 and 2 use random inputs (throughput does not depend on the data). The dry run uses
 tiny widths, batches and a given or smoke-profile dataset: it checks the code path, not speed.
+
+On a machine that starts bare, stage 3 is the long one: it builds 6,006 shapes on the CPU, with
+every core. Where a lease is shorter than the build plus stage 4, build the dataset first
+(``python -m tutorial_lib data build --profile full``) or pass ``--dataset``. With ``--json`` the
+file is rewritten after every stage, so a run stopped by its lease keeps what it measured.
 """
 
 from __future__ import annotations
@@ -137,6 +142,12 @@ def main(argv=None) -> int:
     results = {"device": name, "torch": torch.__version__, "python": platform.python_version(), "dry_run": dry,
                "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "load_average": os.getloadavg()[0]}  # fmt: skip
     print(f"device: {device} ({name}); torch {torch.__version__}; load average {results['load_average']:.1f}", flush=True)
+
+    def save():
+        if args.json:
+            Path(args.json).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+
     started = time.perf_counter()
 
     full = config.get_profile("full")
@@ -153,17 +164,25 @@ def main(argv=None) -> int:
         hours = paper_steps / results["autoencoder_bf16"]["steps_per_s"] / 3600
         results["paper_schedule_hours_bf16"] = hours
         print(f"    the paper's schedule, {paper_steps:,} steps of 32 × 8,192 points, in bf16: {hours:.2f} h (projected)", flush=True)
+    save()
 
     width, batch = (8, 4) if dry else (full.image_encoder.width, full.image_encoder.batch_size)
     r = image_encoder_throughput(device, "auto", width, batch, steps=2 if dry else 30, warmup=1 if dry else 5)
     results["image_encoder"] = r | {"width": width, "batch_size": batch}
     print(f"[2] image encoder training (ResNet-18 width {width}, batch {batch}, {'bf16' if device.type == 'cuda' else 'fp32'}): "
           f"{r['images_per_s']:,.0f} images/s", flush=True)  # fmt: skip
+    save()
 
     start = time.perf_counter()
-    dataset = Path(args.dataset) if args.dataset else data.ensure_dataset("smoke" if dry else "full")
+    if args.dataset:
+        dataset = Path(args.dataset)
+    else:
+        report = data.build_dataset("smoke" if dry else "full", workers=None if dry else os.cpu_count())
+        print(report.summary(), flush=True)
+        dataset = report.folder
     results["dataset"] = {"folder": str(dataset), "seconds": time.perf_counter() - start}
     print(f"[3] dataset {dataset}: ready in {results['dataset']['seconds']:.0f} s", flush=True)
+    save()
 
     if dry:
         steps, model = 2, models.Autoencoder(4, 8)
@@ -175,6 +194,7 @@ def main(argv=None) -> int:
     results["timed_run"] = r
     print(f"[4] full-profile autoencoder, {r['steps']:,} steps in {r['train_seconds']:.0f} s: test IoU at 64³ {r['test_iou_64']:.3f} "
           f"on {r['iou_shapes']} test shapes ({r['iou_seconds']:.0f} s to measure)", flush=True)  # fmt: skip
+    save()
 
     r = extraction_seconds(model, dataset, 128 if dry else 256, 1 if dry else 4)
     results["extraction"] = r
@@ -183,9 +203,7 @@ def main(argv=None) -> int:
 
     results["total_seconds"] = time.perf_counter() - started
     print(f"total: {results['total_seconds']:.0f} s", flush=True)
-    if args.json:
-        Path(args.json).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
+    save()
     return 0
 
 

@@ -130,3 +130,56 @@ def test_augmented_shapes_keep_their_points_values_and_are_mirrored_and_shrunk_a
     assert (x_of_voxels[mirrored] < 0).all() and (x_of_voxels[~mirrored] > 0).all()  # the box's centre changed side
     again = autoencoder.augment_shapes(voxels, points, shrink=0.0, mirror=False)
     assert torch.equal(again[0], voxels) and torch.equal(again[1], points)  # no change asked, none made
+
+
+def test_stretched_shapes_grow_only_as_far_as_the_padded_cube_has_room():
+    """A centred box of known size: its room along each axis is the padded cube's half-width over the box's;
+    stretched copies grow by at most that (and by at most 1 + stretch), never leave the padded cube, and
+    every moved point keeps its value."""
+    import torch
+
+    from tutorial_lib import autoencoder, config, geometry
+
+    n = 64
+    centres = torch.from_numpy(geometry.grid_points(n)).reshape(n, n, n, 3)
+    half = torch.tensor([28, 10, 20]) / n  # the box covers 56, 20 and 40 cells, centred
+    inside = lambda p: (p.abs() <= half).all(dim=-1)  # noqa: E731
+    voxels = inside(centres).float()[None, None].repeat(32, 1, 1, 1, 1)
+    limit = 0.5 - config.VOXEL_PADDING / n  # 30 cells from the centre
+    room = autoencoder.room_to_grow(voxels)
+    assert torch.allclose(room[0], limit / half, atol=1e-5)  # 30/28, 30/10, 30/20
+
+    points = torch.rand(32, 500, 3, generator=torch.Generator().manual_seed(0)) - 0.5
+    torch.manual_seed(2)
+    new_voxels, new_points = autoencoder.augment_shapes(voxels, points, stretch=0.5)
+    scale = new_points / points
+    assert (scale >= 1 - 1e-6).all()  # nothing shrinks
+    assert (scale[:, 0, 0] <= limit / half[0] + 1e-5).all()  # the long side has little room
+    assert (scale[:, 0, 1] <= 1.5 + 1e-5).all() and scale[:, 0, 1].max() > 1.3  # room for 3×: capped by the stretch asked
+    outside = new_voxels[:, 0].bool() & ~(centres.abs() <= limit).all(dim=-1)
+    assert not outside.any()  # inside the padded cube
+    # the value of each moved point, read from the moved voxels, is its old value (away from the faces)
+    cell = ((new_points + 0.5) * n).floor().long().clamp(0, n - 1)
+    read = new_voxels[torch.arange(32)[:, None], 0, cell[..., 0], cell[..., 1], cell[..., 2]] > 0.5
+    near_face = ((new_points.abs() - half * scale[:, :1]).abs() < 1.5 / n).any(dim=-1)
+    assert (read == inside(points))[~near_face].all()
+
+
+def test_code_noise_reaches_the_decoder_in_training_only():
+    """With noise on the code, two training losses of the same batch differ; in eval mode they do not, and without noise neither do."""
+    import dataclasses
+
+    import torch
+
+    from tutorial_lib import autoencoder
+    from tutorial_lib.models import Autoencoder
+
+    torch.manual_seed(0)
+    model = Autoencoder(4, 4)
+    batch = ((torch.rand(2, 1, 64, 64, 64) > 0.5).float(), torch.rand(2, 64, 3) - 0.5, (torch.rand(2, 64, 1) > 0.5).float())
+    noisy = autoencoder.occupancy_loss(dataclasses.replace(autoencoder.get_recipe("fast"), code_noise=0.5))
+    plain = autoencoder.occupancy_loss(autoencoder.get_recipe("fast"))
+    assert noisy(model, batch)[0] != noisy(model, batch)[0]
+    assert plain(model, batch)[0] == plain(model, batch)[0]
+    model.eval()
+    assert noisy(model, batch)[0] == noisy(model, batch)[0] == plain(model, batch)[0]
