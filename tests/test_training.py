@@ -197,3 +197,18 @@ def test_checkpoints_load_without_running_code(tmp_path):
     with pytest.raises(CheckpointError, match="evil.pt: not a readable tutorial_lib weights file"):
         load_checkpoint(tmp_path / "evil.pt")
     assert not (tmp_path / "ran").exists()
+
+
+def test_frozen_gives_the_models_back_in_their_mode_and_with_their_gradient_flags_even_after_an_error():
+    from tutorial_lib.training import frozen
+
+    a, b = torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.BatchNorm1d(2)), torch.nn.Linear(2, 1)
+    b.eval()
+    a[0].bias.requires_grad_(False)
+    before = [(m.training, [p.requires_grad for p in m.parameters()]) for m in (a, b)]
+    with pytest.raises(KeyError):
+        with frozen(a, b):
+            assert not a.training and not a[1].training and not b.training
+            assert not any(p.requires_grad for m in (a, b) for p in m.parameters())
+            raise KeyError("stop")
+    assert [(m.training, [p.requires_grad for p in m.parameters()]) for m in (a, b)] == before == [(True, [True, False, True, True]), (False, [True, True])]

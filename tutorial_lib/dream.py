@@ -37,6 +37,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from . import training
+
 # --------------------------------------------------------------------------------------------
 # Layers and their activations
 # --------------------------------------------------------------------------------------------
@@ -232,53 +234,46 @@ def dream(
 
     generator = torch.Generator().manual_seed(seed)
     device = next(model.parameters()).device
-    was_training = model.training
-    requires_grad = [p.requires_grad for p in model.parameters()]
-    model.eval()
-    for p in model.parameters():
-        p.requires_grad_(False)  # only the picture learns; the weights get no gradient at all
     height, width = image.shape[-2:]
     sizes = [(max(1, round(height / settings.octave_scale**k)), max(1, round(width / settings.octave_scale**k))) for k in reversed(range(settings.octaves))]
     picture = image.detach().to(device, torch.float32).clone()
     picture = F.interpolate(picture, size=sizes[0], mode="bilinear", align_corners=False, antialias=True) if sizes[0] != (height, width) else picture
     scores: list[float] = []
     bar = tqdm(total=settings.steps * len(sizes), desc=description, disable=not progress)
-    try:
-        for size in sizes:
-            if picture.shape[-2:] != size:
-                picture = F.interpolate(picture, size=size, mode="bilinear", align_corners=False)
-            for step in range(settings.steps):
-                shift = torch.randint(-settings.jitter, settings.jitter + 1, (2,), generator=generator).tolist() if settings.jitter else [0, 0]
-                picture.requires_grad_(True)
-                shifted = torch.roll(picture, shifts=shift, dims=(-2, -1))
-                seen = shifted
-                if settings.seen_at_full_size and seen.shape[-2:] != (height, width):
-                    seen = F.interpolate(seen, size=(height, width), mode="bilinear", align_corners=False)
-                score = _score(model, layer, target, seen)
-                scores.append(float(score.detach().mean()))
-                gain = score.sum()
-                if settings.total_variation:
-                    gain = gain - settings.total_variation * total_variation(shifted).sum()
-                (gradient,) = torch.autograd.grad(gain, picture)
-                with torch.no_grad():
-                    if settings.normalise:
-                        gradient = gradient / (gradient.abs().flatten(1).mean(dim=1).view(-1, 1, 1, 1) + 1e-12)
-                    picture = picture.detach() + settings.step_size * gradient
-                    if settings.decay:
-                        picture = picture + settings.decay * (settings.background - picture)
-                    if settings.blur and (step + 1) % settings.blur_every == 0:
-                        picture = gaussian_blur(picture, settings.blur)
-                    if settings.clamp:
-                        picture = picture.clamp(0.0, 1.0)
-                bar.update()
-        with torch.no_grad():
-            scores.append(float(_score(model, layer, target, picture).mean()))
-        picture = picture.detach()
-    finally:
-        bar.close()
-        for p, flag in zip(model.parameters(), requires_grad):
-            p.requires_grad_(flag)
-        model.train(was_training)
+    with training.frozen(model):  # only the picture learns; the weights get no gradient at all
+        try:
+            for size in sizes:
+                if picture.shape[-2:] != size:
+                    picture = F.interpolate(picture, size=size, mode="bilinear", align_corners=False)
+                for step in range(settings.steps):
+                    shift = torch.randint(-settings.jitter, settings.jitter + 1, (2,), generator=generator).tolist() if settings.jitter else [0, 0]
+                    picture.requires_grad_(True)
+                    shifted = torch.roll(picture, shifts=shift, dims=(-2, -1))
+                    seen = shifted
+                    if settings.seen_at_full_size and seen.shape[-2:] != (height, width):
+                        seen = F.interpolate(seen, size=(height, width), mode="bilinear", align_corners=False)
+                    score = _score(model, layer, target, seen)
+                    scores.append(float(score.detach().mean()))
+                    gain = score.sum()
+                    if settings.total_variation:
+                        gain = gain - settings.total_variation * total_variation(shifted).sum()
+                    (gradient,) = torch.autograd.grad(gain, picture)
+                    with torch.no_grad():
+                        if settings.normalise:
+                            gradient = gradient / (gradient.abs().flatten(1).mean(dim=1).view(-1, 1, 1, 1) + 1e-12)
+                        picture = picture.detach() + settings.step_size * gradient
+                        if settings.decay:
+                            picture = picture + settings.decay * (settings.background - picture)
+                        if settings.blur and (step + 1) % settings.blur_every == 0:
+                            picture = gaussian_blur(picture, settings.blur)
+                        if settings.clamp:
+                            picture = picture.clamp(0.0, 1.0)
+                    bar.update()
+            with torch.no_grad():
+                scores.append(float(_score(model, layer, target, picture).mean()))
+            picture = picture.detach()
+        finally:
+            bar.close()
     return DreamResult(picture.cpu(), scores)
 
 
@@ -455,14 +450,9 @@ def dream_shapes(
     labels = torch.as_tensor(classes, device=device)
     logits_of_z = torch.logit(prior.mean.clamp(1e-4, 1 - 1e-4)).to(device).repeat(len(classes), 1).requires_grad_(True)
     optimiser = torch.optim.Adam([logits_of_z], lr=settings.learning_rate)
-    states = [(m, m.training, [p.requires_grad for p in m.parameters()]) for m in (classifier, decoder)]
     scores: list[float] = []
     distances: list[float] = []
-    try:
-        for model, _, _ in states:
-            model.eval()
-            for p in model.parameters():
-                p.requires_grad_(False)
+    with training.frozen(classifier, decoder):
         for _ in tqdm(range(settings.steps), desc="dreaming shapes", disable=not progress):
             z = torch.sigmoid(logits_of_z)
             views = random_views(len(classes), rng)
@@ -475,9 +465,4 @@ def dream_shapes(
             optimiser.step()
             scores.append(float(log_p.detach().mean()))
             distances.append(float(distance.detach().mean()))
-    finally:
-        for model, was_training, flags in states:
-            model.train(was_training)
-            for p, flag in zip(model.parameters(), flags):
-                p.requires_grad_(flag)
     return ShapeDreamResult(torch.sigmoid(logits_of_z).detach().cpu(), scores, distances)

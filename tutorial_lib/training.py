@@ -366,6 +366,27 @@ def train(
     return history
 
 
+@contextlib.contextmanager
+def frozen(*models: torch.nn.Module):
+    """Inside: the models in eval mode and their weights without gradients; after: both as they were.
+
+    For optimising an input through fixed networks (a picture in DeepDream, a z fitted to a
+    shape): only the input learns, and no weight gradient is computed or kept.
+    """
+    states = [(m, m.training, [p.requires_grad for p in m.parameters()]) for m in models]
+    try:
+        for model in models:
+            model.eval()
+            for p in model.parameters():
+                p.requires_grad_(False)
+        yield
+    finally:
+        for model, was_training, flags in states:
+            model.train(was_training)
+            for p, flag in zip(model.parameters(), flags):
+                p.requires_grad_(flag)
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX). There, autocast to
     bfloat16 trains the quick autoencoder and image encoder much faster than float32
