@@ -183,3 +183,55 @@ def test_code_noise_reaches_the_decoder_in_training_only():
     assert plain(model, batch)[0] == plain(model, batch)[0]
     model.eval()
     assert noisy(model, batch)[0] == noisy(model, batch)[0] == plain(model, batch)[0]
+
+
+class _SphereAutoencoder:
+    """An autoencoder whose decoder draws a ball of radius 0.4 · z[0] about the centre, and whose encoder answers z = 0.5 for any grid."""
+
+    @staticmethod
+    def make():
+        import torch
+        from torch import nn
+
+        class ConstantEncoder(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.unused = nn.Parameter(torch.zeros(1))
+
+            def forward(self, voxels):
+                return torch.full((len(voxels), 128), 0.5) + 0 * self.unused
+
+        class BallDecoder(nn.Module):
+            def forward(self, z, points):
+                return 40.0 * (0.4 * z[:, :1, None] - points.norm(dim=-1, keepdim=True))
+
+        model = nn.Module()
+        model.encoder, model.decoder = ConstantEncoder(), BallDecoder()
+        return model
+
+
+def test_fitted_codes_find_the_code_of_a_shape_the_decoder_can_draw():
+    """A ball of radius 0.3 is z[0] = 0.75 for this decoder; the encoder says 0.5 (radius 0.2). Fitting finds 0.75,
+    leaves the dimensions the decoder ignores where the encoder put them, and gives the model back as it was."""
+    import numpy as np
+    import torch
+
+    from tutorial_lib import autoencoder, geometry, metrics
+
+    model = _SphereAutoencoder.make()
+    model.train()
+    centres = geometry.grid_points(64).reshape(64, 64, 64, 3)
+    ball = (np.linalg.norm(centres, axis=-1) <= 0.3).astype(np.float32)
+    assert torch.equal(autoencoder.fit_codes(model, ball[None], steps=0), autoencoder.encode(model, ball[None]))
+    z = autoencoder.fit_codes(model, ball[None], steps=100, seed=3)
+    assert abs(float(z[0, 0]) - 0.75) < 0.01
+    assert torch.equal(z[0, 1:], torch.full((127,), 0.5))
+    assert torch.equal(z, autoencoder.fit_codes(model, ball[None], steps=100, seed=3))  # same seed, same z
+    model.train()  # encode() left it in eval mode; fitting must give back the mode it found
+    autoencoder.fit_codes(model, ball[None], steps=2)
+    assert model.training and model.encoder.unused.requires_grad
+    with torch.no_grad():
+        decoded = [model.decoder(code, torch.from_numpy(centres.reshape(1, -1, 3)))[0, :, 0].reshape(64, 64, 64).numpy() > 0
+                   for code in (autoencoder.encode(model, ball[None]), z)]  # fmt: skip
+    assert metrics.iou(decoded[0], ball > 0.5) < 0.35  # radius 0.2 in a ball of 0.3: (2/3)³
+    assert metrics.iou(decoded[1], ball > 0.5) > 0.95
