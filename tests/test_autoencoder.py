@@ -235,3 +235,5 @@ def test_fitted_codes_find_the_code_of_a_shape_the_decoder_can_draw():
                    for code in (autoencoder.encode(model, ball[None]), z)]  # fmt: skip
     assert metrics.iou(decoded[0], ball > 0.5) < 0.35  # radius 0.2 in a ball of 0.3: (2/3)³
     assert metrics.iou(decoded[1], ball > 0.5) > 0.95
+    with pytest.raises(ValueError, match=r"voxels must be grids \[N, n, n, n\].*got shape \(64, 64, 64\)"):
+        autoencoder.fit_codes(model, ball)  # one grid without its batch axis

@@ -154,14 +154,15 @@ def augment_shapes(voxels: torch.Tensor, points: torch.Tensor, shrink: float = 0
     shape is scaled about the centre by its own factors along x, y and z, drawn from ``[1 - shrink,
     1 + stretch]``, where a factor above 1 is capped by the room the padded cube leaves along that axis
     (:func:`room_to_grow`; the longest side of a shape already fills it). So a bench gets longer or
-    shorter, a table lower or wider. Shrinking makes thin parts thinner, stretching makes them thicker. With ``mirror`` half of
-    them are mirrored left to right (x → −x; most shapes of the dataset are symmetric that way). The
-    points move with the shape, so their inside/outside values stay right and need no change; the
-    voxels are resampled (nearest cell, so they stay 0 or 1).
-    Why: the encoder learns 650 shapes almost by heart (IoU 0.93 on them, 0.83 on unseen ones,
-    BENCHMARKS.md "Thin parts"), and a decoder given a fitted z draws the unseen ones at 0.93:
-    the encoder needs more shapes than the dataset has. The random numbers come from torch's
-    global generator (seeded per step by the training loop), so a resumed run sees the same shapes.
+    shorter, a table lower or wider; shrinking makes thin parts thinner, stretching makes them
+    thicker. With ``mirror`` half of them are mirrored left to right (x → −x; most shapes of the
+    dataset are symmetric that way). The points move with the shape, so their inside/outside
+    values stay right and need no change; the voxels are resampled (nearest cell, so they stay 0 or 1).
+    Why: the encoder learns its training shapes almost by heart and finds the codes of unseen ones
+    only roughly, while the decoder draws unseen shapes well from a fitted z (:func:`fit_codes`;
+    BENCHMARKS.md, "Thin parts"): the encoder needs more shapes than the dataset has. The random
+    numbers come from torch's global generator (seeded per step by the training loop), so a
+    resumed run sees the same shapes.
     """
     count = len(voxels)
     highest = torch.ones(count, 3)
@@ -339,9 +340,8 @@ def fit_codes(model: Autoencoder, voxels: np.ndarray | torch.Tensor, steps: int 
 
     The encoder finds a code in one pass, but for a shape it has not seen only roughly: its
     error there is the *amortisation gap* (one network answers for every shape at once). The
-    decoder can draw many more shapes than the encoder finds codes for (BENCHMARKS.md, "Thin
-    parts": for the same test shapes, IoU 0.83 from the encoder's z, 0.93 from a fitted one).
-    Here Adam moves u (z before its sigmoid), starting at the encoder's, for ``steps`` steps to
+    decoder can draw many more shapes than the encoder finds codes for (the IoU of both on the
+    test split: BENCHMARKS.md, "Thin parts"). Here Adam moves u (z before its sigmoid), starting at the encoder's, for ``steps`` steps to
     lower the cross-entropy between the decoder's occupancy and the grid's own cells: each step
     draws ``points_per_step`` cell centres per shape, half from the cells where inside and outside
     meet (what the IoU depends on) and half from anywhere. Nothing but the input grid is used, so
@@ -353,12 +353,14 @@ def fit_codes(model: Autoencoder, voxels: np.ndarray | torch.Tensor, steps: int 
     from .geometry import grid_points
     from .training import cpu_has_native_bf16, frozen, precision_context
 
+    v = torch.as_tensor(np.asarray(voxels))
+    v = (v[..., 0] if v.ndim == 5 else v).float()
+    if v.ndim != 4 or not v.shape[1] == v.shape[2] == v.shape[3]:
+        raise ValueError(f"voxels must be grids [N, n, n, n] (or [N, n, n, n, 1]), got shape {tuple(np.shape(voxels))}")
     if steps <= 0:
         with frozen(model):  # the model is given back as it was
             return encode(model, voxels, batch)
     device = _device_of(model)
-    v = torch.as_tensor(np.asarray(voxels))
-    v = (v[..., 0] if v.ndim == 5 else v).float()
     n = v.shape[-1]
     centres = torch.from_numpy(grid_points(n)).float().to(device)  # [n³, 3], in the grid's [x, y, z] order
     precision = "bf16" if device.type == "cuda" or cpu_has_native_bf16() else "fp32"
