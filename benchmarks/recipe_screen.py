@@ -5,9 +5,10 @@
 
 An hour of the quick autoencoder's training on 2 CPU cores (AVX512-BF16, bfloat16 autocast) is
 about 15,000 steps of the fast recipe, and about 13,000 when each batch is also augmented
-(BENCHMARKS.md, "Thin parts"). A GPU runs those steps in a few minutes, so one short GPU lease
-can try several recipes at the step count that one CPU hour buys; the best one then has to
-prove itself in a real hour on the CPU. Each variant (``VARIANTS``) trains in its own process,
+(BENCHMARKS.md, "Thin parts"). A GPU runs several such runs side by side, so one GPU session
+can try several recipes at the step count that one CPU hour buys (the step is small, so the GPU
+is far from full: BENCHMARKS.md gives the measured rate and how long seven variants take); the
+best one then has to prove itself in a real hour on the CPU. Each variant (``VARIANTS``) trains in its own process,
 all at the same time, from the same seed (so the same initial weights), on a dataset with the
 quick profile's own test split and its own number of training shapes (50 per category is the
 quick dataset; other numbers are ``more_training_shapes.py``'s datasets, built by
