@@ -16,10 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing as mp
 import os
 import time
 from pathlib import Path
+
+from machine import side_by_side  # benchmarks/machine.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -53,20 +54,13 @@ def main() -> None:
     from tutorial_lib import data, provenance
 
     data.ensure_dataset(args.profile)
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    jobs = [context.Process(target=run, args=(name, steps, args.minutes * 60, args.threads, args.profile, args.seed, queue))
-            for name, steps in (("fast", args.fast_steps), ("paper", args.paper_steps))]  # fmt: skip
-    started = time.time()
-    for job in jobs:
-        job.start()
-    results = {r["recipe"]: r for r in (queue.get() for _ in jobs)}
-    for job in jobs:
-        job.join()
+    finished, seconds = side_by_side(run, [(name, steps, args.minutes * 60, args.threads, args.profile, args.seed)
+                                           for name, steps in (("fast", args.fast_steps), ("paper", args.paper_steps))])  # fmt: skip
+    results = {r["recipe"]: r for r in finished}
     report = {"profile": args.profile, "minutes": args.minutes, "threads_per_run": args.threads,
               "machine": provenance.machine_description("cpu").rsplit(",", 1)[0], "cores": os.cpu_count(),
               "date": time.strftime("%Y-%m-%d"), "commit": provenance.git_commit(),
-              "wall_seconds": round(time.time() - started), "runs": results}  # fmt: skip
+              "wall_seconds": round(seconds), "runs": results}  # fmt: skip
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"recipe_comparison_{args.profile}.json"
     path.write_text(json.dumps(report, indent=1) + "\n")

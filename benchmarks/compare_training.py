@@ -17,10 +17,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import multiprocessing as mp
 import os
 import time
 from pathlib import Path
+
+from machine import side_by_side  # benchmarks/machine.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -87,26 +88,19 @@ def main() -> None:
 
     data.ensure_dataset("quick")
     load_before = os.getloadavg()[0]
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    jobs = [context.Process(target=run, args=(name, args.minutes * 60, args.threads, args.seed, queue)) for name in args.variants]
-    started = time.time()
-    for job in jobs:
-        job.start()
-    results = {r["variant"]: r for r in (queue.get() for _ in jobs)}
-    for job in jobs:
-        job.join()
-    run_info = {"minutes": args.minutes, "threads_per_variant": args.threads, "variants_side_by_side": len(jobs),
+    finished, seconds = side_by_side(run, [(name, args.minutes * 60, args.threads, args.seed) for name in args.variants])
+    results = {r["variant"]: r for r in finished}
+    run_info = {"minutes": args.minutes, "threads_per_variant": args.threads, "variants_side_by_side": len(results),
                 "machine": provenance.machine_description("cpu").rsplit(",", 1)[0], "cores": os.cpu_count(),
                 "load_average_before": round(load_before, 2), "date": time.strftime("%Y-%m-%d %H:%M"), "commit": provenance.git_commit(),
-                "wall_seconds": round(time.time() - started)}  # fmt: skip
+                "wall_seconds": round(seconds)}  # fmt: skip
     path = args.results
     path.parent.mkdir(parents=True, exist_ok=True)
     report = json.loads(path.read_text()) if path.exists() else {}
     for name, r in results.items():
         report[name] = {**r, "run": run_info}
     path.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"{len(jobs)} variants side by side, {args.threads} thread(s) each, {args.minutes:g} min:")
+    print(f"{len(results)} variants side by side, {args.threads} thread(s) each, {args.minutes:g} min:")
     for name in args.variants:
         r = results[name]
         print(f"{name:22s} {r['steps_done']:5d}/{r['steps_planned']} steps ({r['step_seconds']:.3f} s each, {r['points_per_second']} points/s): "

@@ -1,9 +1,10 @@
 """What the benchmarks share: the lines each prints first (when, on what, how busy, with which
-versions), and a best-of-n timer."""
+versions), a best-of-n timer, and runs side by side in their own processes."""
 
 from __future__ import annotations
 
 import datetime
+import multiprocessing as mp
 import os
 import platform
 import time
@@ -36,3 +37,22 @@ def best_of(repeats: int, fn) -> float:
         fn()
         times.append(time.perf_counter() - start)
     return min(times)
+
+
+def side_by_side(target, argument_lists) -> tuple[list, float]:
+    """Call ``target(*arguments, queue)`` for each of ``argument_lists``, each in its own process, all at the same time.
+
+    Each call puts its result on ``queue``; returns the results (in the order they came) and the
+    wall seconds until the last. Fresh ("spawn") processes, so that each sets its own torch threads
+    and sees the same machine and the same load as the others.
+    """
+    context = mp.get_context("spawn")
+    queue = context.Queue()
+    jobs = [context.Process(target=target, args=(*arguments, queue)) for arguments in argument_lists]
+    started = time.time()
+    for job in jobs:
+        job.start()
+    results = [queue.get() for _ in jobs]
+    for job in jobs:
+        job.join()
+    return results, time.time() - started

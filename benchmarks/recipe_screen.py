@@ -23,11 +23,11 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import multiprocessing as mp
 import os
 import time
 from pathlib import Path
 
+from machine import side_by_side  # benchmarks/machine.py
 from more_training_shapes import jobs_with_quick_test_split  # benchmarks/more_training_shapes.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -108,24 +108,17 @@ def main() -> None:
         return
     device = config.get_device(args.device)
     load_before = os.getloadavg()[0]
-    context = mp.get_context("spawn")
-    queue = context.Queue()
-    jobs = [context.Process(target=run, args=(name, str(device), args.max_seconds, args.seed, queue)) for name in args.variants]
-    started = time.time()
-    for job in jobs:
-        job.start()
-    results = {r["variant"]: r for r in (queue.get() for _ in jobs)}
-    for job in jobs:
-        job.join()
-    run_info = {"device": provenance.machine_description(str(device)), "variants_side_by_side": len(jobs), "cores": os.cpu_count(),
+    finished, seconds = side_by_side(run, [(name, str(device), args.max_seconds, args.seed) for name in args.variants])
+    results = {r["variant"]: r for r in finished}
+    run_info = {"device": provenance.machine_description(str(device)), "variants_side_by_side": len(results), "cores": os.cpu_count(),
                 "load_average_before": round(load_before, 2), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-                "commit": provenance.git_commit(), "wall_seconds": round(time.time() - started)}  # fmt: skip
+                "commit": provenance.git_commit(), "wall_seconds": round(seconds)}  # fmt: skip
     args.results.parent.mkdir(parents=True, exist_ok=True)
     report = json.loads(args.results.read_text()) if args.results.exists() else {}
     for name, r in results.items():
         report[name] = {**r, "run": run_info}
     args.results.write_text(json.dumps(report, indent=1) + "\n")
-    print(f"{len(jobs)} variants side by side on {run_info['device']}, {run_info['wall_seconds']} s:")
+    print(f"{len(results)} variants side by side on {run_info['device']}, {run_info['wall_seconds']} s:")
     print(f"{'variant':20s} {'steps':>13s} {'IoU':>6s} {'thin':>6s} {'rods':>6s}  " + " ".join(f"{c:>7s}" for c in GOAL_CATEGORIES))
     for name in args.variants:
         r = results[name]
