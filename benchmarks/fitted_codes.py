@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from machine import machine_lines  # benchmarks/machine.py
-from thin_parts import commit  # benchmarks/thin_parts.py
+from thin_parts import autoencoder_to_score, commit  # benchmarks/thin_parts.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 GOAL_CATEGORIES = ("chair", "table", "lamp", "bench", "rifle")
@@ -31,15 +31,10 @@ def main() -> None:
     parser.add_argument("--out", default=str(RESULTS / "fitted_codes_quick.json"))
     args = parser.parse_args()
 
-    from tutorial_lib import autoencoder, data, training
+    from tutorial_lib import autoencoder, data
 
     print("\n".join(machine_lines()))
-    if args.checkpoint:
-        model = autoencoder.make_autoencoder("quick")
-        model.load_state_dict(training.load_checkpoint(args.checkpoint)["model"])
-        model.eval()
-    else:
-        model = autoencoder.load_autoencoder("quick", device="cpu")
+    model = autoencoder_to_score("quick", args.checkpoint)
     split = data.split_path(data.ensure_dataset("quick"), "test")
     rows = {}
     for steps in sorted(set(args.steps)):

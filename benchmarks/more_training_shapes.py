@@ -27,6 +27,13 @@ from machine import machine_lines  # benchmarks/machine.py
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
+def dataset_folder(train_per_category: int) -> Path:
+    """Where the dataset with ``train_per_category`` training shapes per category is built by default."""
+    from tutorial_lib import config
+
+    return config.data_root() / f"quick_train{train_per_category}"
+
+
 def jobs_with_quick_test_split(train_per_category: int, seed: int = 0):
     """The quick profile's shapes, with its test shapes kept and ``train_per_category`` training shapes."""
     from tutorial_lib import config, data
@@ -46,15 +53,14 @@ def main() -> None:
     from tutorial_lib import autoencoder, config, data
 
     print("\n".join(machine_lines()))
-    tag = f"quick_train{args.train_per_category}"
-    folder = Path(args.out) if args.out else config.data_root() / tag
+    folder = Path(args.out) if args.out else dataset_folder(args.train_per_category)
     report = data.build_dataset("quick", out=folder, jobs=jobs_with_quick_test_split(args.train_per_category))
     print(report.summary())
     quick_test = data.read_attrs(data.split_path(data.ensure_dataset("quick"), "test"))["fingerprint"]
     if data.read_attrs(data.split_path(folder, "test"))["fingerprint"] != quick_test:
         raise SystemExit(f"{folder}: its test split differs from the quick profile's; delete the folder and run again")
 
-    checkpoint = Path(args.checkpoint) if args.checkpoint else config.data_root() / "runs" / f"autoencoder_{tag}.pt"
+    checkpoint = Path(args.checkpoint) if args.checkpoint else config.data_root() / "runs" / f"autoencoder_quick_train{args.train_per_category}.pt"
     checkpoint.parent.mkdir(parents=True, exist_ok=True)
     model, history = autoencoder.train_autoencoder("quick", steps=args.steps, dataset=folder, checkpoint=checkpoint, evaluate_every=250)
     model.eval()

@@ -27,8 +27,8 @@ import os
 import time
 from pathlib import Path
 
+import more_training_shapes  # benchmarks/more_training_shapes.py
 from machine import side_by_side  # benchmarks/machine.py
-from more_training_shapes import jobs_with_quick_test_split  # benchmarks/more_training_shapes.py
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -45,9 +45,10 @@ VARIANTS = {
 
 
 def dataset_folder(train_per_category: int) -> Path:
-    from tutorial_lib import config, data
+    """The quick dataset itself for its own 50 training shapes per category, else more_training_shapes.py's."""
+    from tutorial_lib import data
 
-    return data.dataset_dir("quick") if train_per_category == 50 else config.data_root() / f"quick_train{train_per_category}"
+    return data.dataset_dir("quick") if train_per_category == 50 else more_training_shapes.dataset_folder(train_per_category)
 
 
 def build(train_per_category: int, workers: int | None) -> None:
@@ -57,7 +58,9 @@ def build(train_per_category: int, workers: int | None) -> None:
         report = data.build_dataset("quick", workers=workers, progress=False)
     else:
         folder = dataset_folder(train_per_category)
-        report = data.build_dataset("quick", out=folder, jobs=jobs_with_quick_test_split(train_per_category), workers=workers, progress=False)
+        report = data.build_dataset(
+            "quick", out=folder, jobs=more_training_shapes.jobs_with_quick_test_split(train_per_category), workers=workers, progress=False
+        )
     print(report.summary(), flush=True)
 
 

@@ -32,6 +32,17 @@ def commit() -> str:
         return "unknown"
 
 
+def autoencoder_to_score(profile: str, checkpoint: str | None, device: str = "cpu"):
+    """The shipped autoencoder of ``profile``, or the model of a training ``checkpoint``, in eval mode."""
+    from tutorial_lib import autoencoder, config, training
+
+    if checkpoint is None:
+        return autoencoder.load_autoencoder(profile, device=device)
+    model = autoencoder.make_autoencoder(profile)
+    model.load_state_dict(training.load_checkpoint(checkpoint)["model"])
+    return model.to(config.get_device(device)).eval()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", default="quick")
@@ -40,15 +51,10 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="results file (default benchmarks/results/thin_parts_<profile>.json)")
     args = parser.parse_args()
 
-    from tutorial_lib import autoencoder, config, data, metrics, training
+    from tutorial_lib import autoencoder, data, metrics
 
     print("\n".join(machine_lines()))
-    if args.checkpoint:
-        model = autoencoder.make_autoencoder(args.profile)
-        model.load_state_dict(training.load_checkpoint(args.checkpoint)["model"])
-        model = model.to(config.get_device(args.device)).eval()
-    else:
-        model = autoencoder.load_autoencoder(args.profile, device=args.device)
+    model = autoencoder_to_score(args.profile, args.checkpoint, args.device)
     split = data.split_path(data.ensure_dataset(args.profile), "test")
     result = autoencoder.evaluate_iou(model, split)
     voxels = data.read_split(split, ("voxels",))["voxels"][..., 0]
