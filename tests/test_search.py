@@ -297,3 +297,16 @@ def test_load_index_never_uses_a_stale_index(tmp_path, box_dataset, monkeypatch)
     index.meta.update(search.profile_fingerprints("quick"))
     index.save(path)
     assert search.load_index("quick", build=False).names.tolist() == index.names.tolist()
+
+
+def test_index_built_in_worker_processes_equals_one_built_in_this_one(tmp_path, box_dataset):
+    """The light field descriptors come back in the files' order whatever the number of workers."""
+    folder = box_dataset(tmp_path / "boxes", shapes=5, seed=4)
+    codes = {s: np.arange(5 * 128, dtype=np.float32).reshape(5, 128) for s in data.SPLITS}
+    alone = search.build_index(folder, codes=codes, progress=False, workers=1)
+    shared = search.build_index(folder, codes=codes, progress=False, workers=2)
+    assert shared.names.tolist() == alone.names.tolist() and len(alone.names) == 10
+    # Boxes of different sizes have different descriptors, so a shuffled row would show.
+    assert not np.array_equal(alone.lfd[0], alone.lfd[1])
+    for name in ("lfd", "views", "z", "thumbnails"):
+        np.testing.assert_array_equal(getattr(shared, name), getattr(alone, name))

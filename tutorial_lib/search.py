@@ -439,15 +439,31 @@ def thumbnails(pixels: np.ndarray, size: int = THUMBNAIL_SIZE) -> np.ndarray:
     return small.round().clamp(0, 255).to(torch.uint8).numpy()
 
 
+def _stored_shape_descriptors(job: tuple[Path, int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shape_descriptors` of the mesh stored at ``(split file, row)``; a worker's task."""
+    path, row = job
+    return shape_descriptors(data.read_mesh(path, row))
+
+
+def _one_torch_thread() -> None:
+    # Each worker process is one of several on the cores already: more threads would fight.
+    torch.set_num_threads(1)
+
+
 def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None = None, meta: dict | None = None,
-                splits=data.SPLITS, progress: bool = True) -> ShapeIndex:  # fmt: skip
+                splits=data.SPLITS, progress: bool = True, workers: int | None = None) -> ShapeIndex:  # fmt: skip
     """An index over the split files of a dataset folder.
 
     z comes from ``codes`` (``{split: [N, 128]}`` in the files' order) when given, else from
     ``autoencoder_model``'s voxel encoder on the files' voxels. The light field descriptors are
-    computed from the files' meshes (with a progress bar: about 0.1 s a shape), the thumbnails
-    from each shape's first rendering.
+    computed from the files' meshes (with a progress bar; they are nearly all of the build's
+    time), in ``workers`` processes (default: every core, at most 8; the rows come back in
+    order, so any number of workers builds the same index), the thumbnails from each shape's
+    first rendering.
     """
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+
     import h5py
     from tqdm.auto import tqdm
 
@@ -475,10 +491,23 @@ def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None =
         columns["z"].append(z)
         columns["thumbnails"].append(thumbnails(first_views))
         jobs += [(path, i) for i in range(count)]
-    for path, i in tqdm(jobs, desc="search index (LFD)", disable=not progress):
-        lfd, views = shape_descriptors(data.read_mesh(path, i))
-        columns["lfd"].append(lfd)
-        columns["views"].append(views)
+    workers = min(workers or max(1, min(os.cpu_count() or 1, 8)), max(1, len(jobs)))
+    bar = tqdm(total=len(jobs), desc="search index (LFD)", disable=not progress)
+    if workers == 1:
+        descriptors = map(_stored_shape_descriptors, jobs)
+        pool = None
+    else:
+        pool = ProcessPoolExecutor(max_workers=workers, initializer=_one_torch_thread)
+        descriptors = pool.map(_stored_shape_descriptors, jobs, chunksize=8)
+    try:
+        for lfd, views in descriptors:
+            columns["lfd"].append(lfd)
+            columns["views"].append(views)
+            bar.update()
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.shutdown(cancel_futures=True)
     index = ShapeIndex(columns["names"], columns["categories"], columns["splits"], np.concatenate(columns["z"]),
                        np.stack(columns["lfd"]), np.stack(columns["views"]), np.concatenate(columns["thumbnails"]),
                        meta={"format_version": FORMAT_VERSION, "lfd": _descriptor_settings(), **(meta or {})})  # fmt: skip
