@@ -3,10 +3,10 @@
     python benchmarks/bench_gan.py widths [--widths 256 512 2048] [--seconds 240] [--steps 3000]
     python benchmarks/bench_gan.py scores [--count 65] [--resolution 32] [--nearest 65] [--out benchmarks/results/gan_scores.json]
 
-``widths``: trains IM-GAN's latent WGAN-GP on the shipped autoencoder's 650 training z at each
+``widths``: trains IM-GAN's latent WGAN-GP on the shipped autoencoder's training z at each
 width for the same wall time (``--seconds``, at most ``--steps`` generator steps; one torch
 thread: on a shared 2-core machine two threads were ten times slower than one), then scores
-1,000 generated z against the 65 test z and against the 650 training z in z space (Euclidean
+1,000 generated z against the 65 test z and against the training z in z space (Euclidean
 COV / MMD / 1-NNA, :func:`tutorial_lib.gan.z_scores`), beside the Gaussian baseline.
 
 ``scores``: the shipped quick GAN (``data/checkpoints/gan_quick.pt``) judged on shapes.
@@ -53,7 +53,7 @@ def widths(args) -> None:
         print(f"| {name} | {cells} | {test['cov']:.3f} / {test['mmd']:.3f} / {test['1-nna']:.3f} | "
               f"{train['cov']:.3f} / {train['mmd']:.3f} / {train['1-nna']:.3f} | {inner:.3f} |", flush=True)  # fmt: skip
     real_inner = float(((codes["train_z"] > 0.02) & (codes["train_z"] < 0.98)).mean())
-    test = gan.z_scores(codes["train_z"][np.random.default_rng(1).choice(650, 65, replace=False)], codes["test_z"])
+    test = gan.z_scores(codes["train_z"][np.random.default_rng(1).choice(len(codes["train_z"]), len(codes["test_z"]), replace=False)], codes["test_z"])
     print(f"\nfor comparison, 65 training z against the 65 test z: COV {test['cov']:.3f}, MMD {test['mmd']:.3f}, 1-NNA {test['1-nna']:.3f}; "
           f"training z in (0.02, 0.98): {real_inner:.3f}")  # fmt: skip
 

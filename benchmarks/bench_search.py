@@ -3,8 +3,8 @@
     python benchmarks/bench_search.py [--profile quick] [--views 20] [--repeats 5] [--rows 6006] [--json FILE]
 
 Queries come from the test split, the shapes searched are the training split's, and a result
-is relevant when it is of the query's category (the 13 categories, 50 training shapes each in
-``quick``). Per method: precision@1, precision@5, mean average precision and nDCG over the
+is relevant when it is of the query's category (the 13 categories, the same number of training shapes
+each). Per method: precision@1, precision@5, mean average precision and nDCG over the
 whole ranking (:func:`tutorial_lib.search.retrieval_scores`):
 
 * ``z by picture`` – each of the ``--views`` renderings of every test shape → the shipped

@@ -5,7 +5,7 @@
 Builds a procedural dataset whose **test split is the quick profile's own** (shapes 25–29 of
 every category, checked by fingerprint) and whose training split has ``--train-per-category``
 shapes per category (numbers 0–24, then 30, 31, … from the same seeded generator: 25 is the
-quick profile's former size, 50 its present one). Then trains the quick autoencoder on it
+quick profile's first size, 50 its second, 200 its present one). Then trains the quick autoencoder on it
 with the fast recipe and the profile's batch and step count, exactly as ``python -m
 tutorial_lib train ae --profile quick`` would, and reports the IoU at 64³ on all test shapes
 and on 3 training shapes per category.

@@ -10,8 +10,8 @@ can try several recipes at the step count that one CPU hour buys (the step is sm
 is far from full: BENCHMARKS.md gives the measured rate and how long seven variants take); the
 best one then has to prove itself in a real hour on the CPU. Each variant (``VARIANTS``) trains in its own process,
 all at the same time, from the same seed (so the same initial weights), on a dataset with the
-quick profile's own test split and its own number of training shapes (50 per category is the
-quick dataset; other numbers are ``more_training_shapes.py``'s datasets, built by
+quick profile's own test split and its own number of training shapes (the quick profile's own
+number is the quick dataset; other numbers are ``more_training_shapes.py``'s datasets, built by
 ``--build-only``). Then every test shape is scored at 64³ (``autoencoder.evaluate_iou``: IoU, and
 the recall of thin parts and of rods). ``--max-seconds`` stops a variant's training early (its
 learning rate then has not decayed; the result says how many steps it did). Results:
@@ -45,10 +45,11 @@ VARIANTS = {
 
 
 def dataset_folder(train_per_category: int) -> Path:
-    """The quick dataset itself for its own 50 training shapes per category, else more_training_shapes.py's."""
-    from tutorial_lib import data
+    """The quick dataset itself for its own number of training shapes per category, else more_training_shapes.py's."""
+    from tutorial_lib import config, data
 
-    return data.dataset_dir("quick") if train_per_category == 50 else more_training_shapes.dataset_folder(train_per_category)
+    own = config.get_profile("quick").dataset.train_per_category
+    return data.dataset_dir("quick") if train_per_category == own else more_training_shapes.dataset_folder(train_per_category)
 
 
 def build(train_per_category: int, workers: int | None) -> None:
