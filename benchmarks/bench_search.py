@@ -19,7 +19,7 @@ whole ranking (:func:`tutorial_lib.search.retrieval_scores`):
 
 Latency, in this process: the first query (index read from disk and models loaded, imports
 excluded), then warm (best of ``--repeats``) for a picture file, a mesh file (by z and by
-LFD) and a sketch file, against the 715-shape index; and warm against an index of ``--rows``
+LFD) and a sketch file, against the quick index; and warm against an index of ``--rows``
 rows made by repeating the quick index's rows with small noise. That larger index measures
 the cost of exact nearest neighbours at that size, not retrieval quality.
 """
