@@ -196,10 +196,11 @@ def test_growing_the_training_split_keeps_the_test_shapes():
     airplanes = [j for j in jobs if j.category == "airplane"]
     assert [j.name for j in airplanes if j.split == "test"] == [f"airplane_{i:04d}" for i in range(25, 30)]
     train_numbers = [int(j.name[-4:]) for j in airplanes if j.split == "train"]
-    assert train_numbers == list(range(25)) + list(range(30, 55))
+    # numbers 0-24, then past the test shapes: 30, 31, ... up to the profile's training count
+    assert train_numbers == list(range(25)) + list(range(30, 30 + quick.train_per_category - 25))
     # A shape's seed depends on its category and number only, so both lists draw the same test shapes.
     assert [j for j in smaller if j.split == "test"] == [j for j in jobs if j.split == "test"]
-    assert len(smaller) == 13 * 30 and len(jobs) == 13 * 55
+    assert len(smaller) == 13 * 30 and len(jobs) == 13 * (quick.train_per_category + 5)
 
 
 def _box_with_a_leg():
