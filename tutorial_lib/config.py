@@ -216,6 +216,11 @@ def get_device(choice: str = "auto", verbose: bool = False):
     return device
 
 
+def default_workers(limit: int = 8) -> int:
+    """Worker processes for the CPU-bound builds (the dataset's shapes, the search index's descriptors): one per core, at most ``limit``."""
+    return max(1, min(os.cpu_count() or 1, limit))
+
+
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy and torch (CPU and CUDA); return a fresh NumPy generator for the caller."""
     import torch

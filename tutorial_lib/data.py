@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 import time
 import warnings
@@ -462,7 +461,7 @@ def build_dataset(
     failed = json.loads(failures_file.read_text()) if failures_file.exists() else {}
     repaired = json.loads(repaired_file.read_text()) if repaired_file.exists() else {}
     todo = [j for j in jobs if not _part_path(parts_dir, j.name).exists() and j.name not in failed]
-    workers = workers or max(1, min(os.cpu_count() or 1, 8))
+    workers = workers or config.default_workers()
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"building {folder.name}", unit="shape", disable=not progress, mininterval=1.0)
     if todo:
         if workers == 1:

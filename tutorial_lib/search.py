@@ -461,7 +461,6 @@ def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None =
     order, so any number of workers builds the same index), the thumbnails from each shape's
     first rendering.
     """
-    import os
     from concurrent.futures import ProcessPoolExecutor
 
     import h5py
@@ -491,7 +490,7 @@ def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None =
         columns["z"].append(z)
         columns["thumbnails"].append(thumbnails(first_views))
         jobs += [(path, i) for i in range(count)]
-    workers = min(workers or max(1, min(os.cpu_count() or 1, 8)), max(1, len(jobs)))
+    workers = min(workers or config.default_workers(), max(1, len(jobs)))
     bar = tqdm(total=len(jobs), desc="search index (LFD)", disable=not progress)
     if workers == 1:
         descriptors = map(_stored_shape_descriptors, jobs)
