@@ -101,6 +101,21 @@ def test_evaluation_scores_the_network_and_both_baselines(tmp_path, box_dataset)
     assert set(means) == {"chair"} and means["chair"].max() == 1.0
 
 
+def test_evaluating_some_methods_gives_their_numbers_of_the_whole_evaluation(tmp_path, box_dataset):
+    folder = box_dataset(tmp_path / "boxes", shapes=3, same_test=True)
+    torch.manual_seed(0)
+    image_model, shape_model = ImageEncoder(width=8), Autoencoder(4, 4)
+    files = (folder / "test.hdf5", folder / "train.hdf5")
+    everything = svr.evaluate(image_model, shape_model, *files, chamfer_points=2000, indices=[0, 2], progress=False)
+    some = svr.evaluate(image_model, shape_model, *files, chamfer_points=2000, indices=[0, 2], progress=False, methods=("network", "category_mean"))
+    assert set(some) == {"network", "category_mean", "categories", "names"}  # no retrieval, no retrieved names
+    assert some["names"] == everything["names"] == ["box_test_0", "box_test_2"]
+    for method in ("network", "category_mean"):
+        assert some[method] == everything[method]
+    with pytest.raises(ValueError, match="unknown methods"):
+        svr.evaluate(image_model, shape_model, *files, progress=False, methods=("nearest",))
+
+
 def _sphere_autoencoder(radius: float = 0.3) -> Autoencoder:
     """A tiny autoencoder whose decoder answers "inside a sphere of ``radius``" for any z."""
     torch.manual_seed(0)

@@ -458,8 +458,11 @@ def category_mean_shapes(train_file: str | Path) -> dict[str, np.ndarray]:
     return {c: arrays["voxels"][categories == c, ..., 0].mean(axis=0, dtype=np.float32) for c in sorted(set(categories))}
 
 
+EVALUATED_METHODS = ("network", "retrieval", "category_mean")
+
+
 def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: str | Path, view: int = 0,
-             chamfer_points: int = 10_000, indices=None, progress: bool = True) -> dict:  # fmt: skip
+             chamfer_points: int = 10_000, indices=None, progress: bool = True, methods=EVALUATED_METHODS) -> dict:  # fmt: skip
     """IoU at 64³ and Chamfer distance of the network and of two baselines, per test shape.
 
     For view ``view`` of every test shape:
@@ -470,9 +473,11 @@ def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: 
       network may be doing instead of reconstruction (Tatarchenko et al., CVPR 2019);
     * ``category_mean``: the mean voxel grid of the test shape's (true) category, at 0.5.
 
-    ``indices`` restricts the evaluation to those test shapes (default: all).
-    Returns ``{method: {"iou": [...], "chamfer": [...]}, "categories": [...], "names": [...],
-    "retrieved": [...]}`` with one entry per evaluated test shape.
+    ``indices`` restricts the evaluation to those test shapes (default: all); ``methods`` to some
+    of the three (retrieval embeds every view of every training shape: most of the time of a
+    check on a few shapes). Returns ``{method: {"iou": [...], "chamfer": [...]}, "categories":
+    [...], "names": [...], "retrieved": [...]}`` with one entry per evaluated test shape
+    (``"retrieved"``, the retrieved training shapes' names, only with retrieval).
     Chamfer is the talk's (mean squared nearest-neighbour distance, both directions) on
     ``chamfer_points`` surface samples of each mesh.
     """
@@ -482,28 +487,35 @@ def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: 
 
     test = data.read_split(test_file, ("voxels",))
     indices = np.arange(len(test["names"])) if indices is None else np.asarray(indices, dtype=int)
+    unknown = sorted(set(methods) - set(EVALUATED_METHODS))
+    if unknown:
+        raise ValueError(f"unknown methods {unknown}: choose from {list(EVALUATED_METHODS)}")
     test = {"voxels": test["voxels"][indices], "names": [test["names"][i] for i in indices], "categories": [test["categories"][i] for i in indices]}
-    train = data.read_split(train_file, ("voxels",))
     test_images = test_views(test_file, view)[indices]
-    train_pixels = torch.from_numpy(data.read_pixels(train_file)).float() / 255.0  # [N, views, H, W]
-    n_train, n_views = train_pixels.shape[:2]
-    train_embedding = image_embedding(image_model, train_pixels.reshape(-1, 1, *train_pixels.shape[-2:]))
-    test_embedding = image_embedding(image_model, test_images)
-    nearest_view = torch.cdist(test_embedding, train_embedding).argmin(dim=1).numpy()
-    retrieved = nearest_view // n_views
-    means = category_mean_shapes(train_file)
+    if "retrieval" in methods:
+        train = data.read_split(train_file, ("voxels",))
+        train_pixels = torch.from_numpy(data.read_pixels(train_file)).float() / 255.0  # [N, views, H, W]
+        n_train, n_views = train_pixels.shape[:2]
+        train_embedding = image_embedding(image_model, train_pixels.reshape(-1, 1, *train_pixels.shape[-2:]))
+        del train_pixels
+        test_embedding = image_embedding(image_model, test_images)
+        nearest_view = torch.cdist(test_embedding, train_embedding).argmin(dim=1).numpy()
+        retrieved = nearest_view // n_views
+    means = category_mean_shapes(train_file) if "category_mean" in methods else None
     z = predict_z(image_model, test_images)
 
-    results = {m: {"iou": [], "chamfer": []} for m in ("network", "retrieval", "category_mean")}
+    results = {m: {"iou": [], "chamfer": []} for m in EVALUATED_METHODS if m in methods}
     for i in tqdm(range(len(test["names"])), desc="evaluating", disable=not progress):
         truth = test["voxels"][i, ..., 0]
         true_points, _ = geometry.sample_surface(data.read_mesh(test_file, int(indices[i])), chamfer_points, seed=int(indices[i]))
-        occupancy, _ = autoencoder.reconstruct(autoencoder_model, z[i], 64)
-        candidates = {
-            "network": (occupancy, lambda o=occupancy: geometry.marching_cubes(o, 0.5)),
-            "retrieval": (train["voxels"][retrieved[i], ..., 0], lambda j=int(retrieved[i]): data.read_mesh(train_file, j)),
-            "category_mean": (means[test["categories"][i]], lambda c=test["categories"][i]: geometry.marching_cubes(means[c], 0.5)),
-        }
+        candidates = {}
+        if "network" in methods:
+            occupancy, _ = autoencoder.reconstruct(autoencoder_model, z[i], 64)
+            candidates["network"] = (occupancy, lambda o=occupancy: geometry.marching_cubes(o, 0.5))
+        if "retrieval" in methods:
+            candidates["retrieval"] = (train["voxels"][retrieved[i], ..., 0], lambda j=int(retrieved[i]): data.read_mesh(train_file, j))
+        if "category_mean" in methods:
+            candidates["category_mean"] = (means[test["categories"][i]], lambda c=test["categories"][i]: geometry.marching_cubes(means[c], 0.5))
         for method, (grid, mesh_of) in candidates.items():
             results[method]["iou"].append(metrics.iou(grid, truth))
             mesh = mesh_of()
@@ -513,5 +525,6 @@ def evaluate(image_model, autoencoder_model, test_file: str | Path, train_file: 
             points, _ = geometry.sample_surface(mesh, chamfer_points, seed=int(indices[i]))
             results[method]["chamfer"].append(metrics.chamfer_distance(points, true_points))
     results["categories"], results["names"] = test["categories"], test["names"]
-    results["retrieved"] = [train["names"][j] for j in retrieved]
+    if "retrieval" in methods:
+        results["retrieved"] = [train["names"][j] for j in retrieved]
     return results
