@@ -27,7 +27,7 @@ def mesh_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built(mesh_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("built")
-    report = data.build_dataset(source=mesh_folder, out=out, workers=1, progress=False)
+    report = data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=out, workers=1, progress=False)
     return report
 
 
@@ -69,10 +69,10 @@ def test_meshes_are_stored_normalised(built):
 
 
 def test_rebuild_is_a_no_op_and_deterministic(mesh_folder, built, tmp_path):
-    again = data.build_dataset(source=mesh_folder, out=built.folder, workers=1, progress=False)
+    again = data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=built.folder, workers=1, progress=False)
     assert again.built_now == 0
     # an independent build in another folder, in parallel, gives the same geometry
-    other = data.build_dataset(source=mesh_folder, out=tmp_path / "other", workers=2, progress=False)
+    other = data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=tmp_path / "other", workers=2, progress=False)
     for split in data.SPLITS:
         a = data.read_attrs(data.split_path(built.folder, split))["fingerprint"]
         b = data.read_attrs(data.split_path(other.folder, split))["fingerprint"]
@@ -93,10 +93,10 @@ def test_interrupted_build_resumes_where_it_stopped(mesh_folder, built, tmp_path
 
     monkeypatch.setattr(data, "_build_and_store", interrupted_in_the_third)
     with pytest.raises(KeyboardInterrupt):
-        data.build_dataset(source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
+        data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
     assert len(list(parts.glob("*.npz"))) == 2
     monkeypatch.setattr(data, "_build_and_store", build_and_store)
-    report = data.build_dataset(source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
+    report = data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
     assert report.built_now == len(jobs) - 2
     for split in data.SPLITS:
         fresh = data.read_split(data.split_path(built.folder, split), ("voxels", "points_64", "values_64"))
@@ -180,7 +180,7 @@ def test_torch_datasets(built):
 
 
 def test_procedural_split_is_balanced_and_about_five_to_one():
-    jobs = data.procedural_jobs("full")
+    jobs = data.procedural_jobs(config.get_profile("full"))
     assert 5800 <= len(jobs) <= 6200
     for category in {j.category for j in jobs}:
         mine = [j for j in jobs if j.category == category]
@@ -191,8 +191,8 @@ def test_procedural_split_is_balanced_and_about_five_to_one():
 
 def test_growing_the_training_split_keeps_the_test_shapes():
     quick = config.get_profile("quick").dataset
-    jobs = data.procedural_jobs("quick")
-    smaller = data.procedural_jobs("quick", settings=dataclasses.replace(quick, train_per_category=25))
+    jobs = data.procedural_jobs(config.get_profile("quick"))
+    smaller = data.procedural_jobs(config.get_profile("quick"), settings=dataclasses.replace(quick, train_per_category=25))
     airplanes = [j for j in jobs if j.category == "airplane"]
     assert [j.name for j in airplanes if j.split == "test"] == [f"airplane_{i:04d}" for i in range(25, 30)]
     train_numbers = [int(j.name[-4:]) for j in airplanes if j.split == "train"]

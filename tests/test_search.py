@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import trimesh
 
-from tutorial_lib import config, data, geometry, metrics, search, svr
+from tutorial_lib import config, data, geometry, images, metrics, search, svr
 from tutorial_lib.autoencoder import encode, make_autoencoder
 from tutorial_lib.models import ImageEncoder
+
+QUICK = config.get_profile("quick")
 
 
 @pytest.fixture
@@ -16,7 +18,7 @@ def box_index(tmp_path, box_dataset):
     """An index over 4 training and 4 test boxes, z from an untrained (seeded) autoencoder."""
     config.seed_everything(0)
     folder = box_dataset(tmp_path / "boxes", shapes=4, seed=3)
-    model = make_autoencoder("quick")
+    model = make_autoencoder(QUICK)
     index = search.build_index(folder, autoencoder_model=model, meta={"profile": "quick", "dataset": {"train": "boxes-train-3"}}, progress=False)
     return index, folder
 
@@ -83,7 +85,7 @@ def test_self_retrieval_at_rank_one_and_distance_zero(box_index):
 def test_mesh_query_by_z_finds_its_own_voxelisation(tmp_path, box_dataset):
     config.seed_everything(0)
     folder = box_dataset(tmp_path / "boxes", shapes=4)
-    model = make_autoencoder("quick")
+    model = make_autoencoder(QUICK)
     meshes = _meshes()
     # z of the four primitives as a mesh query computes them: normalise, voxelise, encode.
     codes = encode(model, np.stack([geometry.voxelize(geometry.normalize_mesh(m)) for m in meshes])).numpy()
@@ -181,7 +183,7 @@ def test_sketch_finds_the_shape_it_is_a_silhouette_of():
 
 
 def test_empty_sketch_is_refused(tmp_path):
-    with pytest.raises(svr.ImageError, match="no ink"):
+    with pytest.raises(images.ImageError, match="no ink"):
         search.sketch_mask(np.ones((50, 50)))
 
 
@@ -287,16 +289,16 @@ def test_load_index_never_uses_a_stale_index(tmp_path, box_dataset, monkeypatch)
     monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
     folder = box_dataset(tmp_path / "quick", shapes=2)  # the "quick" dataset is now two boxes per split
     index = search.build_index(folder, codes={s: np.zeros((2, 128)) for s in data.SPLITS}, progress=False)
-    index.meta.update(search.profile_fingerprints("quick"), dataset={"train": "another", "test": "dataset"})
-    path = index.save(search.index_path("quick"))
+    index.meta.update(search.profile_fingerprints(QUICK), dataset={"train": "another", "test": "dataset"})
+    path = index.save(search.index_path(QUICK))
     assert path == folder / search.INDEX_FILE
     with pytest.raises(search.StaleIndexError) as error:
-        search.load_index("quick", build=False)
+        search.load_index(QUICK, build=False)
     assert str(path) in str(error.value) and "dataset" in str(error.value)
     # Fingerprints that match: the index is read as it is.
-    index.meta.update(search.profile_fingerprints("quick"))
+    index.meta.update(search.profile_fingerprints(QUICK))
     index.save(path)
-    assert search.load_index("quick", build=False).names.tolist() == index.names.tolist()
+    assert search.load_index(QUICK, build=False).names.tolist() == index.names.tolist()
 
 
 def test_index_built_in_worker_processes_equals_one_built_in_this_one(tmp_path, box_dataset):

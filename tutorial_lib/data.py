@@ -70,9 +70,9 @@ class DatasetError(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
-def dataset_dir(profile: config.Profile | str = "quick") -> Path:
-    """Folder of the procedural dataset of a profile: ``<data root>/<profile>``."""
-    return config.data_root() / config.get_profile(profile).name
+def dataset_dir(profile: config.Profile) -> Path:
+    """Folder of the procedural dataset of a profile: ``<data root>/<profile name>``."""
+    return config.data_root() / profile.name
 
 
 def split_path(folder: str | Path, split: str) -> Path:
@@ -81,7 +81,8 @@ def split_path(folder: str | Path, split: str) -> Path:
     return Path(folder) / f"{split}.hdf5"
 
 
-def _open(path: str | Path) -> h5py.File:
+def open_split(path: str | Path) -> h5py.File:
+    """A split file opened for reading (ours or IM-NET's), with one-line errors naming it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such dataset file (build one with `python -m tutorial_lib data build`)")
@@ -103,7 +104,7 @@ def read_split(path: str | Path, keys: tuple[str, ...] | None = None) -> dict:
     which carry neither). Points come back as float32 world coordinates whatever the file held.
     """
     keys = tuple(keys) if keys is not None else IMNET_KEYS
-    with _open(path) as f:
+    with open_split(path) as f:
         missing = [k for k in keys if k not in f]
         if missing:
             raise DatasetError(f"{path}: missing keys {missing}; it has {sorted(f.keys())}")
@@ -127,7 +128,7 @@ def read_split(path: str | Path, keys: tuple[str, ...] | None = None) -> dict:
 
 def read_attrs(path: str | Path) -> dict:
     """The file's attributes, with ``builder`` decoded from JSON."""
-    with _open(path) as f:
+    with open_split(path) as f:
         attrs = dict(f.attrs)
     if "builder" in attrs:
         attrs["builder"] = json.loads(attrs["builder"])
@@ -136,7 +137,7 @@ def read_attrs(path: str | Path) -> dict:
 
 def read_mesh(path: str | Path, index: int) -> trimesh.Trimesh:
     """The normalised mesh of shape ``index`` of a split file."""
-    with _open(path) as f:
+    with open_split(path) as f:
         if "mesh_vertices" not in f:
             raise DatasetError(f"{path}: holds no meshes (IM-NET files have none); use marching cubes on its voxels")
         vertices = f["mesh_vertices"][index].reshape(-1, 3)
@@ -146,7 +147,7 @@ def read_mesh(path: str | Path, index: int) -> trimesh.Trimesh:
 
 def read_pixels(path: str | Path, indices=None) -> np.ndarray:
     """Renderings ``[N, V, 137, 137]`` (all shapes, or those at ``indices``, in sorted order)."""
-    with _open(path) as f:
+    with open_split(path) as f:
         if "pixels" not in f:
             raise DatasetError(f"{path}: has no 'pixels'")
         if indices is None:
@@ -287,14 +288,14 @@ def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def procedural_jobs(profile: config.Profile | str = "quick", seed: int = 0, settings: config.DatasetSettings | None = None) -> list[ShapeJob]:
+def procedural_jobs(profile: config.Profile, seed: int = 0, settings: config.DatasetSettings | None = None) -> list[ShapeJob]:
     """Every shape of a profile's procedural dataset: the same shape numbers in every category.
 
     ``settings`` replaces the profile's split sizes (e.g. more training shapes, same test shapes).
     """
     from .shapes import CATEGORIES
 
-    numbers = (settings or config.get_profile(profile).dataset).split_numbers()
+    numbers = (settings or profile.dataset).split_numbers()
     jobs = []
     for c, category in enumerate(CATEGORIES):
         for split in ("train", "test"):
@@ -406,8 +407,28 @@ class BuildReport:
         return "\n".join(lines)
 
 
+def builder_settings(profile: config.Profile, source: str | Path | None = None, seed: int = 0, shapes: int | None = None,
+                     up: str = "+y", front: str = "-z") -> dict:  # fmt: skip
+    """The settings a dataset is built with, stored in its split files (``builder``) and in every model's manifest.
+
+    Two builds with the same settings hold the same data; a change of them (or of a generator's
+    version) makes :func:`build_dataset` rebuild, and a shipped model trained on other settings
+    is reported by :func:`tutorial_lib.shipping.stale_reasons`. ``shapes`` defaults to the
+    profile's procedural shape count.
+    """
+    if shapes is None:
+        from .shapes import CATEGORIES
+
+        shapes = len(CATEGORIES) * profile.dataset.shapes_per_category
+    return {"profile": profile.name, "source": str(source) if source else "procedural", "seed": seed,
+            "shapes": shapes, "views_per_shape": profile.dataset.views_per_shape, "up": up, "front": front,
+            "resolution": VOXEL_RESOLUTION, "padding": config.VOXEL_PADDING,
+            "point_budgets": {str(k): v for k, v in POINT_BUDGETS.items()}, "image_size": IMAGE_SIZE,
+            "image_padding": config.IMAGE_PADDING, "edge_window": 7, "versions": dict(GENERATOR_VERSIONS)}  # fmt: skip
+
+
 def build_dataset(
-    profile: config.Profile | str = "quick",
+    profile: config.Profile,
     out: str | Path | None = None,
     source: str | Path | None = None,
     workers: int | None = None,
@@ -429,7 +450,6 @@ def build_dataset(
     from tqdm.auto import tqdm
 
     start = time.time()
-    profile = config.get_profile(profile)
     settings = profile.dataset
     if source is not None:
         jobs = jobs if jobs is not None else source_jobs(source, seed=seed, up=up, front=front)
@@ -437,11 +457,7 @@ def build_dataset(
     else:
         jobs = jobs if jobs is not None else procedural_jobs(profile, seed)
         folder = Path(out) if out else dataset_dir(profile)
-    builder = {"profile": profile.name, "source": str(source) if source else "procedural", "seed": seed,
-               "shapes": len(jobs), "views_per_shape": settings.views_per_shape, "up": up, "front": front,
-               "resolution": VOXEL_RESOLUTION, "padding": config.VOXEL_PADDING,
-               "point_budgets": {str(k): v for k, v in POINT_BUDGETS.items()}, "image_size": IMAGE_SIZE,
-               "image_padding": config.IMAGE_PADDING, "edge_window": 7, "versions": GENERATOR_VERSIONS}  # fmt: skip
+    builder = builder_settings(profile, source, seed, len(jobs), up, front)
     if is_complete(folder, builder):
         return BuildReport(folder, {s: read_attrs(split_path(folder, s))["shapes_in_split"] for s in SPLITS}, {}, 0.0, 0)
     if is_complete(folder):
@@ -526,7 +542,7 @@ def is_complete(folder: str | Path, builder: dict | None = None) -> bool:
     return True
 
 
-def ensure_dataset(profile: config.Profile | str = "quick", progress: bool = True) -> Path:
+def ensure_dataset(profile: config.Profile, progress: bool = True) -> Path:
     """The folder of a profile's procedural dataset, built on first use (build times: BENCHMARKS.md)."""
     report = build_dataset(profile, progress=progress)
     if report.built_now:
@@ -624,7 +640,7 @@ class ImageDataset:
     def __init__(self, path: str | Path, views="all", transform=None):
         torch = _torch()
         self.path = Path(path)
-        with _open(path) as f:
+        with open_split(path) as f:
             self.names = _decode(f["names"][()]) if "names" in f else [f"shape_{i:05d}" for i in range(f["pixels"].shape[0])]
             self.categories = _decode(f["categories"][()]) if "categories" in f else ["unknown"] * len(self.names)
             self.pixels = torch.from_numpy(f["pixels"][()])
@@ -667,16 +683,9 @@ def near_thin_points(voxels: np.ndarray, point_sets: list[np.ndarray]) -> list[l
     return result
 
 
-def category_labels(categories: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Integer labels for category names, and the sorted list of names they index."""
-    names = sorted(set(categories))
-    lookup = {c: i for i, c in enumerate(names)}
-    return np.array([lookup[c] for c in categories], dtype=np.int64), names
-
-
 __all__ = [
     "BuildReport", "DatasetError", "ImageDataset", "PointValueDataset", "ShapeJob", "SHAPENET_SYNSETS",
-    "build_dataset", "build_shape", "category_labels", "dataset_dir", "ensure_dataset", "fingerprint",
-    "is_complete", "procedural_jobs", "read_attrs", "read_mesh", "read_pixels", "read_split",
+    "build_dataset", "build_shape", "builder_settings", "dataset_dir", "ensure_dataset", "fingerprint",
+    "is_complete", "open_split", "procedural_jobs", "read_attrs", "read_mesh", "read_pixels", "read_split",
     "source_jobs", "split_path", "write_split",
 ]  # fmt: skip

@@ -184,7 +184,8 @@ def normalize_mesh(
 _RAY_JITTER = (0.0131, 0.0173)
 
 
-def _ray_intersector(mesh: trimesh.Trimesh):
+def ray_intersector(mesh: trimesh.Trimesh):
+    """A ray caster for the mesh: Embree's where ``embreex`` is installed, else trimesh's numpy one (slower, same answers)."""
     if trimesh.ray.has_embree:
         from trimesh.ray.ray_pyembree import RayMeshIntersector
 
@@ -273,7 +274,7 @@ def voxelize(mesh: trimesh.Trimesh, resolution: int = VOXEL_RESOLUTION, method: 
     if method == "parity":
         if not mesh.is_watertight:
             raise MeshError(f"{name}: method='parity' needs a watertight mesh; use method='fill' for open meshes")
-        intersector = _ray_intersector(mesh)
+        intersector = ray_intersector(mesh)
         votes = sum(_parity_along_axis(intersector, resolution, axis).astype(np.uint8) for axis in range(3))
         return votes >= 2
     if method == "fill":
@@ -447,21 +448,6 @@ def _across_the_surface(index: np.ndarray, answers: np.ndarray, values: np.ndarr
     flat = np.unique(flat[other & ~evaluated.reshape(-1)[flat]])
     evaluated.reshape(-1)[flat] = True
     return np.stack(np.unravel_index(flat, values.shape), axis=1)
-
-
-def extract_mesh(field_fn, resolution: int = 64, method: str = "coarse_to_fine", level: float = 0.5, start: int = 32) -> trimesh.Trimesh:
-    """Mesh of ``{p : field_fn(p) >= level}`` by marching cubes on a ``resolution``³ grid.
-
-    ``method`` is ``"dense"`` (every grid point) or ``"coarse_to_fine"`` (see
-    :func:`coarse_to_fine_occupancy`; used when ``resolution`` is ``start`` times a power of two).
-    """
-    if method == "dense" or resolution <= start:
-        values, _ = dense_occupancy(field_fn, resolution)
-    elif method == "coarse_to_fine":
-        values, _ = coarse_to_fine_occupancy(field_fn, resolution, start=start, level=level)
-    else:
-        raise ValueError(f"unknown method {method!r}: use 'dense' or 'coarse_to_fine'")
-    return marching_cubes(values, level)
 
 
 def check_mesh_path(path: str | Path) -> Path:

@@ -30,7 +30,7 @@ import torch.nn.functional as F
 import trimesh
 
 from .config import CROP_SIZE, IMAGE_PADDING, IMAGE_SIZE
-from .geometry import _ray_intersector, check_mesh, fit_half_extent
+from .geometry import check_mesh, fit_half_extent, ray_intersector
 
 CAMERA_DISTANCE = 1.5
 LIGHT_DISTANCE = 1.5
@@ -128,7 +128,7 @@ def render_views(
     check_mesh(mesh)
     views = np.asarray(views, dtype=np.float64).reshape(-1, 2)
     origins, directions = perspective_rays(views, size, padding, radius=radius)
-    intersector = _ray_intersector(mesh)
+    intersector = ray_intersector(mesh)
     face, ray, hits = intersector.intersects_id(origins, directions, multiple_hits=False, return_locations=True)
 
     image = np.full(len(origins), 255.0)
@@ -177,7 +177,7 @@ def orthographic_silhouettes(mesh: trimesh.Trimesh, directions: np.ndarray, size
         o = 3.0 * radius * direction[None, :] + du[:, None] * right[None, :] + dv[:, None] * up[None, :]
         origins.append(o)
         rays.append(np.broadcast_to(forward, o.shape))
-    hit = _ray_intersector(mesh).intersects_any(np.concatenate(origins), np.concatenate(rays))
+    hit = ray_intersector(mesh).intersects_any(np.concatenate(origins), np.concatenate(rays))
     return hit.reshape(len(directions), size, size)
 
 

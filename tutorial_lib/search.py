@@ -157,7 +157,7 @@ def _grey(image) -> np.ndarray:
 
 
 def _image_error(message: str):
-    from .svr import ImageError
+    from .images import ImageError
 
     return ImageError(message)
 
@@ -191,24 +191,24 @@ def file_fingerprint(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def profile_fingerprints(profile: str = "quick") -> dict:
+def profile_fingerprints(profile: config.Profile) -> dict:
     """What an index of a profile's dataset must have been built from: the dataset splits'
     fingerprints, the shipped autoencoder (weights file and the fingerprint of its training z)
     and the shipped image encoder's weights file."""
-    from . import autoencoder, svr
+    from . import autoencoder, shipping
 
     folder = data.dataset_dir(profile)
-    ae_paths, image_paths = autoencoder.shipped_paths(profile), svr.shipped_paths(profile)
-    for path in (ae_paths["weights"], ae_paths["z"], image_paths["weights"]):
+    ae_files, image_files = shipping.paths("autoencoder", profile), shipping.paths("image_encoder", profile)
+    for path in (ae_files.weights, ae_files.extra["z"], image_files.weights):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: missing; the search index needs the shipped models (see README, Shipped checkpoints)")
     return {
         "format_version": FORMAT_VERSION,
-        "profile": config.get_profile(profile).name,
+        "profile": profile.name,
         "dataset": {s: data.read_attrs(data.split_path(folder, s)).get("fingerprint") for s in data.SPLITS},
-        "autoencoder": file_fingerprint(ae_paths["weights"]),
+        "autoencoder": file_fingerprint(ae_files.weights),
         "autoencoder_z": provenance.array_fingerprint(autoencoder.load_shipped_z(profile)["train_z"]),
-        "image_encoder": file_fingerprint(image_paths["weights"]),
+        "image_encoder": file_fingerprint(image_files.weights),
         "lfd": _descriptor_settings(),
     }
 
@@ -237,8 +237,8 @@ class ShapeIndex:
     framed silhouette descriptors ``[N, 100, 45]`` and a thumbnail ``[N, 64, 64]`` (uint8).
 
     ``meta`` holds the format version and the fingerprints of what it was built from. Models
-    used by the queries are loaded on first use (the shipped ones of ``meta["profile"]``) unless
-    given as ``autoencoder_model`` / ``image_model``.
+    used by the queries are loaded on first use (the shipped ones of ``profile``, which
+    :func:`load_index` sets) unless given as ``autoencoder_model`` / ``image_model``.
     """
 
     ARRAYS = ("names", "categories", "splits", "z", "lfd", "views", "thumbnails")
@@ -252,6 +252,7 @@ class ShapeIndex:
         self.views = np.asarray(views, dtype=np.float32)
         self.thumbnails = np.asarray(thumbnails, dtype=np.uint8)
         self.meta = dict(meta or {})
+        self.profile: config.Profile | None = None
         self.autoencoder_model = None
         self.image_model = None
         n = len(self.names)
@@ -272,7 +273,7 @@ class ShapeIndex:
         """A new index of the rows ``rows`` (in that order), with the same meta and models."""
         rows = np.asarray(rows)
         out = ShapeIndex(*(getattr(self, k)[rows] for k in self.ARRAYS), meta=self.meta)
-        out.autoencoder_model, out.image_model = self.autoencoder_model, self.image_model
+        out.profile, out.autoencoder_model, out.image_model = self.profile, self.autoencoder_model, self.image_model
         return out
 
     def split(self, name: str) -> ShapeIndex:
@@ -316,20 +317,23 @@ class ShapeIndex:
 
     # ---- models ---------------------------------------------------------------------------
 
+    def _shipped(self, kind: str):
+        from . import shipping
+
+        if self.profile is None:
+            raise ValueError(f"this index knows no profile to load the shipped {kind} from: set index.profile, or give the model")
+        return shipping.load(kind, self.profile)
+
     def load_autoencoder(self):
         """The autoencoder whose voxel encoder makes a mesh query's z (the profile's shipped one unless set)."""
         if self.autoencoder_model is None:
-            from . import autoencoder
-
-            self.autoencoder_model = autoencoder.load_autoencoder(self.meta.get("profile", "quick"), device="cpu")
+            self.autoencoder_model = self._shipped("autoencoder")
         return self.autoencoder_model
 
     def load_image_encoder(self):
         """The image encoder that makes a picture query's z (the profile's shipped one unless set)."""
         if self.image_model is None:
-            from . import svr
-
-            self.image_model = svr.load_image_encoder(self.meta.get("profile", "quick"), device="cpu")
+            self.image_model = self._shipped("image_encoder")
         return self.image_model
 
     # ---- distances (queries × rows) ------------------------------------------------------
@@ -349,7 +353,7 @@ class ShapeIndex:
         row's 100 silhouettes, in the LFD's weighted L1 distance."""
         from scipy.spatial.distance import cdist
 
-        weights = _coefficient_weights()
+        weights = metrics.coefficient_weights()
         q = np.atleast_2d(np.asarray(descriptors, dtype=np.float32)) * weights
         # The weighted silhouettes are kept between queries (recomputed if ``views`` is replaced).
         if getattr(self, "_weighted_views", (None,))[0] is not self.views:
@@ -369,11 +373,11 @@ class ShapeIndex:
 
     def picture_z(self, image) -> np.ndarray:
         """z of a picture: a file (framed like the renderings) or a grey ``[137, 137]`` array in [0, 1] (or uint8)."""
-        from . import svr
+        from . import images, svr
 
         model = self.load_image_encoder()
         if isinstance(image, (str, Path)):
-            image = svr.load_image(image, object_size=getattr(model, "object_size", None), profile=self.meta.get("profile", "quick"))
+            image = images.load_image(image, object_size=getattr(model, "object_size", None), profile=self.profile)
         return svr.predict_z(model, _grey(image)[None])[0].numpy()
 
     def mesh_z(self, mesh) -> np.ndarray:
@@ -401,12 +405,6 @@ class ShapeIndex:
         """The ``k`` shapes one of whose LFD silhouettes is nearest to a sketch (silhouette or closed outline)."""
         descriptor = silhouette_descriptors(sketch_mask(image)[None])
         return self.matches(self.view_distances(descriptor)[0], k, split)
-
-
-def _coefficient_weights() -> np.ndarray:
-    """The LFD's own weights of a silhouette's 45 numbers: each part over its typical distance between different shapes."""
-    contour = metrics.FOURIER_COEFFICIENTS
-    return np.concatenate([np.full(45 - contour, 1.0 / metrics.REGION_SCALE), np.full(contour, 1.0 / metrics.CONTOUR_SCALE)]).astype(np.float32)
 
 
 def _mesh(mesh) -> tuple[trimesh.Trimesh, str]:
@@ -514,18 +512,18 @@ def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None =
     return index
 
 
-def index_path(profile: str = "quick") -> Path:
+def index_path(profile: config.Profile) -> Path:
     """Where a profile's index lives: next to its dataset."""
     return data.dataset_dir(profile) / INDEX_FILE
 
 
-def build_profile_index(profile: str = "quick", progress: bool = True) -> ShapeIndex:
+def build_profile_index(profile: config.Profile, progress: bool = True) -> ShapeIndex:
     """Build and save the index of a profile's dataset (built first if missing) with the shipped models.
 
     z are the shipped autoencoder's (``autoencoder_<profile>_z.npz``). The image encoder that
     :meth:`ShapeIndex.by_picture` loads is checked, when loaded, to have learned those same z.
     """
-    from . import autoencoder
+    from . import autoencoder, shipping
 
     folder = data.ensure_dataset(profile, progress=progress)
     expected = profile_fingerprints(profile)
@@ -534,14 +532,16 @@ def build_profile_index(profile: str = "quick", progress: bool = True) -> ShapeI
         names = data.read_split(data.split_path(folder, split), ())["names"]
         if list(codes[f"{split}_names"]) != list(names):
             raise provenance.CheckpointError(
-                f"{autoencoder.shipped_paths(profile)['z']}: its {split} z are not of the shapes of {data.split_path(folder, split)}; ship the autoencoder again"
+                f"{shipping.paths('autoencoder', profile).extra['z']}: its {split} z are not of the shapes of {data.split_path(folder, split)}; "
+                "ship the autoencoder again"
             )
     index = build_index(folder, codes={s: codes[f"{s}_z"] for s in data.SPLITS}, meta=expected, progress=progress)
     index.save(index_path(profile))
+    index.profile = profile
     return index
 
 
-def load_index(profile: str = "quick", build: bool = True, progress: bool = True) -> ShapeIndex:
+def load_index(profile: config.Profile, build: bool = True, progress: bool = True) -> ShapeIndex:
     """The profile's index: read from next to the dataset, or built (and saved) when missing.
 
     An index built from another dataset or other models is never used: with ``build`` it is
@@ -550,7 +550,9 @@ def load_index(profile: str = "quick", build: bool = True, progress: bool = True
     path = index_path(profile)
     if path.is_file():
         try:
-            return ShapeIndex.load(path, expected=profile_fingerprints(profile))
+            index = ShapeIndex.load(path, expected=profile_fingerprints(profile))
+            index.profile = profile
+            return index
         except StaleIndexError as exc:
             if not build:
                 raise

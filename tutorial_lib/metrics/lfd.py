@@ -592,8 +592,10 @@ def load_descriptors(path: str | Path) -> dict[str, LightFieldDescriptor]:
         return {str(name): LightFieldDescriptor(c) for name, c in zip(f["names"], f["coefficients"], strict=True)}
 
 
-def _coefficient_weights() -> np.ndarray:
-    return np.concatenate([np.full(35, 1.0 / REGION_SCALE), np.full(FOURIER_COEFFICIENTS, 1.0 / CONTOUR_SCALE)])
+def coefficient_weights() -> np.ndarray:
+    """The LFD's weights of a silhouette's 45 numbers: each part (35 Zernike, 10 Fourier) over its
+    typical distance between different shapes, so that both count alike in the L1 distance."""
+    return np.concatenate([np.full(35, 1.0 / REGION_SCALE), np.full(FOURIER_COEFFICIENTS, 1.0 / CONTOUR_SCALE)]).astype(np.float32)
 
 
 @cache
@@ -634,7 +636,7 @@ def lfd_distance_matrix(a, b=None, return_alignment: bool = False, block_bytes: 
     """
     first = _stack(a)
     second = first if b is None else _stack(b)
-    weights = _coefficient_weights().astype(np.float32)
+    weights = coefficient_weights()
     xa = (first * weights).reshape(-1, 45)
     xb = (second * weights).reshape(-1, 45)
     n, m = len(first), len(second)
@@ -710,4 +712,5 @@ __all__ = [
     "lfd_distance_matrix",
     "lfd_distance",
     "calibrate_scales",
+    "coefficient_weights",
 ]
