@@ -44,6 +44,23 @@ def model_steps(profile, device):
     return steps
 
 
+def encrypted_kernel_manager():
+    """A kernel manager that gives each kernel CurveZMQ keys where its kernelspec supports them.
+
+    The kernel and this script talk over local TCP sockets; ipykernel (7.3 and newer) warns on
+    every start when that traffic is not encrypted. With keys there is nothing to warn about.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        @default("transport_encryption")
+        def _transport_encryption_default(self):
+            return "auto"  # keys when the kernel declares support, plain TCP otherwise
+
+    return EncryptedKernelManager
+
+
 def ship_models(profile: str) -> list[Path]:
     """Copy a profile's trained models from the data root's models/ into the committed data/checkpoints/."""
     from tutorial_lib import config
@@ -107,6 +124,7 @@ def main(argv=None) -> int:
                 cwd=str(notebook.parent),
                 kernel_name="python3",
                 progress_bar=False,
+                kernel_manager_class=encrypted_kernel_manager(),
             )
         except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
             status = f"FAILED: {type(exc).__name__}: {str(exc).strip().splitlines()[-1][:80]}"

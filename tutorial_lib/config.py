@@ -109,7 +109,7 @@ class ClassifierSettings:
 
     width: int = 32  # channels of ResNet-18's first stage: the quick image encoder's width
     batch_size: int = 32  # crops per step
-    steps: int = 4000  # optimiser steps (Adam, cosine decay): about 10 epochs of the 13,000 training views
+    steps: int = 4000  # optimiser steps (Adam, cosine decay) of batch_size crops each
     learning_rate: float = 1e-3
     # Adversarial training makes the class visualisations of notebook 06 show shapes rather than
     # textures (classification.adversarial_pictures); 0.0 trains a plain classifier.

@@ -144,7 +144,7 @@ def wrap(model: torch.nn.Module, loss_fn, device: torch.device):
 
     Batch-norm layers normalise with each rank's share of the batch, as in plain DDP (the image
     encoder's test-time statistics are recomputed after training anyway:
-    :func:`tutorial_lib.svr.recalibrate_batch_norm`).
+    :func:`tutorial_lib.svr.recalibrate_image_encoder`).
     """
     from torch.nn.parallel import DistributedDataParallel
 
