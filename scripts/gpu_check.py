@@ -1,6 +1,6 @@
 """Measure the paper-scale path on one GPU in under 8 minutes, and print what BENCHMARKS.md needs.
 
-    python scripts/gpu_check.py                      # on a GPU machine (about 7 minutes on one H100)
+    python scripts/gpu_check.py                      # on a GPU machine
     python scripts/gpu_check.py --json build/gpu_check.json
     python scripts/gpu_check.py --cpu-dry-run        # every stage for a few steps on the CPU (tests)
 

@@ -18,17 +18,17 @@ Three recipes share the architecture:
   sigmoid far from 0, every z ends up within a hair of 0 or 1, the sigmoid's gradient
   vanishes and the encoder stops learning (it hands the decoder a binary hash of the shape,
   which does not generalise). A small penalty on the square of those numbers
-  (``code_penalty``) keeps z in the sigmoid's working range (measured with and without it in
-  BENCHMARKS.md, "Why the code penalty"). A quarter of each shape's points are drawn near its
+  (``code_penalty``) keeps z in the sigmoid's working range (``benchmarks/compare_training.py
+  fast no-penalty`` trains with and without it). A quarter of each shape's points are drawn near its
   thin parts (``thin_share``): uniformly drawn, a chair's legs get a few dozen of 2,048 points
   and the decoder can drop them at almost no cost in the loss. On a CPU that multiplies
-  bfloat16 in hardware, the steps run in bfloat16 autocast (``cpu_bf16``), about 3× faster;
+  bfloat16 in hardware, the steps run in bfloat16 autocast (``cpu_bf16``), which is faster;
   the weights and the evaluation stay float32. Both were measured one at a time against the
-  previous recipe at equal wall time (``benchmarks/compare_training.py``, BENCHMARKS.md "Thin parts").
+  previous recipe at equal wall time (``benchmarks/compare_training.py changes``).
 * ``"fast-augmented"`` – the fast recipe on new shapes made from the training shapes at every
   step (:func:`augment_shapes`: other proportions, and mirrored left to right), because the
-  encoder, not the decoder, is what fails on unseen shapes; measured against ``"fast"`` in
-  BENCHMARKS.md ("Thin parts").
+  encoder, not the decoder, is what fails on unseen shapes; measured against ``"fast"`` by
+  ``benchmarks/compare_training.py augmentation``.
 
 Entry points: :func:`train_autoencoder`, :func:`reconstruct`, :func:`evaluate_iou`,
 :func:`encode_split`, :func:`load_shipped_z`, and the CLI ``python -m tutorial_lib train ae``; the
@@ -161,7 +161,7 @@ def augment_shapes(voxels: torch.Tensor, points: torch.Tensor, shrink: float = 0
     values stay right and need no change; the voxels are resampled (nearest cell, so they stay 0 or 1).
     Why: the encoder learns its training shapes almost by heart and finds the codes of unseen ones
     only roughly, while the decoder draws unseen shapes well from a fitted z (:func:`fit_codes`;
-    BENCHMARKS.md, "Thin parts"): the encoder needs more shapes than the dataset has. The random
+    ``benchmarks/bench_autoencoder.py quality``): the encoder needs more shapes than the dataset has. The random
     numbers come from torch's global generator (seeded per step by the training loop), so a
     resumed run sees the same shapes.
     """
@@ -327,7 +327,7 @@ def fit_codes(model: Autoencoder, voxels: np.ndarray | torch.Tensor, steps: int 
     The encoder finds a code in one pass, but for a shape it has not seen only roughly: its
     error there is the *amortisation gap* (one network answers for every shape at once). The
     decoder can draw many more shapes than the encoder finds codes for (the IoU of both on the
-    test split: BENCHMARKS.md, "Thin parts"). Here Adam moves u (z before its sigmoid), starting at the encoder's, for ``steps`` steps to
+    test split: ``benchmarks/bench_autoencoder.py quality``). Here Adam moves u (z before its sigmoid), starting at the encoder's, for ``steps`` steps to
     lower the cross-entropy between the decoder's occupancy and the grid's own cells: each step
     draws ``points_per_step`` cell centres per shape, half from the cells where inside and outside
     meet (what the IoU depends on) and half from anywhere. Nothing but the input grid is used, so
@@ -403,8 +403,8 @@ def reconstruct(model: Autoencoder, z: torch.Tensor, resolution: int = 64, metho
     refines near the surface, level by level. The dataset has thin parts: a rifle is two or
     three 64³ cells thick, so no 32³ cell centre need fall inside it, and an extractor that
     refines only where the answer changes loses it. So it also refines next to any value of at
-    least 0.05: the decoder's output already rises near a thin part. ``benchmarks/extraction_start.py``
-    measures both against the dense grid (BENCHMARKS.md, "Training speed and mesh extraction").
+    least 0.05: the decoder's output already rises near a thin part. ``benchmarks/bench_autoencoder.py
+    extraction`` measures both against the dense grid.
     """
     field = decoder_field(model, z)
     if method == "dense" or resolution <= 64:

@@ -135,8 +135,8 @@ def recalibrate_image_encoder(model: ImageEncoder, dataset: ImageCodes, images: 
     running average (over the last ~10 batches) for test time. While the learning rate is high
     the weights move faster than that average follows, and the encoder is much worse in eval
     mode than in training mode; recomputing the statistics for the final weights from one pass
-    over the training pictures ("precise BN") repairs it (measured in BENCHMARKS.md, "The
-    shipped quick image encoder"). The weights do not change.
+    over the training pictures ("precise BN") repairs it (measured in docs/benchmark-log.md, "The
+    previous `quick` image encoder"). The weights do not change.
     """
     batches = EpochBatches(dataset, batch_size, seed + 1)
     steps = max(1, min(images // batch_size, batches.per_epoch))
@@ -204,9 +204,9 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
     ``object_size`` when it carries one, else as measured on ``profile``'s dataset. The mesh is
     extracted coarse-to-fine at ``resolution``. With ``clean`` the small separate parts of the
     decoded shape are dropped first (:func:`tutorial_lib.geometry.keep_main_parts`). It is off by
-    default because, measured on the shipped quick models, the parts it drops are mostly pieces
-    of thin legs that the decoder broke up, and dropping them makes the Chamfer distance worse
-    (BENCHMARKS.md, "Pictures from elsewhere"). Returns the mesh; with ``out`` (.obj or .ply)
+    default because the parts it drops are mostly pieces of thin legs that the decoder broke
+    up, and dropping them makes the Chamfer distance worse (``benchmarks/bench_foreign.py``
+    measures both). Returns the mesh; with ``out`` (.obj or .ply)
     also writes it.
     """
     from . import autoencoder, geometry

@@ -44,8 +44,7 @@ from ..geometry import center_of_mass, check_mesh
 #    (``renderer="raycast"`` still uses the ray caster). The default resolution is 128 (the
 #    original: 256): a quarter of the pixels, for coefficients that move only a little. The
 #    speed of both renderers, how often their pixels differ, and how far the coefficients
-#    move between 128² and 256² are measured in BENCHMARKS.md ("Metrics";
-#    ``benchmarks/lfd_choices.py``).
+#    move between 128² and 256² are measured by ``benchmarks/bench_metrics.py``.
 # 4. Region descriptor: the magnitudes of the 36 Zernike moments Z_nm with n <= 10, 0 <= m <= n,
 #    n - m even, except Z_00 (the silhouette's area): 35 numbers, as the original's 35. They
 #    are computed on the unit disk inscribed in the image, centred on the projection of the
@@ -78,7 +77,7 @@ from ..geometry import center_of_mass, check_mesh
 # pixelation: the rotated shape's silhouettes are the same silhouettes turned in the image
 # plane, sampled on a grid that did not turn. That leaves a small distance between a shape and
 # its turned copy, far below the distance between two different shapes of one category (both
-# measured in BENCHMARKS.md, "Metrics").
+# measured by ``benchmarks/bench_metrics.py``).
 
 GOLDEN = (1.0 + 5.0**0.5) / 2.0
 LFD_RESOLUTION = 128
@@ -296,7 +295,7 @@ def lfd_silhouettes(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, ren
 
     ``renderer="raster"`` scan-converts the triangles (fast, the default); ``"raycast"`` calls
     :func:`rendering.orthographic_silhouettes` (Embree rays: slower, and the same pixels but
-    for the odd one whose centre lies on a triangle edge; BENCHMARKS.md has both measured).
+    for the odd one whose centre lies on a triangle edge; ``benchmarks/bench_metrics.py`` measures both).
     """
     normalised = normalize_for_lfd(mesh)
     directions = light_field_directions().reshape(-1, 3)
@@ -565,7 +564,7 @@ class LightFieldDescriptor:
 
 
 def lfd_descriptor(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, renderer: str = "raster") -> LightFieldDescriptor:
-    """The light field descriptor of a mesh (its cost per mesh is in BENCHMARKS.md, "Metrics")."""
+    """The light field descriptor of a mesh (its cost per mesh: ``benchmarks/bench_metrics.py``)."""
     images = lfd_silhouettes(mesh, resolution, renderer)
     return LightFieldDescriptor(np.concatenate([zernike_magnitudes(images), contour_fourier(images)], axis=-1))
 
