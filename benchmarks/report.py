@@ -234,7 +234,7 @@ def gan_part() -> str:
     for name, r in scores["scores"].items():
         nearest = r.get("nearest_training_chamfer") or []
         z = scores.get("median_nearest_training_z", {}).get(name)
-        rows.append([name, *(f"{r[d][k]:.3g}" if d in r else "–" for d in ("chamfer", "lfd") for k in ("cov", "mmd", "1-nna")),
+        rows.append([name, *((f"{r[d][k]:.3g}" if k == "mmd" else f"{r[d][k]:.3f}") if d in r else "–" for d in ("chamfer", "lfd") for k in ("cov", "mmd", "1-nna")),
                      f"{sorted(nearest)[len(nearest) // 2]:.5f}" if nearest else "–", f"{z:.2f}" if z is not None else "–", r.get("empty_meshes", "–")])  # fmt: skip
     lines += [
         f"Scores: `{re.sub(r' --(command|out) [^ ]+', '', scores['command'])}` → `benchmarks/results/gan_scores.json`, {date_of(scores.get('machine'))}, "
@@ -258,7 +258,8 @@ def training_part() -> str:
         budget = f"{comparison['minutes']:g} minutes" if comparison.get("minutes") else f"{comparison.get('steps')} steps"
         lines += [
             f"The fast recipe against IM-NET's (`python benchmarks/compare_training.py recipes --minutes {comparison.get('minutes') or 10:g}` → "
-            f"`benchmarks/results/recipe_comparison_{PROFILE}.json`, which notebook 04 draws): {comparison['date']}, commit {comparison['commit']}, "
+            f"`benchmarks/results/recipe_comparison_{PROFILE}.json`, which notebook 04 draws): {comparison['date']}, commit {comparison['commit']} "
+            f"(the recipes as they were there), "
             f"{comparison.get('cores', '?')} cores, {comparison['threads_per_run']} thread each, {budget} each, side by side.",
             "",
             table(["recipe", "steps done/planned", "seconds", "test IoU at 64³", "probe IoU along the run (16 test shapes)"], rows),
@@ -270,7 +271,8 @@ def training_part() -> str:
                  f"{r['test_iou_64']:.3f}", f"{r['thin_recall']:.3f}", f"{r['rod_recall']:.3f}"] for name, r in changes["runs"].items()]  # fmt: skip
         lines += [
             f"The fast recipe's changes one at a time, each against the row above it (`python benchmarks/compare_training.py changes --minutes "
-            f"{changes['minutes']:g}` → `benchmarks/results/training_changes_{PROFILE}.json`): {changes['date']}, commit {changes['commit']}, "
+            f"{changes['minutes']:g}` → `benchmarks/results/training_changes_{PROFILE}.json`): {changes['date']}, commit {changes['commit']} "
+            f"(the variants as they were there), "
             f"{changes.get('cores', '?')} cores, {changes['threads_per_run']} thread each, {changes['minutes']:g} minutes each, side by side; load "
             f"average {changes.get('load_average_before', '?')} before.",
             "",
