@@ -252,3 +252,27 @@ def test_thin_share_draws_that_share_of_the_points_near_thin_parts(tmp_path):
     assert share_near(data.PointValueDataset(path, resolution=64, points_per_shape=200, thin_share=0.5)) >= 0.5
     with pytest.raises(ValueError, match="thin_share"):
         data.PointValueDataset(path, points_per_shape=200, thin_share=1.0)
+
+
+def test_near_thin_points_are_computed_once_per_content(tmp_path, monkeypatch):
+    """The second ask for the same voxels and points reads the cache (the computation is not run
+    again) and gives the same indices; other content gives its own answer."""
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    rng = np.random.default_rng(0)
+    voxels = np.zeros((2, 64, 64, 64), np.uint8)
+    voxels[:, 30:33, 10:50, 30:33] = 1  # a rod 3 voxels across: thin
+    voxels[1, 5:25, 5:25, 5:25] = 1  # and a box: thick
+    points = [rng.uniform(-0.5, 0.5, (2, 500, 3)).astype(np.float32) for _ in range(2)]
+    first = data.cached_near_thin_points(voxels, points)
+    assert len(list((tmp_path / "cache").glob("near_thin_*.npz"))) == 1
+    monkeypatch.setattr(data, "near_thin_points", lambda *args: pytest.fail("computed again"))
+    again = data.cached_near_thin_points(voxels, points)
+    for a, b in zip(first, again):
+        assert all(np.array_equal(x.numpy(), y.numpy()) for x, y in zip(a, b))
+    assert any(len(x) for x in first[0])  # points near the rod were found
+    monkeypatch.undo()
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    other = voxels.copy()
+    other[0, 30:33, 10:50, 30:33] = 0
+    data.cached_near_thin_points(other, points)
+    assert len(list((tmp_path / "cache").glob("near_thin_*.npz"))) == 2

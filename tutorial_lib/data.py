@@ -576,7 +576,8 @@ class PointValueDataset:
     and a random subset of 2,048 a few dozen: the loss barely notices when the decoder drops
     them. "Near a thin part" is :func:`tutorial_lib.metrics.thin_voxels` of the 64³ voxels,
     grown by one voxel so that the points just outside a leg count too; shapes without thin
-    parts draw uniformly. The thin masks take a few seconds to compute when the split is loaded.
+    parts draw uniformly. The thin masks take about a minute for the quick training split the
+    first time, and are then read from a cache keyed by the arrays' content (:func:`cached_near_thin_points`).
     """
 
     def __init__(self, path: str | Path, resolution: int = 64, points_per_shape: int | None = None, resolutions: tuple[int, ...] = RESOLUTIONS,
@@ -599,7 +600,7 @@ class PointValueDataset:
         self.thin_share = thin_share
         self.near_thin = None
         if thin_share:
-            near = near_thin_points(arrays["voxels"][..., 0], [arrays[f"points_{r}"] for r in resolutions])
+            near = cached_near_thin_points(arrays["voxels"][..., 0], [arrays[f"points_{r}"] for r in resolutions])
             self.near_thin = dict(zip(resolutions, near))
 
     def __len__(self) -> int:
@@ -683,9 +684,48 @@ def near_thin_points(voxels: np.ndarray, point_sets: list[np.ndarray]) -> list[l
     return result
 
 
+#: Bump when what "near a thin part" means changes: cached answers of the old meaning are then not read.
+NEAR_THIN_VERSION = 1
+
+
+def cached_near_thin_points(voxels: np.ndarray, point_sets: list[np.ndarray]) -> list[list]:
+    """:func:`near_thin_points`, computed once per content: the answer is kept under ``<data root>/cache/``
+    in a file named by a hash of the voxels, the points and the definition (never by a file or profile
+    name), so a notebook and its worked solution, or two training runs on the same split, compute it once."""
+    import hashlib
+
+    from .metrics.voxel import THIN_THICKNESS
+    from .provenance import atomic_path
+
+    torch = _torch()
+    digest = hashlib.blake2b(f"near-thin v{NEAR_THIN_VERSION} thickness {THIN_THICKNESS}".encode(), digest_size=16)
+    digest.update(np.packbits(np.asarray(voxels) > 0).tobytes())
+    for points in point_sets:
+        digest.update(np.ascontiguousarray(points, dtype=np.float32).tobytes())
+    path = config.data_root() / "cache" / f"near_thin_{digest.hexdigest()}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return [[torch.from_numpy(part) for part in np.split(f[f"indices_{k}"], f[f"splits_{k}"])] for k in range(len(point_sets))]
+        except Exception:  # a damaged cache file is only a lost shortcut: compute again and replace it
+            pass
+    result = near_thin_points(voxels, point_sets)
+    arrays = {}
+    for k, per_shape in enumerate(result):
+        lengths = np.array([len(t) for t in per_shape], dtype=np.int64)
+        arrays[f"indices_{k}"] = np.concatenate([t.numpy() for t in per_shape]) if per_shape else np.zeros(0, np.int64)
+        arrays[f"splits_{k}"] = np.cumsum(lengths)[:-1]
+    try:
+        with atomic_path(path) as tmp:
+            np.savez(tmp, **arrays)
+    except OSError:  # a read-only or full data root: the answer is still right, only not kept
+        pass
+    return result
+
+
 __all__ = [
     "BuildReport", "DatasetError", "ImageDataset", "PointValueDataset", "ShapeJob", "SHAPENET_SYNSETS",
-    "build_dataset", "build_shape", "builder_settings", "dataset_dir", "ensure_dataset", "fingerprint",
+    "build_dataset", "build_shape", "builder_settings", "cached_near_thin_points", "dataset_dir", "ensure_dataset", "fingerprint",
     "is_complete", "open_split", "procedural_jobs", "read_attrs", "read_mesh", "read_pixels", "read_split",
     "source_jobs", "split_path", "write_split",
 ]  # fmt: skip
