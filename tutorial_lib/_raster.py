@@ -6,7 +6,7 @@ pixels of a pinhole camera are the regular lattice of directions from one point,
 shadow rays of one view all run towards one light. So a triangle is projected once, its
 bounding box tells which rays can meet it, and only those are tested exactly. The public
 functions that use them (:func:`tutorial_lib.geometry.voxelize`,
-:func:`tutorial_lib.rendering.render_views`)
+:func:`tutorial_lib.rendering.render_views`, :func:`tutorial_lib.metrics.lfd_silhouettes`)
 document what they compute; this module says how.
 
 The kernels are compiled on first use and cached on disk (numba's ``cache=True``), so a
@@ -519,15 +519,340 @@ def _render(vertices, faces, normals, positions, forwards, rights, ups, lights, 
     return out
 
 
-def warm_up() -> None:
+# --------------------------------------------------------------------------------------------
+# Light field descriptor: silhouettes, their outer contours, framing
+# --------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, error_model="numpy")
+def _silhouettes(column, row, faces, face_index, view_index, n_views, size):
+    """Orthographic silhouettes ``[views, size, size]`` by scan conversion: what
+    :func:`tutorial_lib.metrics.lfd._rasterize` computes with numpy, run by run, the same
+    floating-point operations in the same order (so the same pixels).
+
+    ``column``, ``row``: each vertex's pixel coordinates in each view ``[vertices, views]``;
+    ``face_index``, ``view_index``: the (triangle, view) pairs to draw. A triangle covers a
+    pixel when the pixel's centre lies between its long edge (top to bottom corner) and the
+    short edge beside it, on each pixel row whose centre lies in [top, bottom).
+    """
+    image = np.zeros((n_views, size, size), dtype=np.bool_)
+    ty = np.empty(3)
+    tx = np.empty(3)
+    for p in range(face_index.shape[0]):
+        f, v = face_index[p], view_index[p]
+        for k in range(3):
+            ty[k] = row[faces[f, k], v]
+            tx[k] = column[faces[f, k], v]
+        # Sort the corners top to bottom (a stable sort, as numpy's argsort of three numbers).
+        for i in range(1, 3):
+            j = i
+            while j > 0 and ty[j - 1] > ty[j]:
+                ty[j - 1], ty[j] = ty[j], ty[j - 1]
+                tx[j - 1], tx[j] = tx[j], tx[j - 1]
+                j -= 1
+        first = max(np.ceil(ty[0] - 0.5), 0.0)
+        last = min(np.ceil(ty[2] - 0.5) - 1.0, size - 1.0)
+        if last < first:
+            continue
+        slope_long = (tx[2] - tx[0]) / (ty[2] - ty[0])
+        slope_upper = (tx[1] - tx[0]) / (ty[1] - ty[0])
+        slope_lower = (tx[2] - tx[1]) / (ty[2] - ty[1])
+        for r in range(int(first), int(last) + 1):
+            y = r + 0.5
+            x_long = tx[0] + (y - ty[0]) * slope_long
+            if y >= ty[1]:
+                x_short = tx[1] + (y - ty[1]) * slope_lower
+            else:
+                x_short = tx[0] + (y - ty[0]) * slope_upper
+            if x_long != x_long or x_short != x_short:
+                continue  # a degenerate triangle's run (NaN): nothing
+            start = max(np.ceil(min(x_long, x_short) - 0.5), 0.0)
+            stop = min(np.ceil(max(x_long, x_short) - 0.5) - 1.0, size - 1.0)
+            for c in range(int(start), int(stop) + 1):
+                image[v, r, c] = True
+    return image
+
+
+# Directions on the pixel-corner lattice, clockwise on screen (rows grow downwards): E, S, W, N.
+_STEP_ROW = np.array([0, 1, 0, -1])
+_STEP_COL = np.array([1, 0, -1, 0])
+
+
+@njit(cache=True, error_model="numpy")
+def _outer_contours(images):
+    """The outer contour of each binary image ``[V, H, W]``, exactly as
+    :func:`tutorial_lib.metrics.lfd._outer_contours_flat` finds it with numpy, one image at a time.
+
+    Returns (points ``[K, 2]``: the contours' crack midpoints (row, col) laid end to end,
+    bounds ``[V, 2]``: each image's (start, stop) in them; start == stop when it has none).
+    A crack is the side shared by an inside and an outside pixel, directed with the inside on
+    its right; cracks are numbered in the order of (corner row, corner column, direction);
+    each crack is followed by the one that turns left at its end, else straight on, else right.
+    A cycle starts at its lowest-numbered crack. The contour of an image is its longest
+    clockwise (outer) cycle, the later-starting one of equally long ones.
+    """
+    n_images, h, w = images.shape
+    width = w + 1
+    table = np.full((h + 1) * (w + 1) * 4, -1, dtype=np.int64)
+    chunks = []
+    bounds = np.zeros((n_images, 2), dtype=np.int64)
+    total = 0
+    capacity = 4 * (h + 1) * (w + 1)
+    keys = np.empty(capacity, dtype=np.int64)
+    rows = np.empty(capacity, dtype=np.int64)
+    cols = np.empty(capacity, dtype=np.int64)
+    dirs = np.empty(capacity, dtype=np.int64)
+    padded = np.zeros((h + 2, w + 2), dtype=np.bool_)
+    for v in range(n_images):
+        r_lo, r_hi, c_lo, c_hi = h, -1, w, -1
+        for r in range(h):
+            for c in range(w):
+                if images[v, r, c]:
+                    r_lo, r_hi, c_lo, c_hi = min(r_lo, r), max(r_hi, r), min(c_lo, c), max(c_hi, c)
+        if r_hi < 0:
+            bounds[v, 0] = total
+            bounds[v, 1] = total
+            continue
+        # Pixel (r, c) is padded[r + 1, c + 1]; outside the image everything is outside.
+        padded[:, :] = False
+        for r in range(r_lo, r_hi + 1):
+            for c in range(c_lo, c_hi + 1):
+                padded[r + 1, c + 1] = images[v, r, c]
+        # The cracks leaving each corner (r, c), in the order of (r, c, direction): that is the
+        # order of their numbers. Around the corner: a = pixel (r-1, c-1), b = (r-1, c),
+        # d = (r, c-1), e = (r, c).
+        count = 0
+        for r in range(r_lo, r_hi + 2):
+            for c in range(c_lo, c_hi + 2):
+                a, b, d, e = padded[r, c], padded[r, c + 1], padded[r + 1, c], padded[r + 1, c + 1]
+                if a == b and b == d and d == e:
+                    continue
+                for direction in range(4):
+                    if direction == 0:
+                        there = e and not b  # east along row r, inside (r, c) below
+                    elif direction == 1:
+                        there = d and not e  # south along column c, inside (r, c-1) on the left... of the pixel pair
+                    elif direction == 2:
+                        there = a and not d  # west along row r, inside (r-1, c-1) above
+                    else:
+                        there = b and not a  # north along column c, inside (r-1, c) on the right
+                    if there:
+                        keys[count] = (r * width + c) * 4 + direction
+                        rows[count] = r
+                        cols[count] = c
+                        dirs[count] = direction
+                        count += 1
+        for i in range(count):
+            table[keys[i]] = i
+        successor = np.full(count, -1, dtype=np.int64)
+        for i in range(count):
+            end = ((rows[i] + _STEP_ROW[dirs[i]]) * width + cols[i] + _STEP_COL[dirs[i]]) * 4
+            for turn in (3, 0, 1):  # left, straight on, right: the first that exists
+                wanted = end + (dirs[i] + turn) % 4
+                if 0 <= wanted < table.shape[0] and table[wanted] >= 0:
+                    successor[i] = table[wanted]
+                    break
+        for i in range(count):
+            table[keys[i]] = -1
+        # Walk the cycles from their lowest-numbered cracks; keep the best outer one.
+        visited = np.zeros(count, dtype=np.bool_)
+        cycle = np.empty(count, dtype=np.int64)
+        best_start, best_length = -1, -1
+        for i in range(count):
+            if visited[i]:
+                continue
+            length = 0
+            j = i
+            while j >= 0 and not visited[j]:
+                visited[j] = True
+                cycle[length] = j
+                length += 1
+                j = successor[j]
+            # Signed area (shoelace over consecutive midpoints, wrapping round), summed in chain order.
+            area = 0.0
+            for p in range(length):
+                a, b = cycle[p], cycle[(p + 1) % length]
+                r0 = rows[a] + _STEP_ROW[dirs[a]] / 2.0 - 0.5
+                c0 = cols[a] + _STEP_COL[dirs[a]] / 2.0 - 0.5
+                r1 = rows[b] + _STEP_ROW[dirs[b]] / 2.0 - 0.5
+                c1 = cols[b] + _STEP_COL[dirs[b]] / 2.0 - 0.5
+                area += c0 * r1 - c1 * r0
+            if area / 2.0 > 0 and length >= best_length:
+                best_start, best_length = i, length
+        if best_start < 0:
+            bounds[v, 0] = total
+            bounds[v, 1] = total
+            continue
+        points = np.empty((best_length, 2))
+        j = best_start
+        for p in range(best_length):
+            points[p, 0] = rows[j] + _STEP_ROW[dirs[j]] / 2.0 - 0.5
+            points[p, 1] = cols[j] + _STEP_COL[dirs[j]] / 2.0 - 0.5
+            j = successor[j]
+        chunks.append(points)
+        bounds[v, 0] = total
+        bounds[v, 1] = total + best_length
+        total += best_length
+    out_points = np.empty((total, 2))
+    at = 0
+    for points in chunks:
+        out_points[at : at + points.shape[0]] = points
+        at += points.shape[0]
+    return out_points, bounds
+
+
+@njit(cache=True, error_model="numpy")
+def _frame(masks, size, reach):
+    """:func:`tutorial_lib.search.frame_silhouettes`: each binary image ``[B, H, W]`` centred on
+    its area centroid and scaled so that its farthest pixel lies at ``reach`` of the half-width,
+    resampled at ``size``² pixels. The centroid and reach are summed in the order numpy sums
+    them; the resampling is bilinear in float32, with the weights and sums in the order of
+    torch's ``grid_sample`` (zeros outside, align_corners=False), then thresholded at 0.5.
+    """
+    batch, height, width = masks.shape
+    out = np.zeros((batch, size, size), dtype=np.bool_)
+    u = np.empty(size)
+    for k in range(size):
+        u[k] = (k + 0.5) / (size / 2.0) - 1.0
+    gx = np.empty(size, dtype=np.float32)
+    gy = np.empty(size, dtype=np.float32)
+    one = np.float32(1.0)
+    half_w = np.float32(width) / np.float32(2.0)
+    half_h = np.float32(height) / np.float32(2.0)
+    # The image with a border of one outside pixel: every sample below reads inside it.
+    padded = np.zeros((height + 2, width + 2), dtype=np.float32)
+    col0 = np.empty(size, dtype=np.int64)
+    west = np.empty(size, dtype=np.float32)
+    east = np.empty(size, dtype=np.float32)
+    for b in range(batch):
+        area = 0
+        sum_r = 0.0
+        sum_c = 0.0
+        r_lo, r_hi, c_lo, c_hi = height, -1, width, -1
+        for r in range(height):
+            for c in range(width):
+                if masks[b, r, c]:
+                    area += 1
+                    sum_r += r + 0.5
+                    sum_c += c + 0.5
+                    r_lo, r_hi, c_lo, c_hi = min(r_lo, r), max(r_hi, r), min(c_lo, c), max(c_hi, c)
+        if area == 0:
+            continue
+        centre_r = sum_r / area
+        centre_c = sum_c / area
+        # The farthest inside pixel lies on the boundary (a step away from the centre along the
+        # larger offset goes farther), so only pixels with an outside neighbour are measured.
+        radius = 0.0
+        for r in range(r_lo, r_hi + 1):
+            for c in range(c_lo, c_hi + 1):
+                if masks[b, r, c] and (
+                    r == 0
+                    or c == 0
+                    or r == height - 1
+                    or c == width - 1
+                    or not masks[b, r - 1, c]
+                    or not masks[b, r + 1, c]
+                    or not masks[b, r, c - 1]
+                    or not masks[b, r, c + 1]
+                ):
+                    radius = max(radius, np.hypot(r + 0.5 - centre_r, c + 0.5 - centre_c))
+        radius += 0.5
+        scale = radius / reach
+        padded[:, :] = 0.0
+        for r in range(r_lo, r_hi + 1):
+            for c in range(c_lo, c_hi + 1):
+                if masks[b, r, c]:
+                    padded[r + 1, c + 1] = 1.0
+        for k in range(size):
+            gx[k] = np.float32(2.0 * (centre_c + u[k] * scale) / width - 1.0)
+            gy[k] = np.float32(2.0 * (centre_r + u[k] * scale) / height - 1.0)
+        # Per output column: its source column and weights (the same for every row).
+        for j in range(size):
+            x = (gx[j] + one) * half_w - np.float32(0.5)
+            x_w = np.floor(x)
+            col0[j] = int(x_w)
+            west[j] = x - x_w
+            east[j] = one - west[j]
+        j_lo, j_hi = size, 0
+        for j in range(size):
+            if not (col0[j] + 1 < c_lo or col0[j] > c_hi):
+                j_lo, j_hi = min(j_lo, j), max(j_hi, j + 1)
+        for i in range(size):
+            y = (gy[i] + one) * half_h - np.float32(0.5)
+            y_n = np.floor(y)
+            r0 = int(y_n)
+            if r0 + 1 < r_lo or r0 > r_hi:
+                continue  # both source rows outside the image's inside pixels: zero
+            n = y - y_n
+            s = one - n
+            for j in range(j_lo, j_hi):
+                c0 = col0[j]
+                if c0 + 1 < c_lo or c0 > c_hi:
+                    continue
+                w_ = west[j]
+                e = east[j]
+                value = (
+                    padded[r0 + 1, c0 + 1] * (s * e) + padded[r0 + 1, c0 + 2] * (s * w_) + padded[r0 + 2, c0 + 1] * (n * e) + padded[r0 + 2, c0 + 2] * (n * w_)
+                )
+                out[b, i, j] = value >= np.float32(0.5)
+    return out
+
+
+@njit(cache=True, error_model="numpy")
+def _zernike_moments(images, index, basis):
+    """``images[:, index] @ basis`` for images ``[B, P]`` (boolean or numbers) and a basis
+    ``[K, M]`` (float32): each image's pixels at ``index`` weigh the basis's rows, summed in
+    float64 in pixel order and rounded to float32 at the end. The same numbers on every machine
+    and with any number of threads (a BLAS matrix product's last bits depend on both), and
+    quick on silhouettes, whose empty pixels are skipped."""
+    out = np.empty((images.shape[0], basis.shape[1]), dtype=np.float32)
+    total = np.empty(basis.shape[1])
+    for b in range(images.shape[0]):
+        total[:] = 0.0
+        for k in range(index.shape[0]):
+            value = images[b, index[k]] * 1.0
+            if value != 0.0:
+                for m in range(basis.shape[1]):
+                    total[m] += value * basis[k, m]
+        for m in range(basis.shape[1]):
+            out[b, m] = total[m]
+    return out
+
+
+def warm_up(kernels: str = "dataset") -> None:
     """Compile (first use after an install or a change of this file) or load from the cache the
-    kernels of the dataset builder, on a tetrahedron: done once in the parent before worker
-    processes start, so that they inherit the compiled code instead of each compiling it."""
+    kernels of the dataset builder (``"dataset"``) or of the light field descriptor (``"lfd"``),
+    on a tetrahedron: done once in the parent before worker processes start, so that they
+    inherit the compiled code instead of each compiling it."""
     vertices = np.array([[0.1, 0.1, 0.1], [-0.1, -0.1, 0.1], [-0.1, 0.1, -0.1], [0.1, -0.1, -0.1]])
     faces = np.array([[0, 1, 2], [0, 3, 1], [0, 2, 3], [1, 3, 2]], dtype=np.int64)
     edges = np.cross(vertices[faces[:, 1]] - vertices[faces[:, 0]], vertices[faces[:, 2]] - vertices[faces[:, 0]])
     normals = edges / np.linalg.norm(edges, axis=1, keepdims=True)
-    _column_parity(vertices, faces, normals, 4, 0, 0.01, 0.02, 1e-6)
-    camera = np.array([[0.0, 0.0, -1.5]])
-    forward, right, up = np.array([[0.0, 0.0, 1.0]]), np.array([[1.0, 0.0, 0.0]]), np.array([[0.0, 1.0, 0.0]])
-    _render(vertices, faces, normals, camera, forward, right, up, camera.copy(), np.linspace(-0.1, 0.1, 4), True, 0.2, 0.7, 0.5, 1)
+    if kernels == "dataset":
+        _column_parity(vertices, faces, normals, 4, 0, 0.01, 0.02, 1e-6)
+        basis = np.eye(3)
+        one = np.array([[0.0, 0.0, -1.5]])
+        _render(
+            vertices,
+            faces,
+            normals,
+            one,
+            basis[2:3].copy(),
+            basis[0:1].copy(),
+            basis[1:2].copy(),
+            one.copy(),
+            np.linspace(-0.1, 0.1, 4),
+            True,
+            0.2,
+            0.7,
+            0.5,
+            1,
+        )
+    elif kernels == "lfd":
+        pixels = (vertices[:, :2] + 0.2) * 10.0
+        images = _silhouettes(pixels[:, :1].copy(), pixels[:, 1:].copy(), faces, np.arange(4), np.zeros(4, dtype=np.int64), 1, 4)
+        _outer_contours(images)
+        _frame(images, 4, 0.9)
+        _zernike_moments(images.reshape(1, -1), np.arange(4), np.ones((4, 2), dtype=np.float32))
+    else:
+        raise ValueError(f"unknown kernels {kernels!r}: use 'dataset' or 'lfd'")

@@ -40,7 +40,8 @@ from ..geometry import center_of_mass, check_mesh
 #    unit sphere), a pixel being inside when its centre is inside the projection of a triangle.
 #    The image axes follow :func:`rendering.camera_basis`, as in
 #    :func:`rendering.orthographic_silhouettes`, which gives the same pixels by casting one ray
-#    per pixel; we scan-convert the triangles with numpy instead, because that is much faster
+#    per pixel; we scan-convert the triangles instead (a compiled kernel, as are the contour
+#    tracing and the moments below: :mod:`tutorial_lib._raster`), because that is much faster
 #    (``renderer="raycast"`` still uses the ray caster). The default resolution is 128 (the
 #    original: 256): a quarter of the pixels, for coefficients that move only a little. The
 #    speed of both renderers, how often their pixels differ, and how far the coefficients
@@ -51,7 +52,9 @@ from ..geometry import center_of_mass, check_mesh
 #    are computed on the unit disk inscribed in the image, centred on the projection of the
 #    centre of mass; the magnitudes do not change when the image turns about that centre or is
 #    mirrored. (Zernike moments, as the paper describes; the authors' released code computes
-#    the angular radial transform of MPEG-7 instead, also 35 coefficients.)
+#    the angular radial transform of MPEG-7 instead, also 35 coefficients.) Each moment is a
+#    sum over the inside pixels, taken in float64 in pixel order, so it is the same number on
+#    every machine and with any number of threads (a float32 BLAS product's last bits are not).
 # 5. Contour descriptor: the outer contour of the silhouette (its boundary pixel cracks, holes
 #    left out, the longest piece if pixelation splits the silhouette), smoothed by a 5-point
 #    moving average to iron out the pixel staircase, resampled at 128 points equally spaced
@@ -245,7 +248,7 @@ def _rasterize(mesh: trimesh.Trimesh, directions: np.ndarray, size: int, radius:
     :func:`rendering.orthographic_silhouettes`, and is inside when that point is inside the
     projection of a triangle. Each (triangle, pixel row) pair gives one run of pixels between
     the triangle's long edge (top to bottom vertex) and its upper or lower short edge; the runs
-    go into a per-row difference array whose cumulative sum is the image.
+    are filled by a compiled kernel (:func:`tutorial_lib._raster._silhouettes`).
     """
     directions = directions / np.linalg.norm(directions, axis=1, keepdims=True)
     right, up = _camera_axes(directions)
@@ -262,33 +265,10 @@ def _rasterize(mesh: trimesh.Trimesh, directions: np.ndarray, size: int, radius:
     else:
         face_index = np.repeat(np.arange(len(faces)), n_views)
         view_index = np.tile(np.arange(n_views), len(faces))
-    corners = faces[face_index]
-    ty = row[corners, view_index[:, None]]  # [triangles, 3]
-    tx = column[corners, view_index[:, None]]
-    order = np.argsort(ty, axis=1)  # top, middle, bottom vertex
-    ty, tx = np.take_along_axis(ty, order, 1), np.take_along_axis(tx, order, 1)
-    first = np.maximum(np.ceil(ty[:, 0] - 0.5), 0).astype(np.int64)
-    last = np.minimum(np.ceil(ty[:, 2] - 0.5) - 1, size - 1).astype(np.int64)  # rows with centre in [top, bottom)
-    counts = np.maximum(last - first + 1, 0)
-    triangle = np.repeat(np.arange(len(counts)), counts)
-    rows = np.arange(len(triangle)) - np.repeat(np.cumsum(counts) - counts - first, counts)
-    y = rows + 0.5
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope_long = (tx[:, 2] - tx[:, 0]) / (ty[:, 2] - ty[:, 0])
-        slope_upper = (tx[:, 1] - tx[:, 0]) / (ty[:, 1] - ty[:, 0])
-        slope_lower = (tx[:, 2] - tx[:, 1]) / (ty[:, 2] - ty[:, 1])
-    x_long = tx[triangle, 0] + (y - ty[triangle, 0]) * slope_long[triangle]
-    lower = y >= ty[triangle, 1]
-    pivot = np.where(lower, 1, 0)
-    x_short = tx[triangle, pivot] + (y - ty[triangle, pivot]) * np.where(lower, slope_lower[triangle], slope_upper[triangle])
-    start = np.maximum(np.ceil(np.minimum(x_long, x_short) - 0.5), 0)
-    stop = np.minimum(np.ceil(np.maximum(x_long, x_short) - 0.5) - 1, size - 1)
-    run = start <= stop  # also drops NaN runs of degenerate triangles
-    base = (view_index[triangle[run]] * size + rows[run]) * (size + 1)
-    cells = n_views * size * (size + 1)
-    difference = np.bincount(base + start[run].astype(np.int64), minlength=cells)
-    difference -= np.bincount(base + stop[run].astype(np.int64) + 1, minlength=cells)
-    return np.cumsum(difference.reshape(n_views, size, size + 1), axis=2)[:, :, :size] > 0
+    from .. import _raster
+
+    return _raster._silhouettes(np.ascontiguousarray(column), np.ascontiguousarray(row), np.ascontiguousarray(faces, dtype=np.int64),
+                                face_index.astype(np.int64), view_index.astype(np.int64), n_views, size)  # fmt: skip
 
 
 def lfd_silhouettes(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, renderer: str = "raster") -> np.ndarray:
@@ -335,13 +315,24 @@ def _zernike_basis(size: int, order: int) -> tuple[np.ndarray, np.ndarray]:
     return inside, np.concatenate([basis.real, basis.imag], axis=1).astype(np.float32)
 
 
+@lru_cache(maxsize=8)
+def _disk_pixels(size: int, order: int) -> np.ndarray:
+    """Flat indices of the pixels whose centres lie in the unit disk inscribed in a ``size``² image (the rows of the Zernike basis)."""
+    return np.flatnonzero(_zernike_basis(size, order)[0])
+
+
 def zernike_magnitudes(images: np.ndarray, order: int = ZERNIKE_ORDER) -> np.ndarray:
     """|Z_nm| of binary images ``[..., S, S]`` on the unit disk inscribed in the image: ``[..., 35]`` for order 10."""
     images = np.asarray(images)
     size = images.shape[-1]
-    inside, basis = _zernike_basis(size, order)
-    flat = images.reshape(-1, size * size)[:, inside].astype(np.float32)
-    moments = flat @ basis
+    from .. import _raster
+
+    _, basis = _zernike_basis(size, order)
+    flat = images.reshape(-1, size * size)
+    if flat.dtype != bool:
+        flat = flat.astype(np.float64)
+    # The moments: the basis summed over the pixels inside the disk, weighted by the image (a compiled kernel).
+    moments = _raster._zernike_moments(np.ascontiguousarray(flat), _disk_pixels(size, order), basis)
     count = basis.shape[1] // 2
     magnitudes = np.hypot(moments[:, :count], moments[:, count:])
     return magnitudes.reshape(images.shape[:-2] + (count,))
@@ -411,7 +402,20 @@ def _boundary_cycles(images: np.ndarray):
 
 def _outer_contours_flat(images: np.ndarray):
     """Concatenated outer contours of binary images ``[V, H, W]``: points ``[K, 2]`` and, per image,
-    the (start, stop) of its contour in them (start == stop for an empty image)."""
+    the (start, stop) of its contour in them (start == stop for an empty image).
+
+    A compiled kernel (:func:`tutorial_lib._raster._outer_contours`) follows the cracks of
+    :func:`_boundary_cycles` image by image and keeps, per image, the outer boundary
+    (clockwise on screen) with the most cracks, as :func:`_outer_contours_numpy` does with
+    numpy for all images at once (the same points, far faster).
+    """
+    from .. import _raster
+
+    return _raster._outer_contours(np.ascontiguousarray(images, dtype=bool))
+
+
+def _outer_contours_numpy(images: np.ndarray):
+    """:func:`_outer_contours_flat` in numpy (kept as the reference the kernel is tested against)."""
     image, cycle, points = _boundary_cycles(images)
     bounds = np.zeros((len(images), 2), dtype=np.int64)
     if len(image) == 0:
