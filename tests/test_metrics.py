@@ -245,6 +245,23 @@ def test_contour_kernel_follows_the_cracks_numpy_follows(chair_like, rng):
             np.testing.assert_array_equal(points[a:b], reference[c:d])
 
 
+def test_contour_resampling_kernel_does_the_numpy_arithmetic(chair_like, rng):
+    """The compiled smoothing, resampling and shoelace sums against the numpy code they replaced:
+    the same numbers (the same operations in the same order), on silhouettes and random blobs."""
+    from tutorial_lib import _raster
+    from tutorial_lib.metrics import lfd
+
+    for batch in (metrics.lfd_silhouettes(chair_like).reshape(-1, 128, 128), _blobs(30, 64, rng)):
+        points, bounds = lfd._outer_contours_flat(batch)
+        found = np.flatnonzero(bounds[:, 1] - bounds[:, 0] >= 3)
+        starts, lengths = bounds[found, 0], bounds[found, 1] - bounds[found, 0]
+        resampled, area, moments = _raster._resample_contours(points, starts, lengths, metrics.CONTOUR_SAMPLES, lfd.SMOOTHING)
+        reference = lfd._contour_sums_numpy(points, starts, lengths)
+        np.testing.assert_array_equal(resampled, reference[0])
+        np.testing.assert_array_equal(area / 2.0, reference[1])
+        np.testing.assert_array_equal(moments, reference[2])
+
+
 def test_batched_zernike_moments_equal_one_image_at_a_time_and_the_exact_sum(chair_like):
     from tutorial_lib.metrics import lfd
 

@@ -150,21 +150,37 @@ def _column_parity(vertices, faces, normals, n, axis, jitter_u, jitter_v, offset
                     along = ((vertices[a, 0] - o[0]) * nx + (vertices[a, 1] - o[1]) * ny + (vertices[a, 2] - o[2]) * nz) / n_axis
                     loc[count] = -1.0 + along
                 count += 1
-    # Sort by (ray, coordinate) with the same number line as geometry._parity_along_axis: ray r on [4r, 4r + 4).
-    keys = ray[:count] * 4.0 + (loc[:count] + 2.0)
-    order = np.argsort(keys, kind="mergesort")
+    # Group the crossings by ray (a counting sort), then order each ray's few crossings along it
+    # (an insertion sort; stable) by the number line of geometry._parity_along_axis: ray r on [4r, 4r + 4).
+    keys = np.empty(count)
+    for h in range(count):
+        keys[h] = ray[h] * 4.0 + (loc[h] + 2.0)
+    first = np.zeros(n * n + 1, dtype=np.int64)
+    for h in range(count):
+        first[ray[h] + 1] += 1
+    for r in range(n * n):
+        first[r + 1] += first[r]
+    order = np.empty(count, dtype=np.int64)
+    fill = first[:-1].copy()
+    for h in range(count):
+        order[fill[ray[h]]] = h
+        fill[ray[h]] += 1
     inside = np.zeros((n, n, n), dtype=np.bool_)
     query = np.empty(n)
-    position = 0
+    kept = np.empty(count)
     for r in range(n * n):
-        start = position
-        while position < count and ray[order[position]] == r:
-            position += 1
+        start, stop = first[r], first[r + 1]
+        for p in range(start + 1, stop):
+            h = order[p]
+            q = p
+            while q > start and keys[order[q - 1]] > keys[h]:
+                order[q] = order[q - 1]
+                q -= 1
+            order[q] = h
         # Walk this ray's crossings in order, as the tracer sees them.
-        kept = np.empty(position - start)
         m = 0
         last = -np.inf
-        for p in range(start, position):
+        for p in range(start, stop):
             h = order[p]
             if loc[h] < last + offset:
                 continue  # too close behind the previous hit: the restarted ray is already past it
@@ -702,6 +718,82 @@ def _outer_contours(images):
 
 
 @njit(cache=True, error_model="numpy")
+def _resample_contours(points, starts, lengths, samples, half_width):
+    """The arithmetic of :func:`tutorial_lib.metrics.contour_fourier` between the contours and
+    their signatures, in the same order of operations as its numpy code (the same numbers).
+
+    Each contour (``points[start : start + length]``, closed) is smoothed by a circular moving
+    average of ``2 * half_width + 1`` points; the smoothed contours are closed (first point
+    repeated) and laid end to end, their arc length summed over all of them in one running
+    sum, and each resampled at ``samples`` points equally spaced along its length. Returns the
+    resampled points ``[C, samples, 2]`` and, per contour, the shoelace sums: twice the signed
+    area ``[C]`` and the two first moments ``[C, 2]``.
+    """
+    n_contours = starts.shape[0]
+    size = 0
+    for c in range(n_contours):
+        size += lengths[c] + 1
+    closed = np.empty((size, 2))
+    closing = np.empty(n_contours, dtype=np.int64)
+    at = 0
+    for c in range(n_contours):
+        s, length = starts[c], lengths[c]
+        for p in range(length):
+            t0 = 0.0
+            t1 = 0.0
+            for shift in range(-half_width, half_width + 1):
+                q = s + (p + shift) % length
+                t0 += points[q, 0]
+                t1 += points[q, 1]
+            closed[at + p, 0] = t0 / (2 * half_width + 1)
+            closed[at + p, 1] = t1 / (2 * half_width + 1)
+        closed[at + length, 0] = closed[at, 0]
+        closed[at + length, 1] = closed[at, 1]
+        at += length + 1
+        closing[c] = at - 1
+    step = np.zeros(max(size - 1, 0))
+    for i in range(size - 1):
+        d0 = closed[i + 1, 0] - closed[i, 0]
+        d1 = closed[i + 1, 1] - closed[i, 1]
+        step[i] = np.sqrt(d0 * d0 + d1 * d1)
+    for c in range(n_contours - 1):
+        step[closing[c]] = 0.0  # no step from one contour to the next
+    arc = np.empty(size)
+    arc[0] = 0.0
+    for i in range(size - 1):
+        arc[i + 1] = arc[i] + step[i]
+    resampled = np.empty((n_contours, samples, 2))
+    area = np.zeros(n_contours)
+    moments = np.zeros((n_contours, 2))
+    for c in range(n_contours):
+        end = closing[c]
+        begin = end - lengths[c]
+        total = arc[end] - arc[begin]
+        segment = begin
+        for j in range(samples):
+            where = arc[begin] + total * (j / samples)
+            # The last point at or before `where` along the arc, kept inside this contour.
+            while segment + 1 <= end and arc[segment + 1] <= where:
+                segment += 1
+            k = min(max(segment, begin), end - 1)
+            fraction = (where - arc[k]) / max(step[k], 1e-12)
+            resampled[c, j, 0] = closed[k, 0] + fraction * (closed[k + 1, 0] - closed[k, 0])
+            resampled[c, j, 1] = closed[k, 1] + fraction * (closed[k + 1, 1] - closed[k, 1])
+        # Shoelace sums over the closed polygon (the step past its end counts zero).
+        for i in range(begin, end + 1):
+            if i == end:
+                cross = 0.0
+                if c == n_contours - 1:
+                    break
+            else:
+                cross = closed[i, 0] * closed[i + 1, 1] - closed[i + 1, 0] * closed[i, 1]
+            area[c] += cross
+            moments[c, 0] += (closed[i, 0] + closed[i + 1, 0]) * cross
+            moments[c, 1] += (closed[i, 1] + closed[i + 1, 1]) * cross
+    return resampled, area, moments
+
+
+@njit(cache=True, error_model="numpy")
 def _frame(masks, size, reach):
     """:func:`tutorial_lib.search.frame_silhouettes`: each binary image ``[B, H, W]`` centred on
     its area centroid and scaled so that its farthest pixel lies at ``reach`` of the half-width,
@@ -801,20 +893,21 @@ def _frame(masks, size, reach):
 @njit(cache=True, error_model="numpy")
 def _zernike_moments(images, index, basis):
     """``images[:, index] @ basis`` for images ``[B, P]`` (boolean or numbers) and a basis
-    ``[K, M]`` (float32): each image's pixels at ``index`` weigh the basis's rows, summed in
-    float64 in pixel order and rounded to float32 at the end. The same numbers on every machine
-    and with any number of threads (a BLAS matrix product's last bits depend on both), and
-    quick on silhouettes, whose empty pixels are skipped."""
-    out = np.empty((images.shape[0], basis.shape[1]), dtype=np.float32)
-    total = np.empty(basis.shape[1])
-    for b in range(images.shape[0]):
+    ``[K, M]``: each image's pixels at ``index`` weigh the basis's rows, summed in float64 in
+    pixel order and rounded to float32 at the end. The same numbers on every machine and with
+    any number of threads (a BLAS matrix product's last bits depend on both), and quick on
+    silhouettes, whose empty pixels are skipped."""
+    n_images, rows, columns = images.shape[0], index.shape[0], basis.shape[1]
+    out = np.empty((n_images, columns), dtype=np.float32)
+    total = np.empty(columns)
+    for b in range(n_images):
         total[:] = 0.0
-        for k in range(index.shape[0]):
+        for k in range(rows):
             value = images[b, index[k]] * 1.0
             if value != 0.0:
-                for m in range(basis.shape[1]):
+                for m in range(columns):
                     total[m] += value * basis[k, m]
-        for m in range(basis.shape[1]):
+        for m in range(columns):
             out[b, m] = total[m]
     return out
 

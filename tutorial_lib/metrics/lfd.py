@@ -316,9 +316,10 @@ def _zernike_basis(size: int, order: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=8)
-def _disk_pixels(size: int, order: int) -> np.ndarray:
-    """Flat indices of the pixels whose centres lie in the unit disk inscribed in a ``size``² image (the rows of the Zernike basis)."""
-    return np.flatnonzero(_zernike_basis(size, order)[0])
+def _disk_basis(size: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the pixels whose centres lie in the unit disk inscribed in a ``size``² image, and :func:`_zernike_basis` there."""
+    inside, basis = _zernike_basis(size, order)
+    return np.flatnonzero(inside), np.ascontiguousarray(basis)
 
 
 def zernike_magnitudes(images: np.ndarray, order: int = ZERNIKE_ORDER) -> np.ndarray:
@@ -327,12 +328,12 @@ def zernike_magnitudes(images: np.ndarray, order: int = ZERNIKE_ORDER) -> np.nda
     size = images.shape[-1]
     from .. import _raster
 
-    _, basis = _zernike_basis(size, order)
     flat = images.reshape(-1, size * size)
     if flat.dtype != bool:
         flat = flat.astype(np.float64)
     # The moments: the basis summed over the pixels inside the disk, weighted by the image (a compiled kernel).
-    moments = _raster._zernike_moments(np.ascontiguousarray(flat), _disk_pixels(size, order), basis)
+    index, basis = _disk_basis(size, order)
+    moments = _raster._zernike_moments(np.ascontiguousarray(flat), index, basis)
     count = basis.shape[1] // 2
     magnitudes = np.hypot(moments[:, :count], moments[:, count:])
     return magnitudes.reshape(images.shape[:-2] + (count,))
@@ -490,35 +491,46 @@ def contour_fourier(images: np.ndarray, count: int = FOURIER_COEFFICIENTS, sampl
     spectra = np.zeros((len(flat), count))
     found = np.flatnonzero(bounds[:, 1] - bounds[:, 0] >= 3)
     if len(found):
+        from .. import _raster
+
         starts, lengths = bounds[found, 0], bounds[found, 1] - bounds[found, 0]
-        # Close every contour (repeat its first point) and lay them end to end.
-        index = np.repeat(starts - np.cumsum(lengths + 1) + lengths + 1, lengths + 1) + np.arange((lengths + 1).sum())
-        closing = np.cumsum(lengths + 1) - 1
-        index[closing] = starts
-        closed = _smooth_closed(points, starts, lengths, SMOOTHING)[index]
-        step = np.linalg.norm(np.diff(closed, axis=0), axis=1)
-        step[closing[:-1]] = 0.0  # no step from one contour to the next
-        arc = np.concatenate([[0.0], np.cumsum(step)])
-        begin = closing - lengths  # index of each contour's first point in `closed`
-        total = arc[closing] - arc[begin]
-        at = arc[begin, None] + total[:, None] * (np.arange(samples) / samples)[None, :]  # [contours, samples]
-        segment = np.clip(np.searchsorted(arc, at, side="right") - 1, begin[:, None], closing[:, None] - 1)
-        fraction = (at - arc[segment]) / np.maximum(step[segment], 1e-12)
-        resampled = closed[segment] + fraction[..., None] * (closed[segment + 1] - closed[segment])
-        # Centroid of the region each contour encloses (shoelace formula).
-        owner = np.repeat(np.arange(len(found)), lengths + 1)
-        r0, c0 = closed[:-1, 0], closed[:-1, 1]
-        r1, c1 = closed[1:, 0], closed[1:, 1]
-        cross = r0 * c1 - r1 * c0
-        cross[closing[:-1]] = 0.0
-        area = np.bincount(owner[:-1], weights=cross, minlength=len(found)) / 2.0
-        centre = np.stack([np.bincount(owner[:-1], weights=(r0 + r1) * cross, minlength=len(found)),
-                           np.bincount(owner[:-1], weights=(c0 + c1) * cross, minlength=len(found))], axis=1)  # fmt: skip
+        # Smoothing, resampling and the shoelace sums: a compiled kernel (what _contour_sums_numpy does).
+        resampled, area, centre = _raster._resample_contours(points, starts, lengths, samples, SMOOTHING)
+        area = area / 2.0
         degenerate = np.abs(area) < 1e-9
         centre = np.where(degenerate[:, None], resampled.mean(axis=1), centre / (6.0 * np.where(degenerate, 1.0, area))[:, None])
         spectrum = np.abs(np.fft.rfft(np.linalg.norm(resampled - centre[:, None, :], axis=2), axis=1))
         spectra[found] = spectrum[:, 1 : count + 1] / np.maximum(spectrum[:, :1], 1e-12)
     return spectra.reshape(images.shape[:-2] + (count,))
+
+
+def _contour_sums_numpy(points: np.ndarray, starts: np.ndarray, lengths: np.ndarray, samples: int = CONTOUR_SAMPLES):
+    """The numpy arithmetic :func:`tutorial_lib._raster._resample_contours` replaced (kept as the
+    reference it is tested against): resampled contours, signed areas and shoelace moments."""
+    # Close every contour (repeat its first point) and lay them end to end.
+    index = np.repeat(starts - np.cumsum(lengths + 1) + lengths + 1, lengths + 1) + np.arange((lengths + 1).sum())
+    closing = np.cumsum(lengths + 1) - 1
+    index[closing] = starts
+    closed = _smooth_closed(points, starts, lengths, SMOOTHING)[index]
+    step = np.linalg.norm(np.diff(closed, axis=0), axis=1)
+    step[closing[:-1]] = 0.0  # no step from one contour to the next
+    arc = np.concatenate([[0.0], np.cumsum(step)])
+    begin = closing - lengths  # index of each contour's first point in `closed`
+    total = arc[closing] - arc[begin]
+    at = arc[begin, None] + total[:, None] * (np.arange(samples) / samples)[None, :]  # [contours, samples]
+    segment = np.clip(np.searchsorted(arc, at, side="right") - 1, begin[:, None], closing[:, None] - 1)
+    fraction = (at - arc[segment]) / np.maximum(step[segment], 1e-12)
+    resampled = closed[segment] + fraction[..., None] * (closed[segment + 1] - closed[segment])
+    # Centroid of the region each contour encloses (shoelace formula).
+    owner = np.repeat(np.arange(len(starts)), lengths + 1)
+    r0, c0 = closed[:-1, 0], closed[:-1, 1]
+    r1, c1 = closed[1:, 0], closed[1:, 1]
+    cross = r0 * c1 - r1 * c0
+    cross[closing[:-1]] = 0.0
+    area = np.bincount(owner[:-1], weights=cross, minlength=len(starts)) / 2.0
+    centre = np.stack([np.bincount(owner[:-1], weights=(r0 + r1) * cross, minlength=len(starts)),
+                       np.bincount(owner[:-1], weights=(c0 + c1) * cross, minlength=len(starts))], axis=1)  # fmt: skip
+    return resampled, area, centre
 
 
 class LightFieldDescriptor:
