@@ -161,8 +161,10 @@ def read_pixels(path: str | Path, indices=None) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
-#: Compression of the per-shape arrays: deflate (gzip) at this level after HDF5's byte shuffle.
-COMPRESSION_LEVEL = 4
+#: Compression of the per-shape arrays: deflate (gzip) at this level after HDF5's byte shuffle. Level 1
+#: compresses a shape twice as fast as level 4 (8 against 16 ms, the points most of it) into files
+#: 6% larger (455 against 428 MB for the quick dataset); any level reads back as fast.
+COMPRESSION_LEVEL = 1
 #: The arrays stored as one chunk per shape, and their dtype in the file.
 CHUNKED = {"voxels": np.uint8, "pixels": np.uint8, "view_angles": np.float32, "sampling_stages": np.uint8, "edge_counts": np.int32,
            **{f"points_{r}": np.float32 for r in RESOLUTIONS}, **{f"values_{r}": np.uint8 for r in RESOLUTIONS}}  # fmt: skip
