@@ -162,8 +162,8 @@ def read_pixels(path: str | Path, indices=None) -> np.ndarray:
 
 
 #: Compression of the per-shape arrays: deflate (gzip) at this level after HDF5's byte shuffle. Level 1
-#: compresses a shape twice as fast as level 4 (8 against 16 ms, the points most of it) into files
-#: 6% larger (455 against 428 MB for the quick dataset); any level reads back as fast.
+#: compresses a shape about twice as fast as level 4 (the points take most of it) into files 5%
+#: larger (the quick dataset: 472 against 449 MB); any level reads back alike.
 COMPRESSION_LEVEL = 1
 #: The arrays stored as one chunk per shape, and their dtype in the file.
 CHUNKED = {"voxels": np.uint8, "pixels": np.uint8, "view_angles": np.float32, "sampling_stages": np.uint8, "edge_counts": np.int32,
