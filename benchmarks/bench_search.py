@@ -200,7 +200,8 @@ def main() -> None:
     print("\n".join(machine_lines()))
     results: dict = {
         "machine": machine_lines(),
-        "command": "python benchmarks/bench_search.py " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v not in (None, False)),
+        "command": "python benchmarks/bench_search.py "
+        + " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in vars(args).items() if v not in (None, False)),
     }
 
     folder = data.dataset_dir(args.profile)
