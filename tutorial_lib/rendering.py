@@ -19,7 +19,7 @@ keeps the nearest at every pixel centre inside it (a z-buffer), and finds what b
 shadow rays, which all run towards one light, the same way. No OpenGL or display is needed,
 so this runs on servers and in CI. :func:`_render_views_raycast` is the same picture made by
 casting every ray with Embree through trimesh (the dataset's renderer before version 2 of
-its rendering; kept to check the kernel against: the two differ in a few pixels per million).
+its rendering; kept to check the kernel against: the two differ in fewer than one pixel per million).
 
 :func:`render_logit_grid` draws a decoder's occupancy field with the same camera and light
 in torch, differentiably (volume rendering), so that a picture's gradient reaches the shape's
