@@ -276,3 +276,33 @@ def test_near_thin_points_are_computed_once_per_content(tmp_path, monkeypatch):
     other[0, 30:33, 10:50, 30:33] = 0
     data.cached_near_thin_points(other, points)
     assert len(list((tmp_path / "cache").glob("near_thin_*.npz"))) == 2
+
+
+def test_chunks_encoded_by_the_workers_read_back_as_written(tmp_path, rng):
+    """write_split copies chunks that encode_record compressed (in the builder's workers) into the
+    file as they are: the same arrays, names, meshes and fingerprint as from plain records."""
+    records = [_fake_record(i, rng) for i in range(3)]
+    plain, encoded = tmp_path / "plain.hdf5", tmp_path / "encoded.hdf5"
+    data.write_split(plain, records, {"seed": 7})
+    data.write_split(encoded, [data.encode_record(r) for r in records], {"seed": 7})
+    keys = data.IMNET_KEYS + ("pixels", "view_angles", "sampling_stages", "edge_counts")
+    a, b = data.read_split(plain, keys), data.read_split(encoded, keys)
+    for key in keys:
+        np.testing.assert_array_equal(a[key], b[key])
+    np.testing.assert_array_equal(b["points_64"], np.stack([r["points_64"] for r in records]))
+    assert a["names"] == b["names"] and a["attrs"]["fingerprint"] == b["attrs"]["fingerprint"] == data.fingerprint(records)
+    np.testing.assert_array_equal(data.read_mesh(encoded, 2).faces, records[2]["mesh_faces"])
+    with h5py.File(encoded) as f:  # still HDF5's own gzip + shuffle, readable by any reader
+        assert f["points_64"].compression == "gzip" and f["points_64"].shuffle and f["points_64"].chunks == (1, 32768, 3)
+
+
+def test_a_part_file_holds_an_encoded_record(tmp_path):
+    job = data.procedural_jobs(config.get_profile("smoke"))[0]
+    name, error, _ = data._build_and_store(job, tmp_path, 2)
+    assert name == job.name and not error
+    part = data._load_part(data._part_path(tmp_path, job.name))
+    record = data.build_shape(job, 2)
+    assert part["name"] == job.name and set(part["chunks"]) == set(data.CHUNKED)
+    np.testing.assert_array_equal(part["voxel_bits"], np.packbits(record["voxels"]))
+    np.testing.assert_array_equal(part["mesh_vertices"], record["mesh_vertices"])
+    assert part["chunks"]["points_64"] == data.encode_chunk(record["points_64"])

@@ -157,6 +157,45 @@ def test_framed_silhouettes_are_centred_and_scaled():
     assert not search.frame_silhouettes(np.zeros((1, 50, 50), bool))[0].any()
 
 
+def _frame_with_torch(masks, size=128, reach=search.SILHOUETTE_REACH):
+    """frame_silhouettes as it was written with numpy and torch's grid_sample (the reference)."""
+    import torch
+    import torch.nn.functional as F
+
+    batch, height, width = masks.shape
+    image, row, col = np.nonzero(masks)
+    area = np.bincount(image, minlength=batch).astype(np.float64)
+    safe = np.maximum(area, 1.0)
+    centre_r = np.bincount(image, weights=row + 0.5, minlength=batch) / safe
+    centre_c = np.bincount(image, weights=col + 0.5, minlength=batch) / safe
+    radius = np.zeros(batch)
+    if len(image):
+        distance = np.hypot(row + 0.5 - centre_r[image], col + 0.5 - centre_c[image])
+        starts = np.flatnonzero(np.r_[True, image[1:] != image[:-1]])
+        radius[image[starts]] = np.maximum.reduceat(distance, starts)
+    radius += 0.5
+    u = (np.arange(size) + 0.5) / (size / 2.0) - 1.0
+    src_r = centre_r[:, None] + u[None, :] * (radius / reach)[:, None]
+    src_c = centre_c[:, None] + u[None, :] * (radius / reach)[:, None]
+    grid = torch.empty(batch, size, size, 2, dtype=torch.float32)
+    grid[..., 0] = torch.from_numpy(2.0 * src_c / width - 1.0).float()[:, None, :]
+    grid[..., 1] = torch.from_numpy(2.0 * src_r / height - 1.0).float()[:, :, None]
+    framed = F.grid_sample(torch.from_numpy(masks).float()[:, None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0] >= 0.5
+    framed[torch.from_numpy(area == 0)] = False
+    return framed.numpy()
+
+
+def test_framing_kernel_equals_grid_sample(rng):
+    """The compiled framing against numpy and torch's grid_sample (its implementation before):
+    the same pixels, on silhouettes of meshes and on random masks of other sizes."""
+    silhouettes = np.concatenate([metrics.lfd_silhouettes(mesh).reshape(-1, 128, 128)[::7] for mesh in _meshes()])
+    noise = rng.random((20, 90, 70)) < 0.02
+    noise[:, 30:60, 20:50] |= rng.random((20, 30, 30)) < 0.9
+    noise[3] = False
+    for masks in (silhouettes, noise):
+        np.testing.assert_array_equal(search.frame_silhouettes(masks), _frame_with_torch(masks))
+
+
 def test_sketch_mask_fills_a_closed_outline():
     square = np.zeros((80, 80), bool)
     square[20:60, 15:65] = True

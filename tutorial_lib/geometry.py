@@ -222,6 +222,20 @@ def _parity_along_axis(intersector, resolution: int, axis: int) -> np.ndarray:
     return np.moveaxis(inside, 2, axis)
 
 
+def _column_parity(mesh: trimesh.Trimesh, resolution: int, axis: int) -> np.ndarray:
+    """What :func:`_parity_along_axis` computes with Embree's rays, computed by projecting each
+    triangle onto the grid's columns (a compiled kernel, :func:`tutorial_lib._raster._column_parity`):
+    the same crossings (the tracer's rules for near and grazing hits included), much faster."""
+    from . import _raster
+
+    vertices = np.ascontiguousarray(mesh.vertices, dtype=np.float64)
+    faces = np.ascontiguousarray(mesh.faces, dtype=np.int64)
+    normals = np.ascontiguousarray(mesh.face_normals, dtype=np.float64)
+    offset = max(1e-8, float(mesh.scale) * 1e-6)  # trimesh's step past a hit (ray_pyembree: _ray_offset_floor, _ray_offset_factor)
+    inside = _raster._column_parity(vertices, faces, normals, resolution, axis, _RAY_JITTER[0], _RAY_JITTER[1], offset)
+    return np.moveaxis(inside, 2, axis)
+
+
 def _shell_and_fill(mesh: trimesh.Trimesh, resolution: int) -> np.ndarray:
     """Voxelise the surface (every voxel a surface sample falls in), then fill enclosed space.
 
@@ -274,8 +288,7 @@ def voxelize(mesh: trimesh.Trimesh, resolution: int = VOXEL_RESOLUTION, method: 
     if method == "parity":
         if not mesh.is_watertight:
             raise MeshError(f"{name}: method='parity' needs a watertight mesh; use method='fill' for open meshes")
-        intersector = ray_intersector(mesh)
-        votes = sum(_parity_along_axis(intersector, resolution, axis).astype(np.uint8) for axis in range(3))
+        votes = sum(_column_parity(mesh, resolution, axis).astype(np.uint8) for axis in range(3))
         return votes >= 2
     if method == "fill":
         return _shell_and_fill(mesh, resolution)

@@ -92,32 +92,14 @@ def frame_silhouettes(masks: np.ndarray, size: int = metrics.LFD_RESOLUTION, rea
     scale to normalise, so both the sketch and the index's silhouettes are framed this way
     before their descriptors are compared. An empty image stays empty.
     """
-    masks = np.asarray(masks, dtype=bool)
-    batch, height, width = masks.shape
-    # Only the inside pixels (sorted by image, as np.nonzero gives them): centroid and reach.
-    image, row, col = np.nonzero(masks)
-    area = np.bincount(image, minlength=batch).astype(np.float64)
-    safe = np.maximum(area, 1.0)
-    centre_r = np.bincount(image, weights=row + 0.5, minlength=batch) / safe
-    centre_c = np.bincount(image, weights=col + 0.5, minlength=batch) / safe
-    radius = np.zeros(batch)
-    if len(image):
-        distance = np.hypot(row + 0.5 - centre_r[image], col + 0.5 - centre_c[image])
-        starts = np.flatnonzero(np.r_[True, image[1:] != image[:-1]])
-        radius[image[starts]] = np.maximum.reduceat(distance, starts)
-    radius += 0.5  # to the pixel's outer edge
-    # Output pixel centres in [-1, 1] of the framed image, mapped back into the input image.
-    u = (np.arange(size) + 0.5) / (size / 2.0) - 1.0
-    scale = radius / reach
-    src_r = centre_r[:, None] + u[None, :] * scale[:, None]  # [B, size] input row of each output row
-    src_c = centre_c[:, None] + u[None, :] * scale[:, None]
-    grid = torch.empty(batch, size, size, 2, dtype=torch.float32)
-    grid[..., 0] = torch.from_numpy(2.0 * src_c / width - 1.0).float()[:, None, :]  # x: columns
-    grid[..., 1] = torch.from_numpy(2.0 * src_r / height - 1.0).float()[:, :, None]  # y: rows
-    images = torch.from_numpy(masks).float()[:, None]
-    framed = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0] >= 0.5
-    framed[torch.from_numpy(area == 0)] = False
-    return framed.numpy()
+    from . import _raster
+
+    masks = np.ascontiguousarray(masks, dtype=bool)
+    if masks.ndim != 3:
+        raise ValueError(f"frame_silhouettes takes binary images [B, H, W], got shape {masks.shape}")
+    # A compiled kernel: the centroid and reach of each image, then bilinear resampling as
+    # torch.nn.functional.grid_sample (align_corners=False, zeros outside) and a threshold at 0.5.
+    return _raster._frame(masks, int(size), float(reach))
 
 
 def silhouette_descriptors(masks: np.ndarray, contour: np.ndarray | None = None) -> np.ndarray:
@@ -437,15 +419,25 @@ def thumbnails(pixels: np.ndarray, size: int = THUMBNAIL_SIZE) -> np.ndarray:
     return small.round().clamp(0, 255).to(torch.uint8).numpy()
 
 
-def _stored_shape_descriptors(job: tuple[Path, int]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shape_descriptors` of the mesh stored at ``(split file, row)``; a worker's task."""
-    path, row = job
-    return shape_descriptors(data.read_mesh(path, row))
+def _stored_descriptors(job: tuple[Path, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shape_descriptors` of the meshes stored in rows ``[start, stop)`` of a split file,
+    stacked: a worker's task (the file is opened once for the rows, not once a shape)."""
+    import h5py
+
+    path, start, stop = job
+    with h5py.File(path, "r") as f:
+        vertices, faces = f["mesh_vertices"][start:stop], f["mesh_faces"][start:stop]
+    described = [shape_descriptors(trimesh.Trimesh(vertices=v.reshape(-1, 3), faces=t.reshape(-1, 3), process=False)) for v, t in zip(vertices, faces)]
+    return np.stack([lfd for lfd, _ in described]), np.stack([views for _, views in described])
 
 
 def _one_torch_thread() -> None:
     # Each worker process is one of several on the cores already: more threads would fight.
     torch.set_num_threads(1)
+
+
+#: Shapes per task of a worker: few enough to keep the progress bar moving, enough to open each file rarely.
+ROWS_PER_TASK = 16
 
 
 def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None = None, meta: dict | None = None,
@@ -456,57 +448,65 @@ def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None =
     ``autoencoder_model``'s voxel encoder on the files' voxels. The light field descriptors are
     computed from the files' meshes (with a progress bar; they are nearly all of the build's
     time), in ``workers`` processes (default: every core, at most 8; the rows come back in
-    order, so any number of workers builds the same index), the thumbnails from each shape's
-    first rendering.
+    order, so any number of workers builds the same index) while this process reads z and
+    makes the thumbnails from each shape's first rendering.
     """
     from concurrent.futures import ProcessPoolExecutor
 
     import h5py
     from tqdm.auto import tqdm
 
-    from . import autoencoder
+    from . import _raster, autoencoder
 
-    columns = {k: [] for k in ShapeIndex.ARRAYS}
-    jobs = []
+    paths, counts, tasks = [], [], []
     for split in splits:
         path = data.split_path(folder, split)
-        arrays = data.read_split(path, ())
-        count = len(arrays["names"])
-        if codes is not None:
-            z = np.asarray(codes[split], dtype=np.float32)
-            if len(z) != count:
-                raise ValueError(f"{path}: {count} shapes but {len(z)} codes for split {split!r}")
-        else:
-            if autoencoder_model is None:
-                raise ValueError("build_index needs codes or an autoencoder_model to compute z")
-            z = autoencoder.encode(autoencoder_model, data.read_split(path, ("voxels",))["voxels"]).numpy()
-        with h5py.File(path, "r") as f:
-            first_views = f["pixels"][:, 0]
-        columns["names"] += list(arrays["names"])
-        columns["categories"] += list(arrays["categories"])
-        columns["splits"] += [split] * count
-        columns["z"].append(z)
-        columns["thumbnails"].append(thumbnails(first_views))
-        jobs += [(path, i) for i in range(count)]
-    workers = min(workers or config.default_workers(), max(1, len(jobs)))
-    bar = tqdm(total=len(jobs), desc="search index (LFD)", disable=not progress)
+        with data._open(path) as f:
+            count = len(f["mesh_vertices"]) if "mesh_vertices" in f else 0
+        if count == 0:
+            data.read_split(path, ("mesh_vertices",))  # raises the file's error (missing keys) with its name
+        paths.append(path)
+        counts.append(count)
+        tasks += [(path, start, min(start + ROWS_PER_TASK, count)) for start in range(0, count, ROWS_PER_TASK)]
+    workers = min(workers or config.default_workers(), max(1, len(tasks)))
+    bar = tqdm(total=sum(counts), desc="search index (LFD)", disable=not progress)
+    pool = None
     if workers == 1:
-        descriptors = map(_stored_shape_descriptors, jobs)
-        pool = None
+        descriptors = map(_stored_descriptors, tasks)
     else:
+        _raster.warm_up("lfd")  # compile or load the kernels once, here, before the workers start (they inherit them)
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_one_torch_thread)
-        descriptors = pool.map(_stored_shape_descriptors, jobs, chunksize=8)
+        descriptors = pool.map(_stored_descriptors, tasks)
     try:
+        # While the workers compute descriptors, this process reads names, z and thumbnails.
+        columns = {k: [] for k in ShapeIndex.ARRAYS}
+        for split, path, count in zip(splits, paths, counts, strict=True):
+            arrays = data.read_split(path, ())
+            if codes is not None:
+                z = np.asarray(codes[split], dtype=np.float32)
+                if len(z) != count:
+                    raise ValueError(f"{path}: {count} shapes but {len(z)} codes for split {split!r}")
+            else:
+                if autoencoder_model is None:
+                    raise ValueError("build_index needs codes or an autoencoder_model to compute z")
+                z = autoencoder.encode(autoencoder_model, data.read_split(path, ("voxels",))["voxels"]).numpy()
+            with h5py.File(path, "r") as f:
+                first_views = f["pixels"][:, 0]
+            columns["names"] += list(arrays["names"])
+            columns["categories"] += list(arrays["categories"])
+            columns["splits"] += [split] * count
+            columns["z"].append(z)
+            columns["thumbnails"].append(thumbnails(first_views))
         for lfd, views in descriptors:
             columns["lfd"].append(lfd)
             columns["views"].append(views)
-            bar.update()
+            bar.update(len(lfd))
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     index = ShapeIndex(columns["names"], columns["categories"], columns["splits"], np.concatenate(columns["z"]),
-                       np.stack(columns["lfd"]), np.stack(columns["views"]), np.concatenate(columns["thumbnails"]),
+                       np.concatenate(columns["lfd"]), np.concatenate(columns["views"]), np.concatenate(columns["thumbnails"]),
                        meta={"format_version": FORMAT_VERSION, "lfd": _descriptor_settings(), **(meta or {})})  # fmt: skip
     index.autoencoder_model = autoencoder_model
     return index
