@@ -136,7 +136,7 @@ def bench_parts(shapes_total: int, imnet: IMNetSampler | None) -> dict:
         voxels = geometry.voxelize(mesh, 64)
         voxelise.append(1e3 * (time.perf_counter() - start))
         start = time.perf_counter()
-        intersector = geometry._ray_intersector(mesh)
+        intersector = geometry.ray_intersector(mesh)
         votes = sum(geometry._parity_along_axis(intersector, 64, axis).astype(np.uint8) for axis in range(3))
         voxelise_rays.append(1e3 * (time.perf_counter() - start))
         voxels_same += bool(np.array_equal(voxels, votes >= 2))

@@ -165,7 +165,7 @@ def test_column_kernel_finds_the_crossings_embree_finds(chair_like, sphere):
     meshes = [chair_like, sphere, tilted, shapes.make_shape_from_seed("lamp", 2).mesh, shapes.make_shape_from_seed("airplane", 4).mesh]
     for mesh in meshes:
         mesh = geometry.normalize_mesh(mesh)
-        intersector = geometry._ray_intersector(mesh)
+        intersector = geometry.ray_intersector(mesh)
         for resolution in (32, 64):
             for axis in range(3):
                 np.testing.assert_array_equal(geometry._column_parity(mesh, resolution, axis), geometry._parity_along_axis(intersector, resolution, axis))

@@ -461,7 +461,7 @@ def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None =
     paths, counts, tasks = [], [], []
     for split in splits:
         path = data.split_path(folder, split)
-        with data._open(path) as f:
+        with data.open_split(path) as f:
             count = len(f["mesh_vertices"]) if "mesh_vertices" in f else 0
         if count == 0:
             data.read_split(path, ("mesh_vertices",))  # raises the file's error (missing keys) with its name
