@@ -46,7 +46,7 @@ import trimesh
 from . import config, data, metrics, provenance
 
 #: Bumped whenever the file's content or a descriptor's definition changes: older files are refused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: light field descriptors summed in float64 by the compiled kernels (the same bits on every machine)
 INDEX_FILE = "search_index.npz"
 THUMBNAIL_SIZE = 64
 #: A framed silhouette (:func:`frame_silhouettes`) reaches this fraction of the image's half-width.
