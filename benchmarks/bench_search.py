@@ -47,7 +47,7 @@ from machine import best_of, machine_lines  # benchmarks/machine.py
 from PIL import Image
 from tqdm.auto import tqdm
 
-from tutorial_lib import data, geometry, search, svr
+from tutorial_lib import config, data, geometry, search, svr
 
 
 def picture_queries(test_file: Path, views: int) -> tuple[torch.Tensor, np.ndarray]:
@@ -145,9 +145,9 @@ def replicated(index: search.ShapeIndex, rows: int, seed: int = 0) -> search.Sha
     return big
 
 
-def index_build(profile: str, workers: int | None) -> tuple[search.ShapeIndex, dict]:
+def index_build(profile: config.Profile, workers: int | None) -> tuple[search.ShapeIndex, dict]:
     """Build the profile's index in memory (as ``search --build-index`` does, without saving it): the index and its timing."""
-    from tutorial_lib import autoencoder, config
+    from tutorial_lib import autoencoder
 
     folder = data.dataset_dir(profile)
     codes = autoencoder.load_shipped_z(profile)
@@ -204,9 +204,10 @@ def main() -> None:
         + " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in vars(args).items() if v not in (None, False)),
     }
 
-    folder = data.dataset_dir(args.profile)
+    profile = config.get_profile(args.profile)
+    folder = data.dataset_dir(profile)
     if args.build_index:
-        built, results["index_build"] = index_build(args.profile, args.workers)
+        built, results["index_build"] = index_build(profile, args.workers)
         build = results["index_build"]
         print(f"\nindex build ({build['workers']} workers): {build['shapes']} shapes in {build['seconds']:.1f} s ({build['shapes_per_second']:.1f} shapes/s)")
         if args.compare_index:
@@ -218,7 +219,7 @@ def main() -> None:
                   f"(framed silhouettes); largest LFD(A, A) {c['largest_self_distance']}")  # fmt: skip
         del built
     start = time.perf_counter()
-    index = search.ShapeIndex.load(search.index_path(args.profile), expected=search.profile_fingerprints(args.profile))
+    index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
     read_seconds = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         files = query_files(folder, Path(tmp))
