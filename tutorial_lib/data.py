@@ -40,7 +40,7 @@ import h5py
 import numpy as np
 import trimesh
 
-from . import config
+from . import config, safety
 from .config import IMAGE_SIZE, POINT_BUDGETS, VIEWS_PER_SHAPE, VOXEL_RESOLUTION
 
 SCHEMA_VERSION = 1
@@ -185,7 +185,7 @@ def write_split(path: str | Path, records, attrs: dict) -> None:
         **{f"points_{r}": (first[f"points_{r}"].shape, np.float32) for r in RESOLUTIONS},
         **{f"values_{r}": (first[f"values_{r}"].shape, np.uint8) for r in RESOLUTIONS},
     }
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, safety.hdf5_for_writing(tmp, path) as f:
         arrays = {key: f.create_dataset(key, (n,) + shape, dtype=dtype, chunks=(1,) + shape, compression="gzip", compression_opts=4, shuffle=True)
                   for key, (shape, dtype) in per_shape.items()}  # fmt: skip
         strings = {key: f.create_dataset(key, (n,), dtype=string) for key in ("names", "categories", "variants")}
@@ -406,6 +406,33 @@ class BuildReport:
         return "\n".join(lines)
 
 
+def build_folder(profile: config.Profile | str = "quick", out: str | Path | None = None, source: str | Path | None = None) -> Path:
+    """The folder :func:`build_dataset` writes: ``out``, else ``<data root>/<source folder's name>``, else the profile's."""
+    if out:
+        return Path(out)
+    return config.data_root() / Path(source).name if source is not None else dataset_dir(profile)
+
+
+def _one_writer(build):
+    """``build_dataset`` holding its folder's writer's lock (:func:`tutorial_lib.safety.writer_lock`):
+    a second build of the same folder waits for the first, then finds it done."""
+    import functools
+    import inspect
+
+    signature = inspect.signature(build)
+
+    @functools.wraps(build)
+    def locked(*args, **kwargs):
+        arguments = signature.bind(*args, **kwargs)
+        arguments.apply_defaults()
+        folder = build_folder(arguments.arguments["profile"], arguments.arguments["out"], arguments.arguments["source"])
+        with safety.writer_lock(folder, "data build"):
+            return build(*args, **kwargs)
+
+    return locked
+
+
+@_one_writer
 def build_dataset(
     profile: config.Profile | str = "quick",
     out: str | Path | None = None,
@@ -449,17 +476,17 @@ def build_dataset(
 
     parts_dir = folder / "parts"
     stamp = folder / "parts_builder.json"
-    if parts_dir.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != builder):
+    if parts_dir.exists() and safety.read_json(stamp, what="build settings file") != builder:
         # Parts of an interrupted build with other settings (or older code) must not be mixed in.
         for old in parts_dir.glob("*.npz"):
             old.unlink()
         for name in ("failures.json", "repaired.json"):
             (folder / name).unlink(missing_ok=True)
     parts_dir.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps(builder))
+    safety.write_json(stamp, builder)
     failures_file, repaired_file = folder / "failures.json", folder / "repaired.json"
-    failed = json.loads(failures_file.read_text()) if failures_file.exists() else {}
-    repaired = json.loads(repaired_file.read_text()) if repaired_file.exists() else {}
+    failed = safety.read_json(failures_file, {}, what="list of failed shapes")
+    repaired = safety.read_json(repaired_file, {}, what="list of repaired shapes")
     todo = [j for j in jobs if not _part_path(parts_dir, j.name).exists() and j.name not in failed]
     workers = workers or config.default_workers()
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"building {folder.name}", unit="shape", disable=not progress, mininterval=1.0)
@@ -467,19 +494,20 @@ def build_dataset(
         if workers == 1:
             results = (_build_and_store(job, parts_dir, settings.views_per_shape) for job in todo)
         else:
-            pool = ProcessPoolExecutor(max_workers=workers)
+            pool = ProcessPoolExecutor(max_workers=workers, initializer=safety.worker_setup)
             futures = [pool.submit(_build_and_store, job, parts_dir, settings.views_per_shape) for job in todo]
             results = (future.result() for future in as_completed(futures))
         try:
             for name, error, repair in results:
                 if error:
                     failed[name] = error
-                    failures_file.write_text(json.dumps(failed, indent=1))
+                    safety.write_json(failures_file, failed, indent=1)
                 if repair:
                     repaired[name] = repair
-                    repaired_file.write_text(json.dumps(repaired, indent=1))
+                    safety.write_json(repaired_file, repaired, indent=1)
                 bar.update()
         finally:
+            bar.close()  # before any error is printed: the error's line is not glued to the bar
             if workers != 1:
                 pool.shutdown(cancel_futures=True)
     bar.close()
@@ -500,7 +528,7 @@ def build_dataset(
     shutil.rmtree(parts_dir, ignore_errors=True)  # also the temporary file of a write that a kill -9 cut short
     stamp.unlink(missing_ok=True)
     if failed:
-        failures_file.write_text(json.dumps(failed, indent=1))
+        safety.write_json(failures_file, failed, indent=1)
     return BuildReport(folder, counts, failed, time.time() - start, len(todo), repaired)
 
 
