@@ -88,6 +88,8 @@ ZERNIKE_ORDER = 10
 CONTOUR_SAMPLES = 128
 FOURIER_COEFFICIENTS = 10
 LIGHT_FIELD_SEED = 2003
+#: Views of one pass of the scan conversion: at most this many (face, view) pairs (about 200 MB).
+RASTER_PAIRS = 1_000_000
 #: Mean L1 distances between the Zernike (resp. contour Fourier) coefficients of silhouettes of
 #: different shapes: see point 6 above.
 REGION_SCALE = 1.8
@@ -301,7 +303,10 @@ def lfd_silhouettes(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, ren
     normalised = normalize_for_lfd(mesh)
     directions = light_field_directions().reshape(-1, 3)
     if renderer == "raster":
-        images = _rasterize(normalised, directions, resolution)
+        # The scan conversion holds about 200 bytes per (face, view) pair: the views go in groups
+        # small enough to keep that under RASTER_PAIRS pairs (every view at once up to 10,000 faces).
+        step = max(1, min(len(directions), RASTER_PAIRS // max(1, len(normalised.faces))))
+        images = np.concatenate([_rasterize(normalised, directions[i : i + step], resolution) for i in range(0, len(directions), step)])
     elif renderer == "raycast":
         from ..rendering import orthographic_silhouettes
 
