@@ -581,5 +581,4 @@ def load_shipped_z(profile: Profile | str = "quick") -> dict:
     path = shipped_paths(profile)["z"]
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no shipped z (train the autoencoder with `python -m tutorial_lib train ae --ship`)")
-    with np.load(path) as f:
-        return {k: (f[k].tolist() if f[k].dtype.kind in "US" else f[k]) for k in f.files}
+    return {k: (v.tolist() if v.dtype.kind in "US" else v) for k, v in provenance.read_arrays(path, ("train_z", "test_z"), "z file").items()}

@@ -19,13 +19,21 @@ import torch.nn.functional as F
 
 from . import data
 from .config import CROP_SIZE, IMAGE_SIZE
+from .picture_files import (  # noqa: F401  (pictures in: read without torch, re-exported here)
+    BORDER_FRACTION,
+    DARKEST_BACKGROUND,
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    PIXEL_BUDGET,
+    ImageError,
+    background_level,
+    read_grey,
+    read_image,
+    whiten_background,
+)
 
 #: A pixel darker than this (in [0, 1], white = 1) belongs to the object, not the background.
 BACKGROUND_THRESHOLD = 0.95
-
-
-class ImageError(ValueError):
-    """An image file that cannot be used, with the file named in the message."""
 
 
 def object_box(image: np.ndarray, threshold: float = BACKGROUND_THRESHOLD) -> tuple[int, int, int, int] | None:
@@ -64,42 +72,16 @@ def frame_like_renderings(grey: np.ndarray, object_size: float, size: int = IMAG
     return canvas
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """The pixels of a picture file as float32 [H, W, 3 or 4] in [0, 1], or a one-line error naming it.
-
-    Missing, empty, truncated and non-image files all raise (``FileNotFoundError`` or
-    :class:`ImageError`), so a command can check its input before any model runs.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such image file")
-    if path.stat().st_size == 0:
-        raise ImageError(f"{path}: the file is empty")
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened.convert("RGBA") if opened.mode in ("RGBA", "LA", "P", "PA") else opened.convert("RGB")
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file that PIL can read (PNG, JPG, ...)") from None
-    except (OSError, SyntaxError, ValueError) as exc:  # PIL reports truncated or corrupt data as these
-        raise ImageError(f"{path}: a damaged or truncated image ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})") from None
-    return np.asarray(image, dtype=np.float32) / 255.0
-
-
 def load_image(path: str | Path, object_size: float | None = None, profile: str = "quick") -> np.ndarray:
     """A picture file as a grey float32 [137, 137] image in [0, 1], framed like the renderings.
 
-    Grey, RGB and RGBA files are accepted; a transparent background becomes white (the
-    renderings' background). Colours become grey by luminance. ``object_size`` is the longer
-    side of the object in pixels; by default the median of the profile's training renderings.
+    Grey, RGB and RGBA files are accepted (:func:`read_grey`); a transparent background becomes
+    white (the renderings' background), and so does a light-grey one. Colours become grey by
+    luminance. ``object_size`` is the longer side of the object in pixels; by default the
+    median of the profile's training renderings.
     """
     path = Path(path)
-    rgba = read_image(path)
-    rgb, alpha = (rgba[..., :3], rgba[..., 3:]) if rgba.shape[-1] == 4 else (rgba, np.ones_like(rgba[..., :1]))
-    rgb = rgb * alpha + (1 - alpha)  # composite on white
-    grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    grey = read_grey(path)
     if object_size is None:
         object_size = rendering_object_size(data.split_path(data.ensure_dataset(profile), "train"))
     try:

@@ -262,6 +262,7 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
     """
     from . import autoencoder, geometry
 
+    name = image if isinstance(image, (str, Path)) else "the picture"
     if isinstance(image, (str, Path)):
         image = load_image(image, object_size=getattr(image_model, "object_size", None), profile=profile)
     z = predict_z(image_model, np.asarray(image, np.float32)[None])[0]
@@ -270,6 +271,9 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
         occupancy, _ = geometry.keep_main_parts(occupancy, 0.5)
     mesh = geometry.marching_cubes(occupancy, 0.5)
     if out is not None:
+        if len(mesh.faces) == 0:
+            raise ImageError(f"{name}: the models see no shape in it (the decoded "
+                             f"occupancy never reaches 0.5), so {out} was not written; try a picture of one object, centred, on a plain light background")  # fmt: skip
         geometry.save_mesh(mesh, out)
     return mesh
 
@@ -330,8 +334,7 @@ def autoencoder_z_of(autoencoder_path: str | Path) -> str | None:
     if manifest.is_file() and "z_fingerprint" in (recorded := provenance.read_manifest(manifest)):
         return recorded["z_fingerprint"]
     if z_file.is_file():
-        with np.load(z_file) as f:
-            return provenance.array_fingerprint(f["train_z"])
+        return provenance.array_fingerprint(provenance.read_arrays(z_file, ("train_z",), "z file")["train_z"])
     return None
 
 
