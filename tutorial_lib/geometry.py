@@ -358,9 +358,10 @@ def _cluster_vertices(vertices: np.ndarray, faces: np.ndarray, cell: float) -> t
     merged = np.zeros((len(counts), 3))
     np.add.at(merged, cluster, vertices)
     merged /= counts[:, None]
-    faces = cluster[faces]
+    faces = cluster.astype(np.int32)[faces]
     faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
-    first = np.unique(np.sort(faces, axis=1), axis=0, return_index=True)[1]
+    corners = np.ascontiguousarray(np.sort(faces, axis=1))  # a face and its repeats (any order of corners) share one 12-byte key
+    first = np.unique(corners.view(np.dtype((np.void, 12))).ravel(), return_index=True)[1]
     return merged, faces[np.sort(first)]
 
 
