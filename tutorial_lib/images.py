@@ -1,6 +1,9 @@
 """Pictures in: reading a user's picture, framing it like the renderings, and the crops the image networks read.
 
-* :func:`read_image` – a PNG/JPG (grey, RGB or RGBA) as float pixels, or a one-line error naming the file.
+* :func:`read_image` – a picture file (PNG, JPG, TIFF, GIF, WebP, ...; grey, RGB, RGBA, 16-bit or
+  float) as float pixels, or a one-line error naming the file; :func:`read_grey` – the same in
+  grey with its background made white. Both live in :mod:`tutorial_lib.picture_files` (no torch),
+  with EXIF orientation, animations, giant pictures and decompression bombs.
 * :func:`load_image` – a picture framed like our renderings: the object centred on a white
   137×137 canvas, scaled to the size objects have in the dataset's renderings
   (:func:`rendering_object_size`, :func:`frame_like_renderings`, :func:`object_box`).

@@ -560,9 +560,12 @@ class LightFieldDescriptor:
         return lfd_distance(self, other)
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        np.save(path, self.coefficients)
-        return path if path.suffix == ".npy" else path.with_name(path.name + ".npy")
+        from ..provenance import atomic_path
+
+        path = Path(path) if str(path).endswith(".npy") else Path(f"{path}.npy")  # as np.save names it
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.save(f, self.coefficients)
+        return path
 
     @classmethod
     def load(cls, path: str | Path) -> LightFieldDescriptor:
@@ -586,8 +589,11 @@ def lfd_descriptors(meshes: Mapping[str, trimesh.Trimesh] | Iterable[trimesh.Tri
 
 def save_descriptors(descriptors: Mapping[str, LightFieldDescriptor], path: str | Path) -> Path:
     """Write ``{name: descriptor}`` to one ``.npz`` file."""
-    path = Path(path)
-    np.savez_compressed(path, names=np.array(list(descriptors)), coefficients=np.stack([np.asarray(d) for d in descriptors.values()]))
+    from ..provenance import atomic_path
+
+    path = Path(path) if str(path).endswith(".npz") else Path(f"{path}.npz")  # as np.savez_compressed names it
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, names=np.array(list(descriptors)), coefficients=np.stack([np.asarray(d) for d in descriptors.values()]))
     return path
 
 
