@@ -1,9 +1,9 @@
 """The shipped models on pictures from elsewhere: our renderings against the foreign set, and the fragment cleaner.
 
-    python benchmarks/bench_foreign.py [--profile quick] [--view 0] [--shapes N] [--json build/bench_foreign.json]
+    python benchmarks/bench_foreign.py [--profile quick] [--view 0] [--shapes N] [--smoke]
 
 Measures, on the test shapes of the profile's dataset (all of them, or ``--shapes`` spread
-evenly over the split):
+evenly over the split; recognition always on all):
 
 (1) the fragment cleaner (:func:`tutorial_lib.geometry.keep_main_parts`) on the TRUE 64³ voxels
     of every train and test shape: how many connected parts the shapes have, the smallest
@@ -25,13 +25,14 @@ evenly over the split):
     separates what the framing costs from what the foreign look costs.
 
 The methods and measures are those of :func:`tutorial_lib.svr.evaluate` (notebook 05 and the
-shipped manifest), extended by the F-score and the cleaner, and fed with any pictures.
+shipped manifest), extended by the F-score and the cleaner, and fed with any pictures. Writes
+every per-shape number to ``foreign_<profile>.json``. The training views' features (retrieval's
+candidates) are kept in ``<data root>/cache/`` between runs, keyed by the weights and the dataset.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import signal
 import time
@@ -39,7 +40,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import machine_lines  # benchmarks/machine.py
+from machine import add_options, machine_lines, model_record, setup, spread, table, write_results  # benchmarks/machine.py
 from tqdm.auto import tqdm
 
 METHODS = ("network", "network_cleaned", "retrieval", "category_mean")
@@ -124,22 +125,22 @@ def surface_scores(mesh, true_points, seed: int) -> tuple[float | None, float]:
     return metrics.chamfer_distance(points, true_points), metrics.f_score(points, true_points, metrics.DEFAULT_TAU)
 
 
-def recognition(pictures, models, test) -> dict:
+def recognition(pictures, models, test, train) -> dict:
     """What needs no mesh, for every picture: z, the retrieved training shape, and the category
-    of the nearest training z and of retrieval."""
+    of the nearest training z (of the autoencoder's training set) and of retrieval (the dataset's)."""
     from tutorial_lib import svr
 
     image_model, _, codes, train_embedding, n_views = models
     z = svr.predict_z(image_model, pictures)
     retrieved = torch.cdist(svr.image_embedding(image_model, pictures), train_embedding).argmin(dim=1).numpy() // n_views
     nearest_z = torch.cdist(z, torch.as_tensor(codes["train_z"], dtype=torch.float32)).argmin(dim=1).numpy()
-    train_categories = np.array(codes["train_categories"])
+    z_categories, retrieved_categories = np.array(codes["train_categories"])[nearest_z], np.array(train["categories"])[retrieved]
     truth = np.array(test["categories"])
     return {
         "z": z, "retrieved": retrieved,
-        "nearest_z_category": train_categories[nearest_z].tolist(), "retrieved_category": train_categories[retrieved].tolist(),
-        "category_accuracy_nearest_z": float(np.mean(train_categories[nearest_z] == truth)),
-        "category_accuracy_retrieval": float(np.mean(train_categories[retrieved] == truth)),
+        "nearest_z_category": z_categories.tolist(), "retrieved_category": retrieved_categories.tolist(),
+        "category_accuracy_nearest_z": float(np.mean(z_categories == truth)),
+        "category_accuracy_retrieval": float(np.mean(retrieved_categories == truth)),
     }  # fmt: skip
 
 
@@ -182,54 +183,54 @@ def _stop(signum, frame):
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--profile", default="quick")
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    add_options(parser, device=None)
     parser.add_argument("--view", type=int, default=0, help="which view of each test shape (ours and foreign)")
-    parser.add_argument("--shapes", type=int, default=None, help="only this many test shapes, spread evenly (default: all)")
-    parser.add_argument("--foreign", default=None, help="the foreign set's folder (default: <data root>/<profile>_foreign)")
+    parser.add_argument("--shapes", type=int, default=None, help="meshes of only this many test shapes, spread evenly (default: all)")
+    parser.add_argument("--foreign", default=None, help="the foreign set's folder (default: <data root>/<profile>_foreign, built if missing)")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--mesh-sets", default="ours,foreign", help="which pictures to score meshes on (ours, ours_framed, foreign)")
-    parser.add_argument("--json", default="build/bench_foreign.json", help="where to write every per-shape number")
-    parser.add_argument("--cache", default="build/bench_foreign_train_embedding.npz", help="the training views' features, kept between runs")
     args = parser.parse_args()
+    if args.smoke:
+        args.shapes = 1
     torch.set_num_threads(args.threads)
 
-    from tutorial_lib import autoencoder, data, foreign_rendering, geometry, images, provenance, svr
+    from tutorial_lib import autoencoder, config, data, foreign_rendering, geometry, images, metrics, provenance, shipping, svr
 
-    for line in machine_lines():
-        print(line)
-    print(f"- commit: {provenance.git_commit()}")
+    s = setup(args)
+    print("# Pictures from elsewhere\n")
+    print("\n".join(machine_lines()))
     started = time.perf_counter()
-    folder = data.ensure_dataset(args.profile)
-    test_file, train_file = data.split_path(folder, "test"), data.split_path(folder, "train")
+    test_file, train_file = s.split("test"), s.split("train")
 
-    print("\n(1) the fragment cleaner on the true voxels")
-    cleaner = cleaner_on_true_shapes(folder)
+    print("\n## (1) The fragment cleaner on the true voxels\n")
+    cleaner = cleaner_on_true_shapes(s.folder)
     for split, report in cleaner.items():
         print(f"- {split}: {report['shapes']} shapes, {len(report['with_several_parts'])} with more than one part "
               f"{report['with_several_parts']}; smallest part {report['smallest_part_share']:.4f} of its shape's largest; "
               f"parts the cleaner drops (min_fraction {geometry.FRAGMENT_FRACTION}): {report['parts_dropped']}")  # fmt: skip
 
-    foreign_folder = Path(args.foreign) if args.foreign else foreign_rendering.foreign_dir(args.profile)
+    foreign_folder = Path(args.foreign) if args.foreign else foreign_rendering.foreign_dir(s.data_profile)
     if not foreign_rendering.index_path(foreign_folder).is_file():
-        foreign_rendering.build_foreign_set(args.profile, views=max(2, args.view + 1), out=foreign_folder)
+        foreign_rendering.build_foreign_set(s.data_profile, views=args.view + 1 if args.smoke else max(2, args.view + 1), out=foreign_folder,
+                                            test_file=test_file, progress=False)  # fmt: skip
     index = foreign_rendering.read_foreign_index(foreign_folder)
 
-    image_model = svr.load_image_encoder(args.profile, device="cpu")
-    ae = autoencoder.load_autoencoder(args.profile, device="cpu")
-    codes = autoencoder.load_shipped_z(args.profile)
+    image_model = shipping.load("image_encoder", s.profile)
+    ae = shipping.load("autoencoder", s.profile)
+    codes = autoencoder.load_shipped_z(s.profile)  # the z the autoencoder was trained on, with their categories
     test = data.read_split(test_file, ("voxels",))
     train = data.read_split(train_file, ("voxels",))
     total = len(test["names"])
-    indices = list(range(total)) if args.shapes is None else sorted(set(np.linspace(0, total - 1, min(args.shapes, total)).astype(int).tolist()))
-    object_size = image_model.object_size or svr.rendering_object_size(train_file)
+    indices = spread(total, args.shapes)
+    object_size = image_model.object_size or images.rendering_object_size(train_file)
 
     t = time.perf_counter()
-    train_embedding, n_views = training_embedding(image_model, train_file, Path(args.cache))
+    cache = config.data_root() / "cache" / f"bench_foreign_{s.data_profile.name}_train_embedding.npz"
+    train_embedding, n_views = training_embedding(image_model, train_file, cache)
     print(f"\n{len(train_embedding)} training views embedded for retrieval ({time.perf_counter() - t:.0f} s)")
 
-    # Recognition needs no mesh: every test shape, both sets of pictures.
-    everything = list(range(total))
+    # Recognition needs no mesh: every test shape, every set of pictures.
     ours = svr.test_views(test_file, args.view)
     pictures = {
         "ours": ours,
@@ -238,18 +239,16 @@ def main() -> None:
         "foreign": foreign_pictures(foreign_folder, test["names"], args.view, object_size),
     }
     models = (image_model, ae, codes, train_embedding, n_views)
-    seen = {name: recognition(pictures[name], models, test) for name in pictures}
+    seen = {name: recognition(pictures[name], models, test, train) for name in pictures}
     mesh_sets = args.mesh_sets.split(",")  # meshes cost most: by default only (a) and (b)
 
-    # Meshes: shape by shape, both sets in turn, so that a run stopped early (Ctrl-C, or
-    # `kill -INT`) still reports the same shapes for both; the category mean needs no picture.
-    from tutorial_lib import metrics
-
+    # Meshes: shape by shape, every set in turn, so that a run stopped early (Ctrl-C, or
+    # `kill PID`) still reports the same shapes for each; the category mean needs no picture.
     category_means = svr.category_mean_shapes(train_file)
     scored = {name: [] for name in mesh_sets}
     done = []
     try:
-        for i in tqdm(indices, desc="shapes (both sets)"):
+        for i in tqdm(indices, desc="shapes (every set)", disable=args.smoke):
             true_points, _ = geometry.sample_surface(data.read_mesh(test_file, i), CHAMFER_POINTS, seed=i)
             grid = category_means[test["categories"][i]]
             chamfer, f = surface_scores(geometry.marching_cubes(grid, 0.5), true_points, seed=i)
@@ -260,28 +259,27 @@ def main() -> None:
     except KeyboardInterrupt:
         print(f"\nstopped early: {len(done)} of {len(indices)} shapes scored")
 
-    print(f"\n(2) view {args.view}; foreign set {foreign_folder} (seed {index['seed']})")
-    print(f"\nrecognition on all {total} test shapes:")
-    for name, result in seen.items():
-        print(f"- {name}: category accuracy of the nearest training z {result['category_accuracy_nearest_z']:.3f}, "
-              f"of retrieval {result['category_accuracy_retrieval']:.3f}")  # fmt: skip
-    categories = sorted(set(test["categories"]))
-    print("\n| category | " + " | ".join(f"{n}: nearest-z category right" for n in seen) + " | foreign: nearest z's categories when wrong |")
-    print("| --- |" + " ---: |" * len(seen) + " --- |")
-    for category in categories:
-        rows = [k for k in everything if test["categories"][k] == category]
-        cells = [f"{sum(result['nearest_z_category'][k] == category for k in rows)}/{len(rows)}" for result in seen.values()]
-        wrong = [seen["foreign"]["nearest_z_category"][k] for k in rows if seen["foreign"]["nearest_z_category"][k] != category]
-        print(f"| {category} | " + " | ".join(cells) + f" | {', '.join(wrong) or '–'} |")
+    print(f"\n## (2) View {args.view}; foreign set {foreign_folder} (seed {index['seed']})\n")
+    print(f"Category of the nearest training z and of retrieval, all {total} test shapes:\n")
+    print(table(["pictures", "nearest training z", "retrieval"],
+                [[name, f"{r['category_accuracy_nearest_z']:.3f}", f"{r['category_accuracy_retrieval']:.3f}"] for name, r in seen.items()]))  # fmt: skip
+    rows = []
+    for category in sorted(set(test["categories"])):
+        at = [k for k in range(total) if test["categories"][k] == category]
+        wrong = [seen["foreign"]["nearest_z_category"][k] for k in at if seen["foreign"]["nearest_z_category"][k] != category]
+        rows.append([category, *(f"{sum(r['nearest_z_category'][k] == category for k in at)}/{len(at)}" for r in seen.values()), ", ".join(wrong) or "–"])
+    print()
+    print(table(["category", *(f"{n}: nearest z right" for n in seen), "foreign: nearest z's categories when wrong"], rows, right=set(range(1, len(seen) + 1))))
 
     if done:
-        print(f"\nmeshes of {len(done)} test shapes ({'all' if len(done) == total else 'spread evenly over the categories'}):\n")
-        print("| pictures | method | IoU | Chamfer ×10³ | F-score (τ=0.01) | empty |")
-        print("| --- | --- | ---: | ---: | ---: | ---: |")
+        print(f"\nMeshes of {len(done)} test shapes ({'all' if len(done) == total else 'spread evenly over the categories'}):\n")
+        rows = []
         for name, shapes in scored.items():
             for method, m in means(shapes).items():
-                chamfer = f"{1e3 * m['chamfer']:.2f}" if m["chamfer"] is not None else "–"
-                print(f"| {name} | {method} | {m['iou']:.3f} | {chamfer} | {m['f_score']:.3f} | {m['empty']} |")
+                rows.append(
+                    [name, method, f"{m['iou']:.3f}", f"{1e3 * m['chamfer']:.2f}" if m["chamfer"] is not None else "–", f"{m['f_score']:.3f}", m["empty"]]
+                )
+        print(table(["pictures", "method", "IoU", "Chamfer ×10³", f"F-score (τ={metrics.DEFAULT_TAU})", "empty"], rows, right={2, 3, 4, 5}))
         print()
         bins = [0, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 1.0]
         for name, shapes in scored.items():
@@ -293,14 +291,13 @@ def main() -> None:
                   "largest: " + ", ".join(f"[{lo:g}, {hi:g}): {c}" for lo, hi, c in zip(bins[:-1], bins[1:], counts)))  # fmt: skip
     print(f"\ntotal {time.perf_counter() - started:.0f} s; load average now {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
 
-    out = Path(args.json)
-    record = {"profile": args.profile, "view": args.view, "commit": provenance.git_commit(), "scored_shapes": [test["names"][i] for i in done],
-              "cleaner_on_true_shapes": cleaner, "fragment_fraction": geometry.FRAGMENT_FRACTION, "foreign_index_seed": index["seed"],
-              "recognition": {n: {k: v for k, v in r.items() if k not in ("z", "retrieved")} for n, r in seen.items()},
-              "meshes": scored}  # fmt: skip
-    with provenance.atomic_path(out) as tmp:
-        tmp.write_text(json.dumps(record, indent=1, default=float) + "\n")
-    print(f"per-shape numbers: {out}")
+    write_results(s, f"foreign_{s.profile.name}.json", {
+        "machine": machine_lines(), "commit": provenance.git_commit(), "model": model_record("image_encoder", s.profile),
+        "autoencoder": model_record("autoencoder", s.profile), "view": args.view, "scored_shapes": [test["names"][i] for i in done],
+        "cleaner_on_true_shapes": cleaner, "fragment_fraction": geometry.FRAGMENT_FRACTION, "foreign_index_seed": index["seed"],
+        "recognition": {n: {k: v for k, v in r.items() if k not in ("z", "retrieved")} for n, r in seen.items()},
+        "mean_scores": {name: means(shapes) for name, shapes in scored.items()} if done else {}, "meshes": scored,
+    })  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -22,6 +22,14 @@ excluded), then warm (best of ``--repeats``) for a picture file, a mesh file (by
 LFD) and a sketch file, against the quick index; and warm against an index of ``--rows``
 rows made by repeating the quick index's rows with small noise. That larger index measures
 the cost of exact nearest neighbours at that size, not retrieval quality.
+
+``--build-index`` first times building the index of the profile's dataset, as
+``python -m tutorial_lib search --build-index`` does (``search.build_index`` with the shipped
+autoencoder's z, ``--workers`` processes), without saving it. With ``--compare-index FILE`` (an
+index file written before, e.g. by an older version of the library, over the same dataset) it
+then says how close the new light field descriptors are to that file's: the largest
+difference, and the Spearman rank correlation of the LFD distances of ``--pairs`` random
+pairs of shapes; and it checks the known answer LFD(A, A) = 0 on every shape.
 """
 
 from __future__ import annotations
@@ -39,7 +47,7 @@ from machine import best_of, machine_lines  # benchmarks/machine.py
 from PIL import Image
 from tqdm.auto import tqdm
 
-from tutorial_lib import data, geometry, search, svr
+from tutorial_lib import config, data, geometry, search, svr
 
 
 def picture_queries(test_file: Path, views: int) -> tuple[torch.Tensor, np.ndarray]:
@@ -137,6 +145,42 @@ def replicated(index: search.ShapeIndex, rows: int, seed: int = 0) -> search.Sha
     return big
 
 
+def index_build(profile: config.Profile, workers: int | None) -> tuple[search.ShapeIndex, dict]:
+    """Build the profile's index in memory (as ``search --build-index`` does, without saving it): the index and its timing."""
+    from tutorial_lib import autoencoder
+
+    folder = data.dataset_dir(profile)
+    codes = autoencoder.load_shipped_z(profile)
+    start = time.perf_counter()
+    index = search.build_index(folder, codes={s: codes[f"{s}_z"] for s in data.SPLITS}, progress=False, workers=workers)
+    seconds = time.perf_counter() - start
+    return index, {"shapes": len(index), "seconds": seconds, "shapes_per_second": len(index) / seconds, "workers": workers or config.default_workers()}
+
+
+def compare_descriptors(index: search.ShapeIndex, other_path: Path, pairs: int, seed: int = 0) -> dict:
+    """How close ``index``'s light field descriptors are to those of the index file ``other_path`` (same shapes)."""
+    from scipy.stats import spearmanr
+
+    from tutorial_lib import metrics
+
+    with np.load(other_path, allow_pickle=False) as f:
+        names, lfd, views = f["names"], f["lfd"], f["views"]
+    row = {name: i for i, name in enumerate(names.tolist())}
+    order = np.array([row[name] for name in index.names.tolist()])
+    lfd, views = lfd[order], views[order]
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, len(index), pairs), rng.integers(0, len(index), pairs)
+    a, b = a[a != b], b[a != b]
+    new = np.array([metrics.lfd_distance_matrix(index.lfd[i], index.lfd[j])[0, 0] for i, j in zip(a, b)])
+    old = np.array([metrics.lfd_distance_matrix(lfd[i], lfd[j])[0, 0] for i, j in zip(a, b)])
+    self_distance = max(float(metrics.lfd_distance_matrix(index.lfd[i], index.lfd[i])[0, 0]) for i in range(len(index)))
+    return {"file": str(other_path), "pairs": int(len(a)), "spearman": float(spearmanr(new, old).statistic),
+            "largest_relative_distance_change": float(np.max(np.abs(new - old) / old)),
+            "largest_lfd_difference": float(np.abs(index.lfd - lfd).max()), "largest_view_difference": float(np.abs(index.views - views).max()),
+            "shapes_whose_lfd_differs": int((np.abs(index.lfd - lfd).reshape(len(index), -1).max(1) > 0).sum()),
+            "largest_self_distance": self_distance}  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--profile", default="quick")
@@ -146,18 +190,36 @@ def main() -> None:
     parser.add_argument("--no-embedding", action="store_true", help="skip the pooled-feature picture baseline (slow: all training renderings)")
     parser.add_argument("--latency-only", action="store_true", help="measure the query times only, not the retrieval table")
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--build-index", action="store_true", help="first time building the index (in memory, not saved)")
+    parser.add_argument("--workers", type=int, default=None, help="worker processes of the index build (default: every core, at most 8)")
+    parser.add_argument("--compare-index", default=None, metavar="FILE", help="with --build-index: compare the new descriptors with this index file's")
+    parser.add_argument("--pairs", type=int, default=2000, help="random pairs of shapes for --compare-index's rank correlation")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     print("\n".join(machine_lines()))
     results: dict = {
         "machine": machine_lines(),
-        "command": "python benchmarks/bench_search.py " + " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if v not in (None, False)),
+        "command": "python benchmarks/bench_search.py "
+        + " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in vars(args).items() if v not in (None, False)),
     }
 
-    folder = data.dataset_dir(args.profile)
+    profile = config.get_profile(args.profile)
+    folder = data.dataset_dir(profile)
+    if args.build_index:
+        built, results["index_build"] = index_build(profile, args.workers)
+        build = results["index_build"]
+        print(f"\nindex build ({build['workers']} workers): {build['shapes']} shapes in {build['seconds']:.1f} s ({build['shapes_per_second']:.1f} shapes/s)")
+        if args.compare_index:
+            results["descriptors_against"] = compare_descriptors(built, Path(args.compare_index), args.pairs)
+            c = results["descriptors_against"]
+            print(f"descriptors against {c['file']}: Spearman {c['spearman']:.6f} over {c['pairs']} random pairs' LFD distances, "
+                  f"largest relative change of a distance {c['largest_relative_distance_change']:.2e}, largest coefficient difference "
+                  f"{c['largest_lfd_difference']:.2e} (LFD, {c['shapes_whose_lfd_differs']} shapes) and {c['largest_view_difference']:.2e} "
+                  f"(framed silhouettes); largest LFD(A, A) {c['largest_self_distance']}")  # fmt: skip
+        del built
     start = time.perf_counter()
-    index = search.ShapeIndex.load(search.index_path(args.profile), expected=search.profile_fingerprints(args.profile))
+    index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
     read_seconds = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
         files = query_files(folder, Path(tmp))

@@ -1,6 +1,6 @@
 """Measure the paper-scale path on one GPU in under 8 minutes, and print what BENCHMARKS.md needs.
 
-    python scripts/gpu_check.py                      # on a GPU machine (about 7 minutes on one H100)
+    python scripts/gpu_check.py                      # on a GPU machine
     python scripts/gpu_check.py --json build/gpu_check.json
     python scripts/gpu_check.py --cpu-dry-run        # every stage for a few steps on the CPU (tests)
 
@@ -59,10 +59,10 @@ def autoencoder_throughput(device, precision, encoder_width, decoder_width, shap
         (torch.rand(shapes, points, 3, generator=generator) - 0.5).to(device),
         (torch.rand(shapes, points, 1, generator=generator) > 0.5).float().to(device),
     ))  # fmt: skip
-    training.train(model, optimizer, loss_fn, batches, warmup, device=device, precision=precision, progress=False)
+    training.train(model, optimizer, loss_fn, batches, training.RunOptions(steps=warmup, device=device, precision=precision, progress=False))
     _sync(device)
     start = time.perf_counter()
-    training.train(model, optimizer, loss_fn, batches, steps, device=device, precision=precision, progress=False, seed=1)
+    training.train(model, optimizer, loss_fn, batches, training.RunOptions(steps=steps, device=device, precision=precision, progress=False, seed=1))
     _sync(device)
     seconds = time.perf_counter() - start
     return {"points_per_s": steps * shapes * points / seconds, "steps_per_s": steps / seconds, "seconds": seconds, "steps": steps}
@@ -76,10 +76,10 @@ def image_encoder_throughput(device, precision, width, batch_size, steps, warmup
     generator = torch.Generator().manual_seed(0)
     batches = _synthetic_batches(lambda: (torch.rand(batch_size, 1, config.IMAGE_SIZE, config.IMAGE_SIZE, generator=generator).to(device),
                                           torch.rand(batch_size, config.Z_DIM, generator=generator).to(device)))  # fmt: skip
-    training.train(model, optimizer, svr.z_loss, batches, warmup, device=device, precision=precision, progress=False)
+    training.train(model, optimizer, svr.z_loss, batches, training.RunOptions(steps=warmup, device=device, precision=precision, progress=False))
     _sync(device)
     start = time.perf_counter()
-    training.train(model, optimizer, svr.z_loss, batches, steps, device=device, precision=precision, progress=False, seed=1)
+    training.train(model, optimizer, svr.z_loss, batches, training.RunOptions(steps=steps, device=device, precision=precision, progress=False, seed=1))
     _sync(device)
     seconds = time.perf_counter() - start
     return {"images_per_s": steps * batch_size / seconds, "seconds": seconds, "steps": steps}
@@ -93,8 +93,8 @@ def _sync(device):
 def timed_run(device, profile, dataset, steps, iou_shapes, shapes_per_batch=None, model=None):
     """A full-profile autoencoder run of ``steps`` steps, then its test IoU at 64³ on ``iou_shapes`` shapes."""
     start = time.perf_counter()
-    model, history = autoencoder.train_autoencoder(profile, "fast", steps=steps, device=device, dataset=dataset,
-                                                   progress=True, model=model, shapes_per_batch=shapes_per_batch)  # fmt: skip
+    model, history = autoencoder.train_autoencoder(profile, training.RunOptions(steps=steps, device=device), "fast", dataset=dataset,
+                                                   model=model, shapes_per_batch=shapes_per_batch)  # fmt: skip
     _sync(device)
     train_seconds = time.perf_counter() - start
     test_file = data.split_path(dataset, "test")
@@ -177,7 +177,7 @@ def main(argv=None) -> int:
     if args.dataset:
         dataset = Path(args.dataset)
     else:
-        report = data.build_dataset("smoke" if dry else "full", workers=None if dry else os.cpu_count())
+        report = data.build_dataset(config.get_profile("smoke" if dry else "full"), workers=None if dry else os.cpu_count())
         print(report.summary(), flush=True)
         dataset = report.folder
     results["dataset"] = {"folder": str(dataset), "seconds": time.perf_counter() - start}
@@ -189,7 +189,7 @@ def main(argv=None) -> int:
     else:
         steps = max(10, int(args.minutes * 60 * results["autoencoder_bf16"]["steps_per_s"] * 0.9))  # data loading takes some of the time
         model = None
-    model, r = timed_run(device, "full", dataset, steps, 2 if dry else args.iou_shapes,
+    model, r = timed_run(device, full, dataset, steps, 2 if dry else args.iou_shapes,
                          shapes_per_batch=2 if dry else None, model=model)  # fmt: skip
     results["timed_run"] = r
     print(f"[4] full-profile autoencoder, {r['steps']:,} steps in {r['train_seconds']:.0f} s: test IoU at 64³ {r['test_iou_64']:.3f} "

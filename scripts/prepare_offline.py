@@ -71,14 +71,15 @@ def missing_packages(lock: Path, wheelhouse: Path, without: str | None = None) -
     return [f"{name}=={version}" for name, version in locked_pins(lock, without).items() if version not in found.get(name, set())]
 
 
-def shipped_checkpoints(profile: str) -> dict[str, Path]:
-    """Every file the notebooks load from the shipped checkpoints of a profile, by a readable name."""
-    from tutorial_lib import autoencoder, classification, gan, svr
+def shipped_checkpoints(profile) -> dict[str, Path]:
+    """Every file the notebooks load from the shipped checkpoints of a profile (a ``config.Profile``), by a readable name."""
+    from tutorial_lib import shipping
 
     files = {}
-    for label, module in (("autoencoder", autoencoder), ("image encoder", svr), ("latent GAN", gan), ("classifier", classification)):
-        for kind, path in module.shipped_paths(profile).items():
-            files[f"{label} {kind}"] = path
+    for kind in shipping.KINDS.values():
+        model_files = shipping.paths(kind, profile)
+        files |= {f"{kind.title} weights": model_files.weights, f"{kind.title} manifest": model_files.manifest}
+        files |= {f"{kind.title} {name}": path for name, path in model_files.extra.items()}
     return files
 
 
@@ -105,14 +106,16 @@ def main(argv=None) -> int:
             if not any(v.endswith(f"+{args.torch_build}") for v in versions.get(name, set())):
                 problems.append(f"{name}: no +{args.torch_build} wheel in the wheelhouse (found {sorted(versions.get(name, set())) or 'none'})")
 
-    from tutorial_lib import data, search
+    from tutorial_lib import config, data, search
 
-    folder = data.ensure_dataset(args.profile)
+    profile = config.get_profile(args.profile)
+    folder = data.ensure_dataset(profile)
     print(f"dataset: {folder} ({', '.join(data.split_path(folder, s).name for s in data.SPLITS)})")
-    index = search.load_index(args.profile, build=True)
-    print(f"search index: {search.index_path(args.profile)} ({index})")
+    index = search.load_index(profile, build=True)
+    print(f"search index: {search.index_path(profile)} ({index})")
 
-    for label, path in shipped_checkpoints(args.profile).items():
+    checkpoints = shipped_checkpoints(profile)
+    for label, path in checkpoints.items():
         if not path.is_file() or path.stat().st_size == 0:
             problems.append(f"{label}: {path} is missing")
         elif path.suffix == ".json":
@@ -120,7 +123,7 @@ def main(argv=None) -> int:
                 json.loads(path.read_text(encoding="utf-8"))
             except ValueError as exc:
                 problems.append(f"{label}: {path} is not JSON ({exc})")
-    print(f"shipped checkpoints: {len(shipped_checkpoints(args.profile))} files checked")
+    print(f"shipped checkpoints: {len(checkpoints)} files checked")
 
     for problem in problems:
         print(f"MISSING {problem}")

@@ -8,8 +8,8 @@ size, for tests), the models come first, in the order the notebooks need them, e
 the same library call as its CLI command and each resumable (run the script again after an
 interruption and every step continues where it stopped, or finds its result and skips):
 
-    dataset -> autoencoder -> image encoder -> classifier, latent GAN (when their modules
-    provide ``ensure_trained``) -> search index -> every notebook
+    dataset -> autoencoder -> image encoder -> classifier -> latent GAN (each ``shipping.ensure``)
+    -> search index -> every notebook
 
 Everything goes under the data root (``$TUTORIAL_DATA``: datasets, ``runs/`` checkpoints,
 ``models/``) and ``build/`` (executed notebooks, figures); the committed ``data/checkpoints/``
@@ -32,49 +32,33 @@ ROOT = Path(__file__).resolve().parents[1]
 PROFILES = ["quick", "full", "smoke"]
 
 
-def model_steps(profile: str, device: str):
-    """(name, callable) for every model the notebooks need, in the order they depend on each other."""
-    from tutorial_lib import autoencoder, data, svr
+def model_steps(profile, device):
+    """(name, callable) for every model the notebooks need, in the order they depend on each other
+    (``profile`` and ``device`` resolved: a ``config.Profile`` and a ``torch.device``)."""
+    from tutorial_lib import data, search, shipping
 
-    steps = [
-        ("dataset", lambda: data.ensure_dataset(profile)),
-        ("autoencoder", lambda: autoencoder.ensure_trained(profile, device=device)),
-        ("image encoder", lambda: svr.ensure_trained(profile, device=device)),
-    ]
-    # Hooks for the models other modules train: each is called when its module offers
-    # ensure_trained(profile, device=...) (shipped model, or trained now, resumable), else skipped.
-    for module_name, label in (("classification", "classifier"), ("gan", "latent GAN")):
-        steps.append((label, _hook(module_name, profile, device)))
-    steps.append(("search index", _search_index(profile)))
+    steps = [("dataset", lambda: data.ensure_dataset(profile))]
+    for kind in ("autoencoder", "image_encoder", "classifier", "gan"):
+        steps.append((shipping.KINDS[kind].title, lambda kind=kind: shipping.ensure(kind, profile, device=device)))
+    steps.append(("search index", lambda: search.load_index(profile, build=True)))  # read when up to date, else built and saved
     return steps
 
 
-def _hook(module_name: str, profile: str, device: str):
-    def run():
-        import importlib
+def encrypted_kernel_manager():
+    """A kernel manager that gives each kernel CurveZMQ keys where its kernelspec supports them.
 
-        try:
-            module = importlib.import_module(f"tutorial_lib.{module_name}")
-        except ImportError:
-            return "skipped: no such module yet"
-        if not hasattr(module, "ensure_trained"):
-            return f"skipped: tutorial_lib.{module_name} has no ensure_trained(profile, device) yet"
-        return module.ensure_trained(profile, device=device)
+    The kernel and this script talk over local TCP sockets; ipykernel (7.3 and newer) warns on
+    every start when that traffic is not encrypted. With keys there is nothing to warn about.
+    """
+    from jupyter_client.manager import AsyncKernelManager
+    from traitlets import default
 
-    return run
+    class EncryptedKernelManager(AsyncKernelManager):
+        @default("transport_encryption")
+        def _transport_encryption_default(self):
+            return "auto"  # keys when the kernel declares support, plain TCP otherwise
 
-
-def _search_index(profile: str):
-    def run():
-        try:
-            from tutorial_lib import search
-        except ImportError:
-            return "skipped: no tutorial_lib.search yet"
-        if not hasattr(search, "load_index"):
-            return "skipped: tutorial_lib.search has no load_index yet"
-        return search.load_index(profile, build=True)  # read when up to date, else built and saved
-
-    return run
+    return EncryptedKernelManager
 
 
 def ship_models(profile: str) -> list[Path]:
@@ -107,8 +91,8 @@ def main(argv=None) -> int:
     if args.models if args.models is not None else args.profile != "quick":
         from tutorial_lib import config
 
-        config.get_device(args.device, verbose=True)
-        for name, step in model_steps(args.profile, args.device):
+        device = config.get_device(args.device, verbose=True)
+        for name, step in model_steps(config.get_profile(args.profile), device):
             start = time.time()
             try:
                 result = step()
@@ -140,6 +124,7 @@ def main(argv=None) -> int:
                 cwd=str(notebook.parent),
                 kernel_name="python3",
                 progress_bar=False,
+                kernel_manager_class=encrypted_kernel_manager(),
             )
         except Exception as exc:  # papermill raises PapermillExecutionError with the failing cell
             status = f"FAILED: {type(exc).__name__}: {str(exc).strip().splitlines()[-1][:80]}"

@@ -1,9 +1,11 @@
 import pytest
 import torch
 
-from tutorial_lib import autoencoder, provenance
-from tutorial_lib.models import Autoencoder, CategoryCNN
-from tutorial_lib.training import CheckpointError, load_checkpoint, save_checkpoint
+from tutorial_lib import autoencoder, config, provenance, shipping
+from tutorial_lib.models import Autoencoder
+from tutorial_lib.training import RunOptions, load_checkpoint, save_checkpoint
+
+QUICK = config.get_profile("quick")
 
 
 def test_stages_split_the_steps_and_end_at_64():
@@ -16,10 +18,13 @@ def test_stages_split_the_steps_and_end_at_64():
 
 def test_interrupted_training_resumes_mid_stage_with_the_same_result(tmp_path, box_dataset):
     folder = box_dataset(tmp_path / "tiny")
-    settings = dict(profile="quick", recipe="fast", steps=20, dataset=folder, shapes_per_batch=2, progress=False)
+    settings = dict(recipe="fast", dataset=folder, shapes_per_batch=2)
+
+    def run(checkpoint, **options):
+        return RunOptions(steps=20, checkpoint=checkpoint, progress=False, **options)
 
     torch.manual_seed(0)
-    whole, _ = autoencoder.train_autoencoder(model=Autoencoder(4, 4), checkpoint=tmp_path / "whole.pt", **settings)
+    whole, _ = autoencoder.train_autoencoder(QUICK, run(tmp_path / "whole.pt"), model=Autoencoder(4, 4), **settings)
 
     def stop_in_the_32_stage(history, step):
         if step == 5:  # the stages end at steps 2, 6 and 20: step 5 is inside the 32³ stage
@@ -27,28 +32,20 @@ def test_interrupted_training_resumes_mid_stage_with_the_same_result(tmp_path, b
 
     torch.manual_seed(0)
     with pytest.raises(KeyboardInterrupt):
-        autoencoder.train_autoencoder(model=Autoencoder(4, 4), checkpoint=tmp_path / "split.pt", callback=stop_in_the_32_stage, callback_every=1, **settings)
+        autoencoder.train_autoencoder(QUICK, run(tmp_path / "split.pt", callback=stop_in_the_32_stage, callback_every=1), model=Autoencoder(4, 4), **settings)
     assert load_checkpoint(tmp_path / "split.pt")["step"] == 5
     torch.manual_seed(123)  # a new process: other initial weights, overwritten by the checkpoint
-    resumed, history = autoencoder.train_autoencoder(model=Autoencoder(4, 4), checkpoint=tmp_path / "split.pt", **settings)
+    resumed, history = autoencoder.train_autoencoder(QUICK, run(tmp_path / "split.pt"), model=Autoencoder(4, 4), **settings)
 
     assert history.step == list(range(1, 21))
     for a, b in zip(whole.state_dict().values(), resumed.state_dict().values()):
         torch.testing.assert_close(a, b, rtol=0, atol=0)
 
 
-def test_load_autoencoder_refuses_other_models(tmp_path):
-    save_checkpoint(tmp_path / "cnn.pt", CategoryCNN())
-    with pytest.raises(CheckpointError, match="cnn.pt: holds a model of class CategoryCNN, not Autoencoder"):
-        autoencoder.load_autoencoder(path=tmp_path / "cnn.pt")
-    with pytest.raises(FileNotFoundError, match="missing.pt"):
-        autoencoder.load_autoencoder(path=tmp_path / "missing.pt")
-
-
-def test_saved_autoencoder_loads_back_in_float32(tmp_path):
+def test_a_training_checkpoint_loads_back_as_an_autoencoder_in_float32(tmp_path):
     model = Autoencoder(4, 8).eval()
     save_checkpoint(tmp_path / "ae.pt", model)
-    loaded = autoencoder.load_autoencoder(path=tmp_path / "ae.pt", device="cpu")
+    loaded = shipping.load("autoencoder", QUICK, tmp_path / "ae.pt")
     assert loaded.config == model.config
     voxels = torch.zeros(1, 1, 64, 64, 64)
     voxels[..., 20:40, 20:40, 20:40] = 1
@@ -86,13 +83,15 @@ def test_evaluate_iou_scores_thin_parts_beside_the_iou(tmp_path, box_dataset, mo
 @pytest.mark.parametrize("native", [True, False])
 def test_auto_precision_is_bfloat16_only_on_a_cpu_that_has_it(tmp_path, box_dataset, monkeypatch, native):
     folder = box_dataset(tmp_path / "boxes", shapes=2)
-    monkeypatch.setattr(autoencoder, "cpu_has_native_bf16", lambda: native)
+    from tutorial_lib import training
+
+    monkeypatch.setattr(training, "cpu_has_native_bf16", lambda: native)
     torch.manual_seed(0)
-    _, history = autoencoder.train_autoencoder("quick", "fast", steps=2, dataset=folder, shapes_per_batch=2, progress=False,
-                                               model=Autoencoder(4, 4), device="cpu")  # fmt: skip
+    _, history = autoencoder.train_autoencoder(QUICK, RunOptions(steps=2, progress=False), "fast", dataset=folder, shapes_per_batch=2,
+                                               model=Autoencoder(4, 4))  # fmt: skip
     assert history.record["precision"] == ("bf16" if native else "fp32")
-    _, history = autoencoder.train_autoencoder("quick", "fast", steps=2, dataset=folder, shapes_per_batch=2, progress=False,
-                                               model=Autoencoder(4, 4), device="cpu", precision="fp32")  # fmt: skip
+    _, history = autoencoder.train_autoencoder(QUICK, RunOptions(steps=2, progress=False, precision="fp32"), "fast", dataset=folder,
+                                               shapes_per_batch=2, model=Autoencoder(4, 4))  # fmt: skip
     assert history.record["precision"] == "fp32"  # asked for explicitly: kept
     assert provenance.base_manifest("autoencoder", "quick", "cpu", history)["training_precision"] == "fp32"
 

@@ -1,3 +1,4 @@
+import functools
 from dataclasses import replace
 
 import h5py
@@ -6,8 +7,10 @@ import numpy as np
 import pytest
 import torch
 
-from tutorial_lib import classification
+from tutorial_lib import classification, shipping
+from tutorial_lib import images as pictures
 from tutorial_lib.config import CROP_SIZE, IMAGE_SIZE
+from tutorial_lib.training import RunOptions, recalibrate_batch_norm
 
 
 @pytest.fixture
@@ -33,7 +36,7 @@ def tiny_split(tmp_path):
 
 
 def test_center_crop_of_137_starts_at_4(numbered_image):
-    crop = classification.center_crop(numbered_image)
+    crop = pictures.center_crop(numbered_image)
     assert crop.shape == (1, CROP_SIZE, CROP_SIZE)
     assert crop[0, 0, 0] == 4 * 1000 + 4  # (137 - 128) // 2 = 4
     assert crop[0, -1, -1] == 131 * 1000 + 131
@@ -41,32 +44,32 @@ def test_center_crop_of_137_starts_at_4(numbered_image):
 
 def test_center_crop_of_an_even_margin_is_symmetric():
     image = torch.arange(36.0).reshape(6, 6)
-    assert torch.equal(classification.center_crop(image, 2), torch.tensor([[14.0, 15.0], [20.0, 21.0]]))
+    assert torch.equal(pictures.center_crop(image, 2), torch.tensor([[14.0, 15.0], [20.0, 21.0]]))
 
 
 def test_random_crop_stays_inside_and_is_reproducible(numbered_image):
     corners = set()
     for seed in range(200):
-        crop = classification.random_crop(numbered_image, generator=torch.Generator().manual_seed(seed))
+        crop = pictures.random_crop(numbered_image, generator=torch.Generator().manual_seed(seed))
         assert crop.shape == (1, CROP_SIZE, CROP_SIZE)
         top, left = divmod(int(crop[0, 0, 0]), 1000)
         assert 0 <= top <= IMAGE_SIZE - CROP_SIZE and 0 <= left <= IMAGE_SIZE - CROP_SIZE
         corners.add((top, left))
     assert len(corners) > 50  # 100 possible positions: the crops really move
-    a = classification.random_crop(numbered_image, generator=torch.Generator().manual_seed(7))
-    b = classification.random_crop(numbered_image, generator=torch.Generator().manual_seed(7))
+    a = pictures.random_crop(numbered_image, generator=torch.Generator().manual_seed(7))
+    b = pictures.random_crop(numbered_image, generator=torch.Generator().manual_seed(7))
     assert torch.equal(a, b)
 
 
 def test_crops_larger_than_the_image_are_refused(numbered_image):
     with pytest.raises(ValueError, match="cannot crop"):
-        classification.center_crop(numbered_image, 200)
+        pictures.center_crop(numbered_image, 200)
     with pytest.raises(ValueError, match="cannot crop"):
-        classification.random_crop(numbered_image, 138)
+        pictures.random_crop(numbered_image, 138)
 
 
 def test_category_images_pick_the_first_views_and_label_by_category(tiny_split):
-    images = classification.CategoryImages(tiny_split, views=2, transform=classification.center_crop)
+    images = classification.CategoryImages(tiny_split, views=2, transform=pictures.center_crop)
     assert len(images) == 6
     assert images.class_names.index("lamp") == 6 and images.class_names.index("airplane") == 0
     assert images.labels.tolist() == [6, 6, 0, 0, 6, 6]
@@ -97,14 +100,17 @@ def test_recalibrate_batch_norm_sets_the_exact_statistics_of_the_batches():
     images = torch.arange(16.0).reshape(4, 1, 2, 2)
     batches = [(images[:2], None), (images[2:], None)]
     model.train()
-    assert classification.recalibrate_batch_norm(model, lambda step: batches[step], steps=2) == 1
+    recalibrate_batch_norm(model, lambda step: batches[step], steps=2)
     # With equal-sized batches the cumulative average of the batch means is the overall mean;
     # the variance is the average of the batches' unbiased variances.
     assert torch.allclose(model[1].running_mean, torch.tensor([7.5, -15.0]))
     batch_variance = torch.stack([b[0].var() for b in batches]).mean()
     assert torch.allclose(model[1].running_var, torch.tensor([1.0, 4.0]) * batch_variance)
     assert model[1].momentum == 0.1 and model.training and model[1].training and model[2].training  # modes given back
-    assert classification.recalibrate_batch_norm(torch.nn.Linear(2, 2), lambda step: torch.zeros(1, 2)) == 0
+    linear = torch.nn.Linear(2, 2)
+    before = [p.clone() for p in linear.parameters()]
+    recalibrate_batch_norm(linear, lambda step: torch.zeros(1, 2))  # no batch norm: nothing to do, nothing changes
+    assert all(torch.equal(a, b) for a, b in zip(before, linear.parameters()))
 
 
 def test_predict_returns_the_argmax_and_probabilities():
@@ -174,36 +180,26 @@ def test_classifier_learns_a_one_category_split_and_ships_what_it_scores(tmp_pat
     monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
     monkeypatch.setattr(config, "shipped_checkpoints_dir", lambda: tmp_path / "checkpoints")
     box_dataset(tmp_path / "quick", shapes=3)
+    profile = config.get_profile("quick")
     config.seed_everything(0)
-    model, history = classification.train_classifier("quick", steps=20, model=CategoryResNet(width=8), device="cpu", progress=False,
+    model, history = classification.train_classifier(profile, RunOptions(steps=20, progress=False), model=CategoryResNet(width=8),
                                                      folder=tmp_path / "quick")  # fmt: skip
     assert history.step[-1] == 20 and not model.training
     assert np.mean(history.loss[-5:]) < history.loss[0]  # the loss falls
 
-    manifest = classification.ship(model, history, "quick")
-    paths = classification.shipped_paths("quick")
-    assert all(p.is_file() for p in paths.values())
+    manifest = shipping.ship("classifier", model, history, profile)
+    files = shipping.paths("classifier", profile)
+    assert files.weights.is_file() and files.manifest.is_file()
     assert manifest["test_metrics"]["accuracy"] == 1.0 and manifest["test_metrics"]["per_category"] == {"chair": 1.0}
     assert manifest["test_metrics"]["images"] == 6  # 3 test shapes × 2 views
-    assert manifest["dataset"] == {"train": "boxes-train-0", "test": "boxes-test-0"} and manifest["steps"] == 20
-    assert provenance.read_manifest(paths["manifest"]) == manifest
-    loaded = classification.load_classifier("quick", device="cpu")
+    assert manifest["dataset"] == {"train": "boxes-train-0", "test": "boxes-test-0", "builder": None} and manifest["steps"] == 20
+    assert provenance.read_manifest(files.manifest) == manifest
+    loaded = shipping.load("classifier", profile)
     assert loaded.class_names[classification.CATEGORIES.index("chair")] == "chair"
     images = torch.rand(2, 1, CROP_SIZE, CROP_SIZE)
     half = CategoryResNet(width=8)
     half.load_state_dict({k: v.half().float() if v.is_floating_point() else v for k, v in model.state_dict().items()})
     torch.testing.assert_close(loaded(images), half.eval()(images))  # the file holds the float16-rounded weights
-
-
-def test_load_classifier_names_a_missing_or_foreign_file(tmp_path):
-    from tutorial_lib import provenance
-    from tutorial_lib.models import CategoryCNN
-
-    with pytest.raises(FileNotFoundError, match="nothing.pt"):
-        classification.load_classifier(path=tmp_path / "nothing.pt")
-    provenance.save_weights(tmp_path / "cnn.pt", CategoryCNN(width=4))
-    with pytest.raises(provenance.CheckpointError, match="cnn.pt.*CategoryCNN"):
-        classification.load_classifier(path=tmp_path / "cnn.pt")
 
 
 def test_cli_trains_and_resumes_a_classifier(tmp_path, monkeypatch, box_dataset, capsys):
@@ -215,30 +211,21 @@ def test_cli_trains_and_resumes_a_classifier(tmp_path, monkeypatch, box_dataset,
     folder = box_dataset(tmp_path / "quick", shapes=2)
     monkeypatch.setattr(data, "ensure_dataset", lambda profile, progress=True: folder)
     checkpoint = tmp_path / "run.pt"
-    assert main(["train", "classifier", "--steps", "2", "--device", "cpu", "--checkpoint", str(checkpoint)]) == 0
+    # Ctrl-C at step 2 (here from the loop's callback): the checkpoint is saved, and the same command continues.
+    from tutorial_lib import training
+
+    def ctrl_c_at_step_2(history, step):
+        if step == 2:
+            raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(training, "RunOptions", functools.partial(training.RunOptions, callback=ctrl_c_at_step_2, callback_every=1))
+        assert main(["train", "classifier", "--steps", "4", "--device", "cpu", "--checkpoint", str(checkpoint)]) == 130
+    assert "interrupted at step 2; checkpoint saved" in capsys.readouterr().err
     assert main(["train", "classifier", "--steps", "4", "--device", "cpu", "--checkpoint", str(checkpoint)]) == 0
     assert "4 steps" in capsys.readouterr().out
-
-
-def test_ensure_trained_trains_and_ships_once_then_loads(tmp_path, monkeypatch, box_dataset):
-    """Where no classifier is shipped, ensure_trained trains one (resumable) and ships it to the
-    data root's models/; the second call only loads it."""
-    from tutorial_lib import config, data
-
-    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
-    monkeypatch.setattr(config, "shipped_checkpoints_dir", lambda: tmp_path / "checkpoints")
-    monkeypatch.setattr(
-        config, "PROFILES", {**config.PROFILES, "quick": replace(config.PROFILES["quick"], classifier=config.ClassifierSettings(width=8, steps=3))}
-    )
-    folder = box_dataset(tmp_path / "quick", shapes=2)
-    monkeypatch.setattr(data, "ensure_dataset", lambda profile, progress=True: folder)
-    model = classification.ensure_trained("quick", device="cpu", progress=False)
-    paths = classification.shipped_paths("quick")
-    assert paths["weights"] == tmp_path / "models" / "classifier_quick.pt" and paths["manifest"].is_file()
-    assert classification.training_checkpoint("quick").is_file() and model.config["width"] == 8
-    monkeypatch.setattr(classification, "train_classifier", lambda *args, **kwargs: pytest.fail("trained again"))
-    again = classification.ensure_trained("quick", device="cpu", progress=False)
-    assert all(torch.equal(a, b) for a, b in zip(model.state_dict().values(), again.state_dict().values()))
+    assert main(["train", "classifier", "--steps", "6", "--device", "cpu", "--checkpoint", str(checkpoint)]) == 1  # another schedule: refused
+    assert "started with other settings (steps=4; now steps=6)" in capsys.readouterr().err
 
 
 def test_adversarial_pictures_of_a_linear_classifier_step_along_the_weight_difference():

@@ -13,7 +13,7 @@ import pytest
 import trimesh
 from PIL import Image
 
-from tutorial_lib import config, svr
+from tutorial_lib import config, provenance, shipping, svr
 from tutorial_lib.__main__ import main
 from tutorial_lib.models import Autoencoder, ImageEncoder
 from tutorial_lib.training import save_checkpoint
@@ -23,9 +23,10 @@ SHIPPED = config.shipped_checkpoints_dir()
 
 @pytest.fixture
 def models(tmp_path):
-    """A small autoencoder and image encoder that belong together (no manifest: nothing to check)."""
+    """A small autoencoder and image encoder that belong together (the same z fingerprint in their papers)."""
     save_checkpoint(tmp_path / "ae.pt", Autoencoder(4, 8))
-    svr.save_image_encoder(ImageEncoder(width=8), tmp_path / "image.pt", object_size=100)
+    provenance.write_manifest(tmp_path / "ae.json", {"z_fingerprint": "0123456789abcdef"})
+    provenance.save_weights(tmp_path / "image.pt", ImageEncoder(width=8), object_size=100, autoencoder_z="0123456789abcdef")
     return ["--image-encoder", str(tmp_path / "image.pt"), "--autoencoder", str(tmp_path / "ae.pt"), "--device", "cpu"]
 
 
@@ -110,7 +111,19 @@ def test_mismatched_image_encoder_and_autoencoder_are_refused(tmp_path, capsys, 
 
 
 def test_the_shipped_pair_belongs_together():
-    svr.load_image_encoder("quick", device="cpu")  # no error: the manifests agree
+    shipping.load("image_encoder", config.get_profile("quick"))  # no error: the manifests agree
+
+
+def test_models_without_papers_are_refused_unless_trusted(tmp_path, capsys, picture):
+    """An image encoder that records no autoencoder, beside one without a manifest: nothing can be checked."""
+    save_checkpoint(tmp_path / "ae.pt", Autoencoder(4, 8))
+    provenance.save_weights(tmp_path / "image.pt", ImageEncoder(width=8), object_size=100)
+    argv = ["reconstruct", str(picture), "--out", str(tmp_path / "x.obj"), "--image-encoder", str(tmp_path / "image.pt"),
+            "--autoencoder", str(tmp_path / "ae.pt"), "--device", "cpu", "--resolution", "16"]  # fmt: skip
+    line = fails_with(capsys, argv, "image.pt: no manifest or record says which autoencoder's z it learned")
+    assert "--trust-unlabelled" in line and not (tmp_path / "x.obj").exists()
+    assert main([*argv, "--trust-unlabelled"]) in (0, 1)  # unchecked pairing: accepted (a random model may decode nothing)
+    assert "used anyway (trust_unlabelled)" in capsys.readouterr().out
 
 
 def test_truncated_hdf5(tmp_path, capsys, box_dataset):

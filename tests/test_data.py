@@ -27,7 +27,7 @@ def mesh_folder(tmp_path_factory):
 @pytest.fixture(scope="module")
 def built(mesh_folder, tmp_path_factory):
     out = tmp_path_factory.mktemp("built")
-    report = data.build_dataset(source=mesh_folder, out=out, workers=1, progress=False)
+    report = data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=out, workers=1, progress=False)
     return report
 
 
@@ -69,10 +69,10 @@ def test_meshes_are_stored_normalised(built):
 
 
 def test_rebuild_is_a_no_op_and_deterministic(mesh_folder, built, tmp_path):
-    again = data.build_dataset(source=mesh_folder, out=built.folder, workers=1, progress=False)
+    again = data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=built.folder, workers=1, progress=False)
     assert again.built_now == 0
     # an independent build in another folder, in parallel, gives the same geometry
-    other = data.build_dataset(source=mesh_folder, out=tmp_path / "other", workers=2, progress=False)
+    other = data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=tmp_path / "other", workers=2, progress=False)
     for split in data.SPLITS:
         a = data.read_attrs(data.split_path(built.folder, split))["fingerprint"]
         b = data.read_attrs(data.split_path(other.folder, split))["fingerprint"]
@@ -93,10 +93,10 @@ def test_interrupted_build_resumes_where_it_stopped(mesh_folder, built, tmp_path
 
     monkeypatch.setattr(data, "_build_and_store", interrupted_in_the_third)
     with pytest.raises(KeyboardInterrupt):
-        data.build_dataset(source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
+        data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
     assert len(list(parts.glob("*.npz"))) == 2
     monkeypatch.setattr(data, "_build_and_store", build_and_store)
-    report = data.build_dataset(source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
+    report = data.build_dataset(config.get_profile("quick"), source=mesh_folder, out=tmp_path / "resumed", workers=1, progress=False)
     assert report.built_now == len(jobs) - 2
     for split in data.SPLITS:
         fresh = data.read_split(data.split_path(built.folder, split), ("voxels", "points_64", "values_64"))
@@ -180,7 +180,7 @@ def test_torch_datasets(built):
 
 
 def test_procedural_split_is_balanced_and_about_five_to_one():
-    jobs = data.procedural_jobs("full")
+    jobs = data.procedural_jobs(config.get_profile("full"))
     assert 5800 <= len(jobs) <= 6200
     for category in {j.category for j in jobs}:
         mine = [j for j in jobs if j.category == category]
@@ -191,8 +191,8 @@ def test_procedural_split_is_balanced_and_about_five_to_one():
 
 def test_growing_the_training_split_keeps_the_test_shapes():
     quick = config.get_profile("quick").dataset
-    jobs = data.procedural_jobs("quick")
-    smaller = data.procedural_jobs("quick", settings=dataclasses.replace(quick, train_per_category=25))
+    jobs = data.procedural_jobs(config.get_profile("quick"))
+    smaller = data.procedural_jobs(config.get_profile("quick"), settings=dataclasses.replace(quick, train_per_category=25))
     airplanes = [j for j in jobs if j.category == "airplane"]
     assert [j.name for j in airplanes if j.split == "test"] == [f"airplane_{i:04d}" for i in range(25, 30)]
     train_numbers = [int(j.name[-4:]) for j in airplanes if j.split == "train"]
@@ -252,3 +252,57 @@ def test_thin_share_draws_that_share_of_the_points_near_thin_parts(tmp_path):
     assert share_near(data.PointValueDataset(path, resolution=64, points_per_shape=200, thin_share=0.5)) >= 0.5
     with pytest.raises(ValueError, match="thin_share"):
         data.PointValueDataset(path, points_per_shape=200, thin_share=1.0)
+
+
+def test_near_thin_points_are_computed_once_per_content(tmp_path, monkeypatch):
+    """The second ask for the same voxels and points reads the cache (the computation is not run
+    again) and gives the same indices; other content gives its own answer."""
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    rng = np.random.default_rng(0)
+    voxels = np.zeros((2, 64, 64, 64), np.uint8)
+    voxels[:, 30:33, 10:50, 30:33] = 1  # a rod 3 voxels across: thin
+    voxels[1, 5:25, 5:25, 5:25] = 1  # and a box: thick
+    points = [rng.uniform(-0.5, 0.5, (2, 500, 3)).astype(np.float32) for _ in range(2)]
+    first = data.cached_near_thin_points(voxels, points)
+    assert len(list((tmp_path / "cache").glob("near_thin_*.npz"))) == 1
+    monkeypatch.setattr(data, "near_thin_points", lambda *args: pytest.fail("computed again"))
+    again = data.cached_near_thin_points(voxels, points)
+    for a, b in zip(first, again):
+        assert all(np.array_equal(x.numpy(), y.numpy()) for x, y in zip(a, b))
+    assert any(len(x) for x in first[0])  # points near the rod were found
+    monkeypatch.undo()
+    monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
+    other = voxels.copy()
+    other[0, 30:33, 10:50, 30:33] = 0
+    data.cached_near_thin_points(other, points)
+    assert len(list((tmp_path / "cache").glob("near_thin_*.npz"))) == 2
+
+
+def test_chunks_encoded_by_the_workers_read_back_as_written(tmp_path, rng):
+    """write_split copies chunks that encode_record compressed (in the builder's workers) into the
+    file as they are: the same arrays, names, meshes and fingerprint as from plain records."""
+    records = [_fake_record(i, rng) for i in range(3)]
+    plain, encoded = tmp_path / "plain.hdf5", tmp_path / "encoded.hdf5"
+    data.write_split(plain, records, {"seed": 7})
+    data.write_split(encoded, [data.encode_record(r) for r in records], {"seed": 7})
+    keys = data.IMNET_KEYS + ("pixels", "view_angles", "sampling_stages", "edge_counts")
+    a, b = data.read_split(plain, keys), data.read_split(encoded, keys)
+    for key in keys:
+        np.testing.assert_array_equal(a[key], b[key])
+    np.testing.assert_array_equal(b["points_64"], np.stack([r["points_64"] for r in records]))
+    assert a["names"] == b["names"] and a["attrs"]["fingerprint"] == b["attrs"]["fingerprint"] == data.fingerprint(records)
+    np.testing.assert_array_equal(data.read_mesh(encoded, 2).faces, records[2]["mesh_faces"])
+    with h5py.File(encoded) as f:  # still HDF5's own gzip + shuffle, readable by any reader
+        assert f["points_64"].compression == "gzip" and f["points_64"].shuffle and f["points_64"].chunks == (1, 32768, 3)
+
+
+def test_a_part_file_holds_an_encoded_record(tmp_path):
+    job = data.procedural_jobs(config.get_profile("smoke"))[0]
+    name, error, _ = data._build_and_store(job, tmp_path, 2)
+    assert name == job.name and not error
+    part = data._load_part(data._part_path(tmp_path, job.name))
+    record = data.build_shape(job, 2)
+    assert part["name"] == job.name and set(part["chunks"]) == set(data.CHUNKED)
+    np.testing.assert_array_equal(part["voxel_bits"], np.packbits(record["voxels"]))
+    np.testing.assert_array_equal(part["mesh_vertices"], record["mesh_vertices"])
+    assert part["chunks"]["points_64"] == data.encode_chunk(record["points_64"])

@@ -14,7 +14,9 @@ import torch
 
 from tutorial_lib import distributed, training
 from tutorial_lib.autoencoder import ProgressiveBatches, train_autoencoder
+from tutorial_lib.config import get_profile
 from tutorial_lib.models import Autoencoder
+from tutorial_lib.training import RunOptions
 
 STEPS = 6
 SHAPES_PER_BATCH = 4  # the global batch: 2 shapes per rank with 2 processes
@@ -31,15 +33,15 @@ def _train(folder, checkpoint, steps):
     torch.manual_seed(0)
     model = Autoencoder(encoder_width=4, decoder_width=8)
     # float32: the tolerances below are float32 rounding (bfloat16, "auto" on some CPUs, rounds at every layer)
-    train_autoencoder("quick", steps=steps, checkpoint=checkpoint, device="cpu", seed=3, progress=False, model=model,
-                      dataset=folder, shapes_per_batch=SHAPES_PER_BATCH, checkpoint_every=2, precision="fp32")  # fmt: skip
+    run = RunOptions(steps=steps, checkpoint=checkpoint, seed=3, progress=False, checkpoint_every=2, precision="fp32")
+    train_autoencoder(get_profile("quick"), run, model=model, dataset=folder, shapes_per_batch=SHAPES_PER_BATCH)
     return model
 
 
 def _rank(rank, world_size, port, folder, checkpoint, interrupt_at, log):
     os.environ.update({"WORLD_SIZE": str(world_size), "RANK": str(rank), "LOCAL_RANK": str(rank),
                        "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": str(port)})  # fmt: skip
-    distributed.setup("cpu")
+    distributed.setup(torch.device("cpu"))
     assert distributed.world_size() == world_size and distributed.rank() == rank
     save = training.save_checkpoint
 

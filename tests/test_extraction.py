@@ -35,8 +35,9 @@ def test_dense_occupancy_matches_the_field_on_grid_points():
     np.testing.assert_array_equal(values.reshape(-1), sphere_field(geometry.grid_points(16)))
 
 
-def test_extract_mesh_and_save(tmp_path):
-    mesh = geometry.extract_mesh(sphere_field, 64)
+def test_extracted_mesh_is_the_sphere_and_saves(tmp_path):
+    values, _ = geometry.coarse_to_fine_occupancy(sphere_field, 64, start=32)
+    mesh = geometry.marching_cubes(values, 0.5)
     assert mesh.is_watertight
     assert np.abs(np.linalg.norm(mesh.vertices, axis=1) - 0.3).max() <= 1 / 64
     for suffix in (".obj", ".ply"):

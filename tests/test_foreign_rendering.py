@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from tutorial_lib import data, foreign_rendering, geometry, images, rendering
+from tutorial_lib import config, data, foreign_rendering, geometry, images, rendering
 
 
 @pytest.fixture
@@ -74,7 +74,7 @@ def test_regions_split_by_height_and_part(chair):
 
 def test_build_foreign_set_writes_pictures_and_index(box_dataset, tmp_path):
     folder = box_dataset(tmp_path / "boxes", shapes=2)
-    out = foreign_rendering.build_foreign_set(views=2, seed=0, out=tmp_path / "foreign", progress=False,
+    out = foreign_rendering.build_foreign_set(config.get_profile("quick"), views=2, seed=0, out=tmp_path / "foreign", progress=False,
                                               test_file=data.split_path(folder, "test"))  # fmt: skip
     index = json.loads(out.read_text())
     assert [p["file"] for p in index["pictures"]] == ["box_test_0_0.jpg", "box_test_0_1.jpg", "box_test_1_0.jpg", "box_test_1_1.jpg"]
@@ -162,12 +162,12 @@ def test_cli_options_for_the_foreign_set_and_the_cleaner():
     assert parser.parse_args(["reconstruct", "a.png", "--out", "a.obj", "--drop-fragments"]).drop_fragments is True
 
 
-@pytest.mark.skipif(not (data.dataset_dir("quick") / "train.hdf5").is_file(),
+@pytest.mark.skipif(not (data.dataset_dir(config.get_profile("quick")) / "train.hdf5").is_file(),
                     reason="the quick dataset is not built (python -m tutorial_lib data build --profile quick)")  # fmt: skip
 def test_keep_main_parts_removes_nothing_from_the_true_quick_shapes():
     """The dataset's own shapes have real separate parts (lamp shades, rifle magazines): the
     cleaner's threshold must leave every one of them, on both splits."""
-    folder = data.dataset_dir("quick")
+    folder = data.dataset_dir(config.get_profile("quick"))
     for split in data.SPLITS:
         voxels = data.read_split(data.split_path(folder, split), ("voxels",))["voxels"][..., 0]
         assert sum(geometry.keep_main_parts(v)[1] for v in voxels) == 0

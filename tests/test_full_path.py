@@ -3,7 +3,7 @@
 ``scripts/run_notebooks.py --profile smoke`` is what ``make full`` runs (``--profile full``)
 with the ``smoke`` profile: the full profile's network widths, 5 shapes per category, a few
 steps per model. One notebook runs (07, whose last section needs the trained autoencoder);
-notebooks 04 and 05 load their models through the same ``ensure_trained`` calls but evaluate
+notebooks 04 and 05 load their models through the same ``shipping.ensure`` calls but evaluate
 paper-width models on many 64³ grids, minutes on a CPU, so the smoke path leaves them out.
 """
 
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from tutorial_lib import autoencoder, config
-from tutorial_lib.training import TrainingInterrupted
+from tutorial_lib import autoencoder, config, shipping
+from tutorial_lib.training import RunOptions, TrainingInterrupted
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,14 +47,14 @@ def test_make_full_at_toy_size_trains_what_is_missing_resumes_and_runs_the_noteb
         raise KeyboardInterrupt
 
     with pytest.raises(TrainingInterrupted):
-        autoencoder.train_autoencoder("smoke", checkpoint=autoencoder.training_checkpoint("smoke"), device="cpu", progress=False,
-                                      callback=ctrl_c, callback_every=1)  # fmt: skip
+        run = RunOptions(checkpoint=shipping.training_checkpoint("autoencoder", smoke), progress=False, callback=ctrl_c, callback_every=1)
+        autoencoder.train_autoencoder(smoke, run)
     assert json.loads((runs / "autoencoder_smoke_fast.pt.history.json").read_text())["step"] == [1]
 
     # ... is continued by the pipeline, which then trains the image encoder and runs notebook 07.
     out = _run(["scripts/run_notebooks.py", "--profile", "smoke", "--out", str(tmp_path / "notebooks"), "--only", "07"], env)
     order = [line.split(":")[0] for line in out.splitlines() if line.startswith("[") and "]: " in line or line.startswith("07_metrics.ipynb: ")]
-    assert order == ["[dataset]", "[autoencoder]", "[image encoder]", "[classifier]", "[latent GAN]", "[search index]", "07_metrics.ipynb"]
+    assert order == ["[dataset]", "[autoencoder]", "[image encoder]", "[category classifier]", "[latent GAN]", "[search index]", "07_metrics.ipynb"]
     assert "no smoke autoencoder" in out and "no smoke image encoder" in out
     history = json.loads((runs / "autoencoder_smoke_fast.pt.history.json").read_text())
     assert history["step"] == list(range(1, smoke.autoencoder.steps + 1))  # one run, resumed: every step once

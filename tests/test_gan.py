@@ -3,7 +3,11 @@ import pytest
 import torch
 import trimesh
 
-from tutorial_lib import gan, metrics, provenance
+from tutorial_lib import config, gan, metrics, shipping
+from tutorial_lib.models import NOISE_STD, Critic, Generator, LatentGan
+from tutorial_lib.training import RunOptions
+
+QUICK = config.get_profile("quick")
 
 
 def test_gradient_penalty_of_a_linear_critic_is_norm_minus_one_squared():
@@ -71,13 +75,13 @@ def test_gaussian_baseline_matches_the_training_moments_inside_the_unit_cube():
 
 
 def test_generator_outputs_live_in_the_unit_interval_and_critic_gives_one_score():
-    model = gan.make_gan(width=32)
+    model = gan.make_gan(QUICK, width=32)
     z = model.generator.sample(100, seed=0)
     assert z.shape == (100, 128) and float(z.min()) > 0 and float(z.max()) < 1
     assert torch.equal(z, model.generator.sample(100, seed=0))  # a seed gives the same samples
     assert model.critic(z).shape == (100,)
     noise = model.generator.noise(20000)
-    assert float(noise.std()) == pytest.approx(gan.NOISE_STD, rel=0.02)  # IM-GAN's N(0, 0.2²)
+    assert float(noise.std()) == pytest.approx(NOISE_STD, rel=0.02)  # IM-GAN's N(0, 0.2²)
 
 
 @pytest.fixture
@@ -97,10 +101,11 @@ def _two_mode_data(count=512, seed=0):
 
 def test_a_tiny_gan_learns_a_one_dimensional_two_mode_mixture(one_thread):
     torch.manual_seed(0)
-    model = gan.LatentGan(gan.Generator(noise_dim=2, width=64, out_dim=1, sigmoid=False, noise_std=1.0), gan.Critic(1, 64))
+    model = LatentGan(Generator(noise_dim=2, width=64, out_dim=1, sigmoid=False, noise_std=1.0), Critic(1, 64))
+    assert isinstance(model.generator, Generator) and isinstance(model.critic, Critic)
     before = model.generator.sample(2000, seed=1).numpy()[:, 0]
     # λ = 0.1 as in the WGAN-GP authors' low-dimensional examples: in one dimension it converges in a few hundred steps
-    gan.train_gan_on(_two_mode_data(), model, steps=300, batch_size=64, n_critic=5, learning_rate=1e-3, penalty_weight=0.1, device="cpu", progress=False)
+    gan.train_gan_on(_two_mode_data(), model, RunOptions(steps=300, progress=False), batch_size=64, n_critic=5, learning_rate=1e-3, penalty_weight=0.1)
     samples = model.generator.sample(2000, seed=1).numpy()[:, 0]
     near_left, near_right = np.mean(np.abs(samples + 1) < 0.3), np.mean(np.abs(samples - 1) < 0.3)
     assert np.mean(np.abs(before + 1) < 0.3) + np.mean(np.abs(before - 1) < 0.3) < 0.2  # untrained: not there
@@ -113,8 +118,8 @@ def test_training_resumes_exactly(tmp_path, one_thread):
 
     def run(steps, checkpoint):
         torch.manual_seed(0)
-        model = gan.make_gan(width=16)
-        gan.train_gan_on(data, model, steps=steps, batch_size=16, n_critic=2, checkpoint=checkpoint, device="cpu", progress=False, seed=5)
+        model = gan.make_gan(QUICK, width=16)
+        gan.train_gan_on(data, model, RunOptions(steps=steps, checkpoint=checkpoint, progress=False, seed=5), batch_size=16, n_critic=2)
         return model
 
     straight = run(6, tmp_path / "straight.pt")
@@ -122,26 +127,6 @@ def test_training_resumes_exactly(tmp_path, one_thread):
     resumed = run(6, tmp_path / "stopped.pt")
     for (name, a), b in zip(straight.state_dict().items(), resumed.state_dict().values()):
         assert torch.equal(a, b), name
-
-
-def test_shipped_gan_belongs_to_its_autoencoder(tmp_path):
-    rng = np.random.default_rng(0)
-    codes, other = {"train_z": rng.random((50, 128)).astype(np.float32)}, {"train_z": rng.random((50, 128)).astype(np.float32)}
-    model = gan.make_gan(width=16)
-    history = gan.train_gan_on(codes["train_z"], model, steps=2, batch_size=16, n_critic=1, device="cpu", progress=False)
-    paths = {"weights": tmp_path / "gan.pt", "manifest": tmp_path / "gan.json"}
-    manifest = gan.ship(model, history, "quick", codes=codes, paths=paths)
-    assert manifest["autoencoder_z_fingerprint"] == provenance.array_fingerprint(codes["train_z"])
-    assert "generator only" in manifest["contents"]
-    loaded = gan.load_gan("quick", paths["weights"], autoencoder_z=codes)
-    assert sum(p.numel() for p in loaded.parameters()) == sum(p.numel() for p in model.generator.parameters())
-    expected = model.generator.half().float()(torch.zeros(3, 128))  # the shipped weights are float16
-    torch.testing.assert_close(loaded(torch.zeros(3, 128)), expected)
-    np.savez(tmp_path / "other_z.npz", train_z=other["train_z"])
-    with pytest.raises(provenance.CheckpointError, match="other_z.npz"):
-        gan.load_gan("quick", paths["weights"], autoencoder_z=tmp_path / "other_z.npz")
-    with pytest.raises(FileNotFoundError, match="no latent GAN"):
-        gan.load_gan("quick", tmp_path / "missing.pt")
 
 
 def test_judge_gives_perfect_scores_to_the_reference_set_itself():
@@ -173,11 +158,11 @@ def test_metrics_generative_scores_used_by_judge_are_the_library_ones():
     assert metrics.generative_metrics(d, d, d) == {"cov": 1.0, "mmd": 0.0, "1-nna": 0.0}
 
 
-def test_ensure_trained_returns_the_shipped_generator_when_there_is_one():
-    paths = gan.shipped_paths("quick")
-    if not paths["manifest"].is_file():
-        pytest.skip(f"{paths['manifest']}: no shipped quick GAN in this checkout")
-    loaded, ensured = gan.load_gan("quick"), gan.ensure_trained("quick", device="cpu")
+def test_ensure_returns_the_shipped_generator_when_there_is_one():
+    files = shipping.paths("gan", QUICK)
+    if not files.manifest.is_file():
+        pytest.skip(f"{files.manifest}: no shipped quick GAN in this checkout")
+    loaded, ensured = shipping.load("gan", QUICK), shipping.ensure("gan", QUICK)
     noise = torch.zeros(2, 128)
     torch.testing.assert_close(ensured(noise), loaded(noise))
-    assert gan.training_checkpoint("quick").name == "gan_quick.pt"
+    assert shipping.training_checkpoint("gan", QUICK).name == "gan_quick.pt"

@@ -152,3 +152,20 @@ def test_voxelize_does_not_warn_for_watertight(sphere):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         geometry.voxelize(sphere, 16)
+
+
+def test_column_kernel_finds_the_crossings_embree_finds(chair_like, sphere):
+    """Known answer: the compiled column kernel against Embree's rays through trimesh (the voxeliser
+    before it), axis by axis, on meshes with axis-aligned boxes, curved surfaces, tilted parts and
+    procedural shapes: the same inside/outside at every voxel centre (the dataset's 2,665 shapes
+    were checked the same way when the kernel replaced the rays)."""
+    from tutorial_lib import shapes
+
+    tilted = trimesh.creation.box([0.5, 0.2, 0.3]).apply_transform(trimesh.transformations.rotation_matrix(0.5, [1, 1, 0]))
+    meshes = [chair_like, sphere, tilted, shapes.make_shape_from_seed("lamp", 2).mesh, shapes.make_shape_from_seed("airplane", 4).mesh]
+    for mesh in meshes:
+        mesh = geometry.normalize_mesh(mesh)
+        intersector = geometry.ray_intersector(mesh)
+        for resolution in (32, 64):
+            for axis in range(3):
+                np.testing.assert_array_equal(geometry._column_parity(mesh, resolution, axis), geometry._parity_along_axis(intersector, resolution, axis))

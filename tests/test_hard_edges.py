@@ -26,6 +26,7 @@ from tutorial_lib.__main__ import main
 
 COMMAND = [sys.executable, "-m", "tutorial_lib"]
 REPO = Path(__file__).resolve().parents[1]
+QUICK = config.get_profile("quick")
 
 
 def one_error_line(err: str) -> str:
@@ -106,8 +107,8 @@ def quick_root(tmp_path, box_dataset, monkeypatch):
     folder = box_dataset(root / "quick", shapes=3)
     codes = {s: np.random.default_rng(i).random((3, 128)).astype(np.float32) for i, s in enumerate(data.SPLITS)}
     index = search.build_index(folder, codes=codes, progress=False, workers=1)
-    index.meta.update(search.profile_fingerprints("quick"))
-    index.save(search.index_path("quick"))
+    index.meta.update(search.profile_fingerprints(QUICK))
+    index.save(search.index_path(QUICK))
     return root
 
 
@@ -181,16 +182,15 @@ def test_a_full_disk_while_building_is_one_line_naming_the_file(mesh_folder, tmp
     elif site == "state":  # parts_builder.json
         monkeypatch.setattr(Path, "write_text", _fail_write_text)
         expected = f"{out / 'parts_builder.json'}: cannot write it"
-    else:  # the HDF5 split, as h5py reports a failed write (errno inside its message)
-        real = h5py.Dataset.__setitem__
+    else:  # the HDF5 split, as h5py reports a failed write (errno inside its message), after its chunks are written
+        real = h5py.Group.create_dataset
 
-        def full_after_two(dataset, key, value, calls=[0]):  # noqa: B006  (a counter shared by the calls)
-            calls[0] += 1
-            if calls[0] > 2:
+        def full_at_the_names(group, name, *args, **kwargs):
+            if name == "names":
                 raise OSError(errno.ENOSPC, "Can't synchronously write data (file write failed: errno = 28, error message = 'No space left on device')")
-            return real(dataset, key, value)
+            return real(group, name, *args, **kwargs)
 
-        monkeypatch.setattr(h5py.Dataset, "__setitem__", full_after_two)
+        monkeypatch.setattr(h5py.Group, "create_dataset", full_at_the_names)
         expected = f"{out / 'train.hdf5'}: cannot write it"
     line = fails_with(capsys, build_argv(mesh_folder, out), "cannot write it: the disk is full")
     assert expected in line
@@ -282,10 +282,10 @@ def test_a_contact_sheet_and_an_index_are_written_atomically(quick_root, tmp_pat
     line = fails_with(capsys, ["search", str(query), "--by", "lfd", "--top", "2", "--sheet", str(tmp_path / "sheet.png")], "sheet.png: cannot write it")
     assert "the disk is full" in line and not (tmp_path / "sheet.png").exists() and not partials(tmp_path)
     monkeypatch.setattr(np, "savez", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "No space left on device")))
-    index = search.load_index("quick", build=False)
+    index = search.load_index(QUICK, build=False)
     with pytest.raises(safety.WriteError, match="search_index.npz: cannot write it: the disk is full"):
-        index.save(search.index_path("quick"))
-    assert search.index_path("quick").is_file() and not partials(quick_root)  # the old index is still there, whole
+        index.save(search.index_path(QUICK))
+    assert search.index_path(QUICK).is_file() and not partials(quick_root)  # the old index is still there, whole
 
 
 # --------------------------------------------------------------------------------------------
@@ -388,13 +388,14 @@ def test_kill_9_of_the_build_ends_its_workers_too(tmp_path):
 INDEX_BUILD = """
 import sys
 import numpy as np
-from tutorial_lib import autoencoder, data, search
+from tutorial_lib import autoencoder, config, data, search
 from tutorial_lib.__main__ import main
+QUICK = config.get_profile("quick")
 # The shipped z belong to the real quick dataset: here, z for the boxes of this data root.
-names = {s: data.read_split(data.split_path(data.dataset_dir("quick"), s), ())["names"] for s in data.SPLITS}
+names = {s: data.read_split(data.split_path(data.dataset_dir(QUICK), s), ())["names"] for s in data.SPLITS}
 codes = {f"{s}_z": np.zeros((len(n), 128), np.float32) for s, n in names.items()} | {f"{s}_names": n for s, n in names.items()}
-autoencoder.load_shipped_z = lambda profile="quick": codes
-data.ensure_dataset = lambda profile="quick", progress=True: data.dataset_dir(profile)  # the boxes, not a quick build
+autoencoder.load_shipped_z = lambda profile: codes
+data.ensure_dataset = lambda profile, progress=True: data.dataset_dir(profile)  # the boxes, not a quick build
 sys.exit(main(["search", "--build-index"]))
 """
 
@@ -469,14 +470,14 @@ def test_the_lock_is_taken_again_by_the_same_process(tmp_path):
 
 @pytest.mark.parametrize("damage", ["truncated", "random bytes", "empty"])
 def test_a_corrupt_index_is_named_and_rebuilt(quick_root, tmp_path, capsys, monkeypatch, damage):
-    path = search.index_path("quick")
+    path = search.index_path(QUICK)
     whole = path.read_bytes()
     path.write_bytes({"truncated": whole[: len(whole) // 2], "random bytes": os.urandom(5000), "empty": b""}[damage])
     with pytest.raises(search.StaleIndexError, match=rf"{path}: not a search index"):
-        search.load_index("quick", build=False)
+        search.load_index(QUICK, build=False)
     rebuilt = []
     monkeypatch.setattr(
-        search, "build_profile_index", lambda profile="quick", progress=True: rebuilt.append(profile) or search.ShapeIndex.load(tmp_path / "ok.npz")
+        search, "build_profile_index", lambda profile, progress=True: rebuilt.append(profile.name) or search.ShapeIndex.load(tmp_path / "ok.npz")
     )
     (tmp_path / "ok.npz").write_bytes(whole)
     query = geometry.save_mesh(trimesh.creation.box([0.3, 0.5, 0.2]), tmp_path / "box.obj")
@@ -492,7 +493,7 @@ def test_a_corrupt_shipped_z_file_is_named(tmp_path, capsys, monkeypatch, quick_
     z_file.write_bytes(z_file.read_bytes()[:1000])
     monkeypatch.setattr(config, "shipped_checkpoints_dir", lambda: shipped)
     with pytest.raises(provenance.CheckpointError, match=rf"{z_file}: a damaged or cut-short z file"):
-        autoencoder.load_shipped_z("quick")
+        autoencoder.load_shipped_z(QUICK)
     query = geometry.save_mesh(trimesh.creation.box([0.3, 0.5, 0.2]), tmp_path / "box.obj")
     fails_with(capsys, ["search", str(query), "--by", "lfd"], f"{z_file}: a damaged or cut-short z file")
 
@@ -611,7 +612,7 @@ def test_a_12000_pixel_picture_is_searched_within_300_mb_of_a_200_pixel_one(quic
 def test_top_beyond_the_index_is_refused_before_the_search_runs(quick_root, tmp_path, capsys):
     query = geometry.save_mesh(trimesh.creation.box([0.3, 0.5, 0.2]), tmp_path / "box.obj")
     argv = ["search", str(query), "--top", "100000", "--sheet", str(tmp_path / "sheet.png")]
-    fails_with(capsys, argv, f"--top 100000: the index of {search.index_path('quick')} holds 6 shapes; give --top between 1 and 6")
+    fails_with(capsys, argv, f"--top 100000: the index of {search.index_path(QUICK)} holds 6 shapes; give --top between 1 and 6")
     fails_with(capsys, [*argv[:3], "4", "--split", "test"], "--top 4: the index of")
     assert not (tmp_path / "sheet.png").exists()
     assert main(["search", str(query), "--top", "6", "--by", "lfd", "--sheet", str(tmp_path / "sheet.png")]) == 0

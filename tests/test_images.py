@@ -14,7 +14,7 @@ import pytest
 import torch
 from PIL import Image
 
-from tutorial_lib import images, picture_files, rendering, shapes, svr
+from tutorial_lib import images, picture_files, provenance, rendering, shapes, svr
 from tutorial_lib.__main__ import main
 from tutorial_lib.models import Autoencoder, ImageEncoder
 from tutorial_lib.training import save_checkpoint
@@ -178,10 +178,10 @@ def test_reconstruct_refuses_rather_than_write_an_empty_mesh(tmp_path, capsys):
     with torch.no_grad():
         autoencoder.decoder.out.bias.fill_(-100.0)  # a decoder that sees nothing anywhere
     save_checkpoint(tmp_path / "ae.pt", autoencoder)
-    svr.save_image_encoder(ImageEncoder(width=8), tmp_path / "image.pt", object_size=100)
+    provenance.save_weights(tmp_path / "image.pt", ImageEncoder(width=8), object_size=100)  # a model without papers: trusted below
     Image.fromarray(_chair_picture(255)).save(tmp_path / "chair.png")
     argv = ["reconstruct", str(tmp_path / "chair.png"), "--out", str(tmp_path / "chair.obj"), "--resolution", "32",
-            "--image-encoder", str(tmp_path / "image.pt"), "--autoencoder", str(tmp_path / "ae.pt"), "--device", "cpu"]  # fmt: skip
+            "--image-encoder", str(tmp_path / "image.pt"), "--autoencoder", str(tmp_path / "ae.pt"), "--device", "cpu", "--trust-unlabelled"]  # fmt: skip
     fails_with(capsys, argv, f"{tmp_path / 'chair.png'}: the models see no shape in it")
     assert not (tmp_path / "chair.obj").exists() and not [p for p in tmp_path.iterdir() if ".partial" in p.name]
 

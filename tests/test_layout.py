@@ -19,7 +19,7 @@ METRICS_NAMES = {
             "dodecahedron_vertices", "dodecahedron_rotations", "view_permutations", "light_field_rotations",
             "light_field_directions", "normalize_for_lfd", "lfd_silhouettes", "zernike_indices", "zernike_magnitudes",
             "outer_contours", "contour_fourier", "LightFieldDescriptor", "lfd_descriptor", "lfd_descriptors",
-            "save_descriptors", "load_descriptors", "lfd_distance_matrix", "lfd_distance", "calibrate_scales"],
+            "save_descriptors", "load_descriptors", "lfd_distance_matrix", "lfd_distance", "calibrate_scales", "coefficient_weights"],
     "generative": ["coverage", "minimum_matching_distance", "one_nn_accuracy", "generative_metrics"],
 }  # fmt: skip
 

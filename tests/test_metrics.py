@@ -220,6 +220,62 @@ def test_zernike_moments_of_a_centred_disk():
     assert full.max() < 0.02
 
 
+def _blobs(count, size, rng):
+    """Random binary images with holes, separate pieces and pixels that touch only at corners."""
+    images = rng.random((count, size, size)) < 0.5
+    for _ in range(3):  # smooth into blobs of a few sizes
+        images = (images[:, :-2, :-2] | images[:, 2:, 2:]).astype(int) + images[:, 1:-1, 1:-1] >= 2
+        images = np.pad(images, ((0, 0), (1, 1), (1, 1)))
+    images[0] = False  # an empty image
+    images[1] = np.eye(size, dtype=bool)  # a diagonal line: pixels touching at corners only
+    return images
+
+
+def test_contour_kernel_follows_the_cracks_numpy_follows(chair_like, rng):
+    """The compiled contour tracer against the numpy one it replaced (kept as the reference):
+    the same outer contour point for point, on silhouettes and on random blobs."""
+    from tutorial_lib.metrics import lfd
+
+    images = np.concatenate([metrics.lfd_silhouettes(chair_like).reshape(-1, 128, 128), _blobs(40, 64, rng)[:, :64, :64].repeat(2, 1).repeat(2, 2)])
+    for batch in (images, _blobs(30, 37, rng)):
+        points, bounds = lfd._outer_contours_flat(batch)
+        reference, reference_bounds = lfd._outer_contours_numpy(batch)
+        assert len(bounds) == len(reference_bounds)
+        for (a, b), (c, d) in zip(bounds, reference_bounds, strict=True):
+            np.testing.assert_array_equal(points[a:b], reference[c:d])
+
+
+def test_contour_resampling_kernel_does_the_numpy_arithmetic(chair_like, rng):
+    """The compiled smoothing, resampling and shoelace sums against the numpy code they replaced:
+    the same numbers (the same operations in the same order), on silhouettes and random blobs."""
+    from tutorial_lib import _raster
+    from tutorial_lib.metrics import lfd
+
+    for batch in (metrics.lfd_silhouettes(chair_like).reshape(-1, 128, 128), _blobs(30, 64, rng)):
+        points, bounds = lfd._outer_contours_flat(batch)
+        found = np.flatnonzero(bounds[:, 1] - bounds[:, 0] >= 3)
+        starts, lengths = bounds[found, 0], bounds[found, 1] - bounds[found, 0]
+        resampled, area, moments = _raster._resample_contours(points, starts, lengths, metrics.CONTOUR_SAMPLES, lfd.SMOOTHING)
+        reference = lfd._contour_sums_numpy(points, starts, lengths)
+        np.testing.assert_array_equal(resampled, reference[0])
+        np.testing.assert_array_equal(area / 2.0, reference[1])
+        np.testing.assert_array_equal(moments, reference[2])
+
+
+def test_batched_zernike_moments_equal_one_image_at_a_time_and_the_exact_sum(chair_like):
+    from tutorial_lib.metrics import lfd
+
+    images = metrics.lfd_silhouettes(chair_like).reshape(-1, 128, 128)[:12]
+    batched = metrics.zernike_magnitudes(images)
+    np.testing.assert_array_equal(batched, np.stack([metrics.zernike_magnitudes(image) for image in images]))
+    inside, basis = lfd._zernike_basis(128, metrics.ZERNIKE_ORDER)
+    exact = images.reshape(len(images), -1)[:, inside].astype(np.float64) @ basis.astype(np.float64)
+    half = exact.shape[1] // 2
+    np.testing.assert_allclose(batched, np.hypot(exact[:, :half], exact[:, half:]), rtol=1e-6, atol=1e-7)
+    grey = metrics.zernike_magnitudes(images.astype(np.float32) * 0.5)  # weighted pixels, not only silhouettes
+    np.testing.assert_allclose(grey, 0.5 * batched, rtol=1e-6, atol=1e-7)
+
+
 def test_zernike_and_contour_descriptors_ignore_rotation_and_mirroring():
     ellipse = _disk(128, 1.0)
     c = (np.arange(128) + 0.5) / 64 - 1

@@ -1,3 +1,5 @@
+import hashlib
+
 import numpy as np
 import pytest
 import trimesh
@@ -102,3 +104,68 @@ def test_same_seed_same_sample(chair_voxels):
 def test_budget_larger_than_grid_is_an_error(rng):
     with pytest.raises(ValueError, match="exceeds"):
         edge_sample(np.zeros((8, 8, 8), bool), 1000, rng)
+
+
+def _filters(grid, window):
+    """The edge test as max and min filters (the definition the packed version must match)."""
+    from scipy import ndimage
+
+    v = grid.astype(np.uint8)
+    return ndimage.maximum_filter(v, size=window, mode="nearest") != ndimage.minimum_filter(v, size=window, mode="nearest")
+
+
+@pytest.mark.parametrize("n", [16, 32, 64])
+def test_packed_edge_test_equals_the_filters(n):
+    rng = np.random.default_rng(n)
+    for density in (0.0, 0.002, 0.05, 0.5, 0.97, 1.0):
+        grid = rng.random((n, n, n)) < density
+        for window in (3, 5, 7, 9):
+            np.testing.assert_array_equal(edge_voxels(grid, window), _filters(grid, window))
+    odd = rng.random((20, 20, 20)) < 0.1  # no packed type for 20 voxels a side: the filters themselves
+    np.testing.assert_array_equal(edge_voxels(odd), _filters(odd, 7))
+
+
+def test_downsample_equals_pooling_by_reshape():
+    grid = np.random.default_rng(1).random((64, 64, 64)) < 0.02
+    for resolution in (32, 16, 8, 4, 1):
+        f = 64 // resolution
+        pooled = downsample(grid, resolution)
+        assert pooled.dtype == bool
+        np.testing.assert_array_equal(pooled, grid.reshape(resolution, f, resolution, f, resolution, f).any(axis=(1, 3, 5)))
+    np.testing.assert_array_equal(downsample(grid[:48, :48, :48], 16), grid[:48, :48, :48].reshape(16, 3, 16, 3, 16, 3).any(axis=(1, 3, 5)))
+
+
+def _digest(samples, with_stages: bool = True) -> str:
+    digest = hashlib.sha256()
+    for s in samples:
+        digest.update(s.points.tobytes())
+        digest.update(s.values.tobytes())
+        digest.update(s.indices.tobytes())
+        if with_stages:
+            digest.update(bytes([s.stage]))
+            digest.update(str(s.edge_count).encode())
+    return digest.hexdigest()[:16]
+
+
+def _analytic_grids():
+    c = geometry.voxel_centers(64)
+    x, y, z = np.meshgrid(c, c, c, indexing="ij")
+    ball = (x - 0.1) ** 2 + y**2 + (z + 0.05) ** 2 < 0.3**2
+    slab = (np.abs(x) < 0.4) & (np.abs(y + 0.3) < 0.04) & (np.abs(z) < 0.35)
+    legs = (np.abs(np.abs(x) - 0.3) < 0.03) & (np.abs(np.abs(z) - 0.25) < 0.03) & (y < -0.3) & (y > -0.45)
+    return {"chair-like": ball | slab | legs, "big ball": x**2 + y**2 + z**2 < 0.46**2, "noise": np.random.default_rng(0).random((64, 64, 64)) < 0.5}
+
+
+def test_samples_are_the_ones_the_filter_version_drew():
+    """The same points, values and order as the sampler drew before its edge test was packed into
+    bits (digests recorded with that version): the shipped autoencoder was trained on such samples."""
+    recorded = {"chair-like": ("a2094f9cb727b6a9", [(1, 3585), (2, 2207), (2, 8552)]),
+                "big ball": ("f6c29fb509c7d276", [(1, 3960), (2, 2856), (2, 12234)]),
+                "noise": ("de7d240f8d5c6ece", [(1, 0), (2, 2948), (2, 32768)])}  # fmt: skip
+    grids = _analytic_grids()
+    for name, grid in grids.items():
+        samples = list(point_sampling.sample_all_resolutions(grid, np.random.default_rng(7)).values())
+        assert [(s.stage, s.edge_count) for s in samples] == recorded[name][1], name
+        assert _digest(samples) == recorded[name][0], name
+    stage_three = edge_sample(grids["noise"], 10_000, np.random.default_rng(3))
+    assert stage_three.stage == 3 and _digest([stage_three], with_stages=False) == "6a6396c28a593e9b"

@@ -6,9 +6,11 @@ import numpy as np
 import pytest
 import trimesh
 
-from tutorial_lib import config, data, geometry, metrics, search, svr
+from tutorial_lib import config, data, geometry, images, metrics, search, svr
 from tutorial_lib.autoencoder import encode, make_autoencoder
 from tutorial_lib.models import ImageEncoder
+
+QUICK = config.get_profile("quick")
 
 
 @pytest.fixture
@@ -16,7 +18,7 @@ def box_index(tmp_path, box_dataset):
     """An index over 4 training and 4 test boxes, z from an untrained (seeded) autoencoder."""
     config.seed_everything(0)
     folder = box_dataset(tmp_path / "boxes", shapes=4, seed=3)
-    model = make_autoencoder("quick")
+    model = make_autoencoder(QUICK)
     index = search.build_index(folder, autoencoder_model=model, meta={"profile": "quick", "dataset": {"train": "boxes-train-3"}}, progress=False)
     return index, folder
 
@@ -83,7 +85,7 @@ def test_self_retrieval_at_rank_one_and_distance_zero(box_index):
 def test_mesh_query_by_z_finds_its_own_voxelisation(tmp_path, box_dataset):
     config.seed_everything(0)
     folder = box_dataset(tmp_path / "boxes", shapes=4)
-    model = make_autoencoder("quick")
+    model = make_autoencoder(QUICK)
     meshes = _meshes()
     # z of the four primitives as a mesh query computes them: normalise, voxelise, encode.
     codes = encode(model, np.stack([geometry.voxelize(geometry.normalize_mesh(m)) for m in meshes])).numpy()
@@ -155,6 +157,45 @@ def test_framed_silhouettes_are_centred_and_scaled():
     assert not search.frame_silhouettes(np.zeros((1, 50, 50), bool))[0].any()
 
 
+def _frame_with_torch(masks, size=128, reach=search.SILHOUETTE_REACH):
+    """frame_silhouettes as it was written with numpy and torch's grid_sample (the reference)."""
+    import torch
+    import torch.nn.functional as F
+
+    batch, height, width = masks.shape
+    image, row, col = np.nonzero(masks)
+    area = np.bincount(image, minlength=batch).astype(np.float64)
+    safe = np.maximum(area, 1.0)
+    centre_r = np.bincount(image, weights=row + 0.5, minlength=batch) / safe
+    centre_c = np.bincount(image, weights=col + 0.5, minlength=batch) / safe
+    radius = np.zeros(batch)
+    if len(image):
+        distance = np.hypot(row + 0.5 - centre_r[image], col + 0.5 - centre_c[image])
+        starts = np.flatnonzero(np.r_[True, image[1:] != image[:-1]])
+        radius[image[starts]] = np.maximum.reduceat(distance, starts)
+    radius += 0.5
+    u = (np.arange(size) + 0.5) / (size / 2.0) - 1.0
+    src_r = centre_r[:, None] + u[None, :] * (radius / reach)[:, None]
+    src_c = centre_c[:, None] + u[None, :] * (radius / reach)[:, None]
+    grid = torch.empty(batch, size, size, 2, dtype=torch.float32)
+    grid[..., 0] = torch.from_numpy(2.0 * src_c / width - 1.0).float()[:, None, :]
+    grid[..., 1] = torch.from_numpy(2.0 * src_r / height - 1.0).float()[:, :, None]
+    framed = F.grid_sample(torch.from_numpy(masks).float()[:, None], grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0] >= 0.5
+    framed[torch.from_numpy(area == 0)] = False
+    return framed.numpy()
+
+
+def test_framing_kernel_equals_grid_sample(rng):
+    """The compiled framing against numpy and torch's grid_sample (its implementation before):
+    the same pixels, on silhouettes of meshes and on random masks of other sizes."""
+    silhouettes = np.concatenate([metrics.lfd_silhouettes(mesh).reshape(-1, 128, 128)[::7] for mesh in _meshes()])
+    noise = rng.random((20, 90, 70)) < 0.02
+    noise[:, 30:60, 20:50] |= rng.random((20, 30, 30)) < 0.9
+    noise[3] = False
+    for masks in (silhouettes, noise):
+        np.testing.assert_array_equal(search.frame_silhouettes(masks), _frame_with_torch(masks))
+
+
 def test_sketch_mask_fills_a_closed_outline():
     square = np.zeros((80, 80), bool)
     square[20:60, 15:65] = True
@@ -181,7 +222,7 @@ def test_sketch_finds_the_shape_it_is_a_silhouette_of():
 
 
 def test_empty_sketch_is_refused(tmp_path):
-    with pytest.raises(svr.ImageError, match="no ink"):
+    with pytest.raises(images.ImageError, match="no ink"):
         search.sketch_mask(np.ones((50, 50)))
 
 
@@ -287,16 +328,16 @@ def test_load_index_never_uses_a_stale_index(tmp_path, box_dataset, monkeypatch)
     monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
     folder = box_dataset(tmp_path / "quick", shapes=2)  # the "quick" dataset is now two boxes per split
     index = search.build_index(folder, codes={s: np.zeros((2, 128)) for s in data.SPLITS}, progress=False)
-    index.meta.update(search.profile_fingerprints("quick"), dataset={"train": "another", "test": "dataset"})
-    path = index.save(search.index_path("quick"))
+    index.meta.update(search.profile_fingerprints(QUICK), dataset={"train": "another", "test": "dataset"})
+    path = index.save(search.index_path(QUICK))
     assert path == folder / search.INDEX_FILE
     with pytest.raises(search.StaleIndexError) as error:
-        search.load_index("quick", build=False)
+        search.load_index(QUICK, build=False)
     assert str(path) in str(error.value) and "dataset" in str(error.value)
     # Fingerprints that match: the index is read as it is.
-    index.meta.update(search.profile_fingerprints("quick"))
+    index.meta.update(search.profile_fingerprints(QUICK))
     index.save(path)
-    assert search.load_index("quick", build=False).names.tolist() == index.names.tolist()
+    assert search.load_index(QUICK, build=False).names.tolist() == index.names.tolist()
 
 
 def test_index_built_in_worker_processes_equals_one_built_in_this_one(tmp_path, box_dataset):

@@ -3,15 +3,18 @@ import pytest
 import torch
 from PIL import Image
 
-from tutorial_lib import svr
+from tutorial_lib import config, provenance, shipping, svr
+from tutorial_lib import images as pictures
 from tutorial_lib.config import CROP_SIZE, IMAGE_SIZE
 from tutorial_lib.models import Autoencoder, ImageEncoder
+
+QUICK = config.get_profile("quick")
 
 
 def test_augment_crops_to_128_and_flips_some_images():
     columns = torch.arange(IMAGE_SIZE, dtype=torch.float32).expand(IMAGE_SIZE, -1)
     images = columns.expand(64, 1, -1, -1).clone()  # pixel value = its column
-    out = svr.augment(images, generator=torch.Generator().manual_seed(0))
+    out = pictures.augment(images, generator=torch.Generator().manual_seed(0))
     assert out.shape == (64, 1, CROP_SIZE, CROP_SIZE)
     rows = out[:, 0, 0, :]
     steps = rows[:, 1:] - rows[:, :-1]
@@ -44,9 +47,9 @@ def _square_picture(mode: str, path):
 
 @pytest.mark.parametrize("mode", ["L", "RGB", "RGBA"])
 def test_load_image_frames_grey_rgb_and_rgba_like_the_renderings(tmp_path, mode):
-    image = svr.load_image(_square_picture(mode, tmp_path / f"box_{mode}.png"), object_size=60)
+    image = pictures.load_image(_square_picture(mode, tmp_path / f"box_{mode}.png"), object_size=60)
     assert image.shape == (IMAGE_SIZE, IMAGE_SIZE) and image.dtype == np.float32
-    top, bottom, left, right = svr.object_box(image)
+    top, bottom, left, right = pictures.object_box(image)
     assert right - left == 60 and abs((bottom - top) - 40) <= 1  # longer side scaled to 60, aspect kept
     assert abs((top + bottom) / 2 - IMAGE_SIZE / 2) <= 1 and abs((left + right) / 2 - IMAGE_SIZE / 2) <= 1  # centred
     assert image[0, 0] == 1.0 and image[-1, -1] == 1.0  # white background (a transparent one too)
@@ -55,13 +58,13 @@ def test_load_image_frames_grey_rgb_and_rgba_like_the_renderings(tmp_path, mode)
 
 def test_bad_images_name_the_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="nothing.png"):
-        svr.load_image(tmp_path / "nothing.png", object_size=60)
+        pictures.load_image(tmp_path / "nothing.png", object_size=60)
     (tmp_path / "notes.png").write_text("not a picture")
-    with pytest.raises(svr.ImageError, match="notes.png: not an image file that PIL can read"):
-        svr.load_image(tmp_path / "notes.png", object_size=60)
+    with pytest.raises(pictures.ImageError, match="notes.png: not an image file that PIL can read"):
+        pictures.load_image(tmp_path / "notes.png", object_size=60)
     Image.fromarray(np.full((50, 50), 255, np.uint8), "L").save(tmp_path / "blank.png")
-    with pytest.raises(svr.ImageError, match="blank.png: the image holds no object"):
-        svr.load_image(tmp_path / "blank.png", object_size=60)
+    with pytest.raises(pictures.ImageError, match="blank.png: the image holds no object"):
+        pictures.load_image(tmp_path / "blank.png", object_size=60)
 
 
 def test_tiny_image_encoder_overfits_a_few_images():
@@ -138,7 +141,8 @@ def test_cli_reconstructs_a_picture_into_a_valid_mesh(tmp_path):
     from tutorial_lib.training import save_checkpoint
 
     save_checkpoint(tmp_path / "ae.pt", _sphere_autoencoder(0.3))
-    svr.save_image_encoder(ImageEncoder(width=8).eval(), tmp_path / "image.pt", object_size=100)
+    provenance.write_manifest(tmp_path / "ae.json", {"z_fingerprint": "0123456789abcdef"})
+    provenance.save_weights(tmp_path / "image.pt", ImageEncoder(width=8).eval(), object_size=100, autoencoder_z="0123456789abcdef")
     picture = _square_picture("RGBA", tmp_path / "my_photo.png")
     out = tmp_path / "my_photo.obj"
     assert main(["reconstruct", str(picture), "--out", str(out), "--resolution", "32",
@@ -153,14 +157,14 @@ def test_saved_image_encoder_loads_back_with_its_framing(tmp_path):
     from tutorial_lib.training import CheckpointError, save_checkpoint
 
     model = ImageEncoder(width=8).eval()
-    svr.save_image_encoder(model, tmp_path / "image.pt", object_size=97.5)
-    loaded = svr.load_image_encoder(path=tmp_path / "image.pt", device="cpu")
+    provenance.save_weights(tmp_path / "image.pt", model, object_size=97.5)
+    loaded = shipping.load("image_encoder", QUICK, tmp_path / "image.pt", trust_unlabelled=True)
     assert loaded.config == model.config and loaded.object_size == 97.5
     images = torch.rand(3, 1, IMAGE_SIZE, IMAGE_SIZE)
     torch.testing.assert_close(svr.predict_z(loaded, images), svr.predict_z(model, images), atol=2e-3, rtol=0)  # float16 weights
     save_checkpoint(tmp_path / "ae.pt", Autoencoder(4, 8))
     with pytest.raises(CheckpointError, match="ae.pt: holds a model of class Autoencoder, not ImageEncoder"):
-        svr.load_image_encoder(path=tmp_path / "ae.pt")
+        shipping.load("image_encoder", QUICK, tmp_path / "ae.pt")
 
 
 def test_summary_averages_per_method_and_category():
@@ -180,7 +184,6 @@ def test_summary_averages_per_method_and_category():
 def test_ship_writes_weights_manifest_and_scores_that_load_back(tmp_path, monkeypatch, box_dataset):
     import json
 
-    from tutorial_lib import autoencoder, config
     from tutorial_lib.training import History
 
     monkeypatch.setenv("TUTORIAL_DATA", str(tmp_path))
@@ -188,23 +191,25 @@ def test_ship_writes_weights_manifest_and_scores_that_load_back(tmp_path, monkey
     box_dataset(tmp_path / "quick", shapes=3)
     history = History()
     history.log(1, 0.5, 2.0)
-    autoencoder.ship(Autoencoder(4, 4), history, "quick", "fast", progress=False)
-    manifest = svr.ship(ImageEncoder(width=8), history, "quick", progress=False)
+    history.record = {"recipe": "fast"}
+    ae_manifest = shipping.ship("autoencoder", Autoencoder(4, 4), history, QUICK, progress=False)
+    history.record = {"autoencoder_z": ae_manifest["z_fingerprint"]}  # what train_svr records: the z it learned
+    manifest = shipping.ship("image_encoder", ImageEncoder(width=8), history, QUICK, progress=False)
 
-    paths = svr.shipped_paths("quick")
-    assert all(p.is_file() for p in paths.values())
-    assert manifest["steps"] == 1 and manifest["dataset"]["test"] == "boxes-test-0"
+    files = shipping.paths("image_encoder", QUICK)
+    assert files.weights.is_file() and files.manifest.is_file() and files.extra["evaluation"].is_file()
+    assert manifest["steps"] == 1 and manifest["dataset"]["test"] == "boxes-test-0" and manifest["autoencoder_z"] == ae_manifest["z_fingerprint"]
     assert set(manifest["test_metrics"]["mean"]) == {"network", "retrieval", "category_mean"}
-    assert manifest["test_metrics"]["shapes"] == 3
-    stored = json.loads(paths["evaluation"].read_text())
+    assert manifest["test_metrics"]["shapes"] == 3 and manifest["summary"].startswith("test IoU at 64³ network")
+    stored = json.loads(files.extra["evaluation"].read_text())
     assert stored["names"] == ["box_test_0", "box_test_1", "box_test_2"] and len(stored["network"]["iou"]) == 3
     assert svr.summarize(stored)["mean"] == manifest["test_metrics"]["mean"]
-    loaded = svr.load_image_encoder("quick", device="cpu")
-    assert loaded.object_size == pytest.approx(svr.rendering_object_size(tmp_path / "quick" / "train.hdf5"))
+    loaded = shipping.load("image_encoder", QUICK)
+    assert loaded.object_size == pytest.approx(pictures.rendering_object_size(tmp_path / "quick" / "train.hdf5"))
 
 
 def test_batch_norm_statistics_are_recomputed_from_centre_crops(tmp_path, box_dataset):
-    from tutorial_lib.classification import center_crop
+    from tutorial_lib.images import center_crop
 
     folder = box_dataset(tmp_path / "boxes", shapes=3)
     dataset = svr.ImageCodes(folder / "train.hdf5", np.random.default_rng(0).random((3, 128)))
@@ -241,13 +246,13 @@ def test_reframing_scales_the_object_to_the_asked_size_and_centres_it():
 
 
 def test_blur_of_width_zero_changes_nothing_and_blur_keeps_the_mean():
-    from tutorial_lib.images import _gaussian_blur
+    from tutorial_lib.images import gaussian_blur
 
-    pictures = torch.cat([_picture_with_a_box(), _picture_with_a_box(value=0.2)])
-    same = _gaussian_blur(pictures, torch.tensor([0.0, 0.0]))
-    assert torch.allclose(same, pictures, atol=1e-6)
-    blurred = _gaussian_blur(pictures, torch.tensor([1.0, 0.5]))
-    assert torch.allclose(blurred.mean((2, 3)), pictures.mean((2, 3)), atol=1e-4) and not torch.allclose(blurred, pictures)
+    boxes = torch.cat([_picture_with_a_box(), _picture_with_a_box(value=0.2)])
+    same = gaussian_blur(boxes, torch.tensor([0.0, 0.0]))
+    assert torch.allclose(same, boxes, atol=1e-6)
+    blurred = gaussian_blur(boxes, torch.tensor([1.0, 0.5]))
+    assert torch.allclose(blurred.mean((2, 3)), boxes.mean((2, 3)), atol=1e-4) and not torch.allclose(blurred, boxes)
 
 
 def test_randomised_pictures_are_deterministic_from_a_seed_and_keep_the_object(monkeypatch):

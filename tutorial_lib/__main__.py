@@ -78,22 +78,23 @@ SHEET_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg", ".webp", ".tif", ".ti
 
 def _data_build(args) -> int:
     from . import geometry, safety
+    from .config import get_profile
     from .data import build_dataset
 
     geometry.orientation_matrix(args.up, args.front)  # up and front on one axis: refused before any work
     if args.out:
         safety.check_writable(args.out, "folder", folder=True)
 
-    report = build_dataset(args.profile, out=args.out, source=args.source, workers=args.workers, seed=args.seed, up=args.up, front=args.front)
+    report = build_dataset(get_profile(args.profile), out=args.out, source=args.source, workers=args.workers, seed=args.seed, up=args.up, front=args.front)
     print(report.summary())
     return 0
 
 
 def _data_info(args) -> int:
-    from .data import _open, read_attrs
+    from .data import open_split, read_attrs
 
     attrs = read_attrs(args.file)
-    with _open(args.file) as f:
+    with open_split(args.file) as f:
         for key in sorted(f.keys()):
             print(f"{key:16s} {str(f[key].shape):28s} {f[key].dtype}")
     for key, value in sorted(attrs.items()):
@@ -102,112 +103,49 @@ def _data_info(args) -> int:
 
 
 def _data_foreign(args) -> int:
+    from .config import get_profile
     from .foreign_rendering import build_foreign_set
 
     _data_root_exists()
 
-    index = build_foreign_set(args.profile, views=args.views, seed=args.seed, out=args.out)
+    index = build_foreign_set(get_profile(args.profile), views=args.views, seed=args.seed, out=args.out)
     print(f"{index}: {args.views} foreign JPEG picture(s) of every test shape, beside it (test only: no training reads them)")
     return 0
 
 
-def _dataset_first(profile: str) -> None:
-    """Under torchrun, rank 0 alone builds a missing dataset while the others wait for it."""
-    from . import data, distributed
+def _train(args) -> int:
+    """``train ae|svr|classifier|gan``: every kind through the same lifecycle (tutorial_lib.shipping)."""
+    from . import config, data, distributed, shipping
+    from .training import RunOptions
 
-    if distributed.is_distributed():
-        if distributed.is_main():
+    kind = shipping.KINDS[args.kind]
+    profile = config.get_profile(args.profile)
+    device = config.get_device(args.device)
+    if kind.data_parallel:
+        device = distributed.setup(device)  # under torchrun: join the process group, one GPU per process
+    main = distributed.is_main()  # only rank 0 prints and ships
+    options = {"recipe": args.recipe, "dataset": args.dataset} if kind.name == "autoencoder" else {}
+    suffix = f"_{args.recipe}" if kind.name == "autoencoder" else None
+    checkpoint = args.checkpoint or shipping.training_checkpoint(kind, profile, suffix)
+    if main:
+        config.get_device(args.device, verbose=True)
+        print(f"training checkpoint: {checkpoint} (run the same command again to resume)"
+              + (f"; {distributed.world_size()} processes" if distributed.is_distributed() else ""))  # fmt: skip
+    if distributed.is_distributed() and options.get("dataset") is None:  # rank 0 alone builds a missing dataset while the others wait
+        if main:
             data.ensure_dataset(profile)
         distributed.barrier()
-
-
-def _train_ae(args) -> int:
-    from . import autoencoder, config, distributed
-
-    device = distributed.setup(args.device)  # under torchrun: join the process group, one GPU per process
-    main = distributed.is_main()  # only rank 0 prints and ships
-    checkpoint = args.checkpoint or config.data_root() / "runs" / f"autoencoder_{args.profile}_{args.recipe}.pt"
+    run = RunOptions(steps=args.steps, device=device, seed=args.seed, checkpoint=checkpoint, checkpoint_every=args.checkpoint_every,
+                     max_seconds=args.minutes * 60 if args.minutes else None, precision=args.precision, evaluate_every=args.evaluate_every,
+                     progress=main)  # fmt: skip
+    model, history = shipping.train(kind, profile, run, **options)
     if main:
-        config.get_device(args.device, verbose=True)
-        print(f"training checkpoint: {checkpoint} (run the same command again to resume)"
-              + (f"; {distributed.world_size()} processes" if distributed.is_distributed() else ""))  # fmt: skip
-    if args.dataset is None:
-        _dataset_first(args.profile)
-    model, history = autoencoder.train_autoencoder(
-        args.profile, args.recipe, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None,
-        checkpoint=checkpoint, device=device, seed=args.seed, evaluate_every=args.evaluate_every,
-        dataset=args.dataset, checkpoint_every=args.checkpoint_every, precision=args.precision, progress=main,
-    )  # fmt: skip
-    if main:
-        print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}")  # fmt: skip
+        steps, seconds = (history.step[-1], history.seconds[-1]) if history.step else (0, 0.0)
+        print(f"{steps} steps, {seconds:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.5g}")
     if args.ship and main:
-        manifest = autoencoder.ship(model, history, args.profile, args.recipe, device=device)
-        print(f"shipped to {autoencoder.shipped_paths(args.profile)['weights']}: test IoU at 64³ {manifest['test_metrics']['mean_iou_64']:.4f}")
+        manifest = shipping.ship(kind, model, history, profile, device=device)
+        print(f"shipped to {shipping.paths(kind, profile).weights}: {manifest['summary']}")
     distributed.cleanup()
-    return 0
-
-
-def _train_svr(args) -> int:
-    from . import config, distributed, svr
-
-    device = distributed.setup(args.device)  # under torchrun: join the process group, one GPU per process
-    main = distributed.is_main()  # only rank 0 prints and ships
-    checkpoint = args.checkpoint or config.data_root() / "runs" / f"image_encoder_{args.profile}.pt"
-    if main:
-        config.get_device(args.device, verbose=True)
-        print(f"training checkpoint: {checkpoint} (run the same command again to resume)"
-              + (f"; {distributed.world_size()} processes" if distributed.is_distributed() else ""))  # fmt: skip
-    _dataset_first(args.profile)
-    model, history = svr.train_svr(
-        args.profile, steps=args.steps, max_seconds=args.minutes * 60 if args.minutes else None, checkpoint=checkpoint,
-        device=device, seed=args.seed, evaluate_every=args.evaluate_every, precision=args.precision, progress=main,
-    )  # fmt: skip
-    if main:
-        print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.5f}")  # fmt: skip
-    if args.ship and main:
-        manifest = svr.ship(model, history, args.profile, device=device)
-        means = manifest["test_metrics"]["mean"]
-        print(f"shipped to {svr.shipped_paths(args.profile)['weights']}: test IoU at 64³ "
-              + ", ".join(f"{method} {values['iou']:.4f}" for method, values in means.items()))  # fmt: skip
-    distributed.cleanup()
-    return 0
-
-
-def _train_classifier(args) -> int:
-    from . import classification, config
-
-    checkpoint = args.checkpoint or config.data_root() / "runs" / f"classifier_{args.profile}.pt"
-    print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
-    model, history = classification.train_classifier(
-        args.profile, steps=args.steps, checkpoint=checkpoint, seed=args.seed, max_seconds=args.minutes * 60 if args.minutes else None,
-        device=args.device, evaluate_every=args.evaluate_every,
-    )  # fmt: skip
-    print(
-        f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, final loss {history.loss[-1] if history.loss else float('nan'):.4f}"
-    )
-    if args.ship:
-        manifest = classification.ship(model, history, args.profile, device=config.get_device(args.device))
-        scores = manifest["test_metrics"]
-        print(f"shipped to {classification.shipped_paths(args.profile)['weights']}: test accuracy {scores['accuracy']:.4f} on {scores['images']} views; "
-              + ", ".join(f"{name} {value:.3f}" for name, value in scores["per_category"].items()))  # fmt: skip
-    return 0
-
-
-def _train_gan(args) -> int:
-    from . import config, gan
-
-    checkpoint = args.checkpoint or gan.training_checkpoint(args.profile)
-    print(f"training checkpoint: {checkpoint} (run the same command again to resume)")
-    model, history = gan.train_gan(
-        args.profile, steps=args.steps, checkpoint=checkpoint, seed=args.seed, max_seconds=args.minutes * 60 if args.minutes else None,
-        device=args.device, evaluate_every=args.evaluate_every,
-    )  # fmt: skip
-    wasserstein = history.metrics.get("wasserstein", [(0, float("nan"))])[-1][1]
-    print(f"{history.step[-1] if history.step else 0} steps, {history.seconds[-1] if history.seconds else 0:.0f} s, "
-          f"generator loss {history.loss[-1] if history.loss else float('nan'):.4f}, Wasserstein estimate {wasserstein:.4f}")  # fmt: skip
-    if args.ship:
-        manifest = gan.ship(model, history, args.profile, device=config.get_device(args.device))
-        print(f"shipped to {gan.shipped_paths(args.profile)['weights']} (generator only; autoencoder z {manifest['autoencoder_z_fingerprint']})")
     return 0
 
 
@@ -229,20 +167,21 @@ def _search(args) -> int:
             geometry.load_mesh(args.query, max_faces=geometry.QUERY_FACE_BUDGET)  # checked, and simplified above the face budget
     _data_root_exists()
 
-    from . import search
+    from . import config, search
 
+    profile = config.get_profile(args.profile)
     if args.build_index:
         started = time.perf_counter()
-        index = search.build_profile_index(args.profile)
-        print(f"{search.index_path(args.profile)}: {index}, built in {time.perf_counter() - started:.0f} s")
+        index = search.build_profile_index(profile)
+        print(f"{search.index_path(profile)}: {index}, built in {time.perf_counter() - started:.0f} s")
         if args.query is None:
             return 0
     if args.query is None:
         raise ValueError("give a QUERY file (a picture or a mesh), or --build-index")
-    index = search.load_index(args.profile)
+    index = search.load_index(profile)
     rows = len(index) if args.split == "all" else int((index.splits == args.split).sum())
     if args.top > rows:
-        raise ValueError(f"--top {args.top}: the index of {search.index_path(args.profile)} holds {rows} shapes"
+        raise ValueError(f"--top {args.top}: the index of {search.index_path(profile)} holds {rows} shapes"
                          + ("" if args.split == "all" else f" in the {args.split} split") + f"; give --top between 1 and {rows}")  # fmt: skip
     matches = search.search_file(index, args.query, by=args.by, k=args.top, split=None if args.split == "all" else args.split)
     print(search.format_matches(matches))
@@ -270,13 +209,15 @@ def _reconstruct(args) -> int:
     geometry.check_mesh_path(args.out)
     safety.check_writable(args.out, "mesh file")
     _data_root_exists()
-    from . import autoencoder, svr
+    from . import autoencoder, config, shipping, svr
 
     autoencoder.check_resolution(args.resolution)
-    autoencoder_path = args.autoencoder or autoencoder.shipped_paths(args.profile)["weights"]
-    image_model = svr.load_image_encoder(args.profile, args.image_encoder, device=args.device, autoencoder_path=autoencoder_path)
-    autoencoder_model = autoencoder.load_autoencoder(args.profile, autoencoder_path, device=args.device)
-    mesh = svr.reconstruct_from_image(args.image, image_model, autoencoder_model, resolution=args.resolution, out=args.out, profile=args.profile,
+    profile, device = config.get_profile(args.profile), config.get_device(args.device)
+    autoencoder_path = args.autoencoder or shipping.paths("autoencoder", profile).weights
+    autoencoder_model = shipping.load("autoencoder", profile, autoencoder_path, device=device)
+    image_model = shipping.load("image_encoder", profile, args.image_encoder, device=device, autoencoder=autoencoder_path,
+                                trust_unlabelled=args.trust_unlabelled)  # fmt: skip
+    mesh = svr.reconstruct_from_image(args.image, image_model, autoencoder_model, resolution=args.resolution, out=args.out, profile=profile,
                                       clean=args.drop_fragments)  # fmt: skip
     print(f"{args.out}: {len(mesh.vertices)} vertices, {len(mesh.faces)} faces, {time.perf_counter() - started:.1f} s")
     return 0
@@ -292,8 +233,9 @@ def _add_training_options(parser: argparse.ArgumentParser, evaluate_help: str, s
     parser.add_argument("--checkpoint", default=None, help="training checkpoint to save to and resume from")
     parser.add_argument("--evaluate-every", type=int, default=0, help=evaluate_help)
     parser.add_argument("--ship", action="store_true", help=ship_help)
+    parser.add_argument("--checkpoint-every", type=int, default=200, help="save the training checkpoint every N steps")
     parser.add_argument("--precision", default="auto", choices=["auto", "bf16", "fp32"],
-                        help="auto: bfloat16 autocast and TF32 on CUDA, float32 on the CPU")  # fmt: skip
+                        help="auto: bfloat16 on CUDA, and on a CPU that has it in hardware for the recipes that opt in; float32 otherwise")  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -324,22 +266,21 @@ def build_parser() -> argparse.ArgumentParser:
     ae = train.add_parser("ae", help="the 3D autoencoder (voxel encoder + implicit decoder), progressive 16³→32³→64³")
     ae.add_argument("--recipe", default="fast", choices=["fast", "fast-augmented", "paper"])
     ae.add_argument("--dataset", default=None, help="a dataset folder with train.hdf5 and test.hdf5 (default: the profile's)")
-    ae.add_argument("--checkpoint-every", type=int, default=200, help="save the training checkpoint every N steps")
     _add_training_options(ae, evaluate_help="log the IoU of a few test shapes every N steps",
                           ship_help="evaluate on the test split and write data/checkpoints/autoencoder_<profile>.*")  # fmt: skip
-    ae.set_defaults(run=_train_ae)
+    ae.set_defaults(run=_train, kind="autoencoder")
     image = train.add_parser("svr", help="the image encoder (ResNet-18): one rendering → the autoencoder's z")
     _add_training_options(image, evaluate_help="log the z error on the test views every N steps",
                           ship_help="evaluate against the baselines and write data/checkpoints/image_encoder_<profile>.*")  # fmt: skip
-    image.set_defaults(run=_train_svr)
+    image.set_defaults(run=_train, kind="image_encoder")
     classifier = train.add_parser("classifier", help="the category classifier (ResNet-18) that notebook 06 dreams with")
     _add_training_options(classifier, evaluate_help="log the accuracy on two views of every test shape every N steps",
                           ship_help="evaluate on the test split and write data/checkpoints/classifier_<profile>.*")  # fmt: skip
-    classifier.set_defaults(run=_train_classifier)
+    classifier.set_defaults(run=_train, kind="classifier")
     latent_gan = train.add_parser("gan", help="the latent GAN (IM-GAN's WGAN-GP) on the shipped autoencoder's training z")
     _add_training_options(latent_gan, evaluate_help="log COV/MMD/1-NNA in z space of generated against test z every N steps",
                           ship_help="write data/checkpoints/gan_<profile>.* (the generator and its manifest)")  # fmt: skip
-    latent_gan.set_defaults(run=_train_gan)
+    latent_gan.set_defaults(run=_train, kind="gan")
 
     rec = commands.add_parser("reconstruct", help="a 3D mesh from one picture (PNG/JPG; grey, RGB or RGBA)")
     rec.add_argument("image", help="the picture: one object, on a white or transparent background")
@@ -350,6 +291,8 @@ def build_parser() -> argparse.ArgumentParser:
     rec.add_argument("--autoencoder", default=None, help="autoencoder weights (default: the shipped one)")
     rec.add_argument("--device", default="auto")
     rec.add_argument("--drop-fragments", action="store_true", help="drop the decoded shape's small separate parts (under 0.5%% of the largest)")
+    rec.add_argument("--trust-unlabelled", action="store_true",
+                     help="use an image encoder or autoencoder that has no manifest saying they belong together (unchecked)")  # fmt: skip
     rec.set_defaults(run=_reconstruct)
 
     find = commands.add_parser("search", help="3D search: the shapes nearest to a picture, a mesh or a sketch")

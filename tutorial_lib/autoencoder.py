@@ -18,20 +18,22 @@ Three recipes share the architecture:
   sigmoid far from 0, every z ends up within a hair of 0 or 1, the sigmoid's gradient
   vanishes and the encoder stops learning (it hands the decoder a binary hash of the shape,
   which does not generalise). A small penalty on the square of those numbers
-  (``code_penalty``) keeps z in the sigmoid's working range (measured with and without it in
-  BENCHMARKS.md, "Why the code penalty"). A quarter of each shape's points are drawn near its
+  (``code_penalty``) keeps z in the sigmoid's working range (``benchmarks/compare_training.py
+  fast no-penalty`` trains with and without it). A quarter of each shape's points are drawn near its
   thin parts (``thin_share``): uniformly drawn, a chair's legs get a few dozen of 2,048 points
   and the decoder can drop them at almost no cost in the loss. On a CPU that multiplies
-  bfloat16 in hardware, the steps run in bfloat16 autocast (``cpu_bf16``), about 3× faster;
+  bfloat16 in hardware, the steps run in bfloat16 autocast (``cpu_bf16``), which is faster;
   the weights and the evaluation stay float32. Both were measured one at a time against the
-  previous recipe at equal wall time (``benchmarks/compare_training.py``, BENCHMARKS.md "Thin parts").
+  previous recipe at equal wall time (``benchmarks/compare_training.py changes``).
 * ``"fast-augmented"`` – the fast recipe on new shapes made from the training shapes at every
   step (:func:`augment_shapes`: other proportions, and mirrored left to right), because the
-  encoder, not the decoder, is what fails on unseen shapes; measured against ``"fast"`` in
-  BENCHMARKS.md ("Thin parts").
+  encoder, not the decoder, is what fails on unseen shapes; measured against ``"fast"`` by
+  ``benchmarks/compare_training.py augmentation``.
 
 Entry points: :func:`train_autoencoder`, :func:`reconstruct`, :func:`evaluate_iou`,
-:func:`encode_split`, :func:`load_autoencoder`, and the CLI ``python -m tutorial_lib train ae``.
+:func:`encode_split`, :func:`load_shipped_z`, and the CLI ``python -m tutorial_lib train ae``; the
+shipped model is loaded, trained where missing and shipped by :mod:`tutorial_lib.shipping`
+(``shipping.load("autoencoder", profile)``).
 """
 
 from __future__ import annotations
@@ -44,11 +46,11 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import config, data, distributed, metrics, provenance
+from . import config, data, distributed, metrics, provenance, shipping
 from .config import Profile
 from .geometry import coarse_to_fine_occupancy, dense_occupancy, marching_cubes
 from .models import Autoencoder
-from .training import EpochBatches, History, cpu_has_native_bf16, train
+from .training import EpochBatches, History, RunOptions, cosine_schedule, resolve_precision, train
 
 
 @dataclass(frozen=True)
@@ -99,10 +101,9 @@ def get_recipe(name: str | Recipe) -> Recipe:
         raise ValueError(f"unknown recipe {name!r}: choose one of {sorted(RECIPES)}") from None
 
 
-def make_autoencoder(profile: Profile | str = "quick") -> Autoencoder:
+def make_autoencoder(profile: Profile) -> Autoencoder:
     """The autoencoder at the widths of a profile (``full`` is the paper's size)."""
-    settings = config.get_profile(profile).autoencoder
-    return Autoencoder(settings.encoder_width, settings.decoder_width)
+    return Autoencoder(profile.autoencoder.encoder_width, profile.autoencoder.decoder_width)
 
 
 def stage_boundaries(steps: int, fractions) -> list[tuple[int, int]]:
@@ -160,7 +161,7 @@ def augment_shapes(voxels: torch.Tensor, points: torch.Tensor, shrink: float = 0
     values stay right and need no change; the voxels are resampled (nearest cell, so they stay 0 or 1).
     Why: the encoder learns its training shapes almost by heart and finds the codes of unseen ones
     only roughly, while the decoder draws unseen shapes well from a fitted z (:func:`fit_codes`;
-    BENCHMARKS.md, "Thin parts"): the encoder needs more shapes than the dataset has. The random
+    ``benchmarks/bench_autoencoder.py quality``): the encoder needs more shapes than the dataset has. The random
     numbers come from torch's global generator (seeded per step by the training loop), so a
     resumed run sees the same shapes.
     """
@@ -209,68 +210,53 @@ def occupancy_loss(recipe: Recipe):
 
 
 def train_autoencoder(
-    profile: Profile | str = "quick",
+    profile: Profile,
+    run: RunOptions,
     recipe: str | Recipe = "fast",
-    steps: int | None = None,
-    max_seconds: float | None = None,
-    checkpoint: str | Path | None = None,
-    device: str = "auto",
-    seed: int = 0,
-    evaluate_every: int = 0,
-    callback=None,
-    callback_every: int = 50,
-    progress: bool = True,
     model: Autoencoder | None = None,
     dataset: str | Path | None = None,
     shapes_per_batch: int | None = None,
-    checkpoint_every: int = 200,
-    precision: str = "auto",
 ) -> tuple[Autoencoder, History]:
     """Train an autoencoder on a profile's dataset (built first if missing).
 
-    ``steps`` defaults to the profile's; ``max_seconds`` stops early (the checkpoint, if any,
-    lets a later call with the same arguments continue where it stopped, in the same stage and
-    on the same learning-rate schedule). With ``evaluate_every``, the IoU on the edge-sampled
-    64³ points of a few test shapes is logged as ``sample_iou`` (cheap, and tracks the real
-    IoU). ``dataset`` is a folder with ``train.hdf5`` and ``test.hdf5`` to use instead of the
-    profile's (e.g. one built with ``data build --source``); ``shapes_per_batch`` overrides the
-    profile's batch size. On a GPU the training split's arrays are moved there once when they
-    fit (:func:`hold_on_device`); ``precision`` is :func:`tutorial_lib.training.train`'s.
+    ``run.steps`` defaults to the profile's; ``run.max_seconds`` stops early (the checkpoint, if
+    any, lets a later call with the same arguments continue where it stopped, in the same stage
+    and on the same learning-rate schedule). With ``run.evaluate_every``, the IoU on the
+    edge-sampled 64³ points of a few test shapes is logged as ``sample_iou`` (cheap, and tracks
+    the real IoU). ``dataset`` is a folder with ``train.hdf5`` and ``test.hdf5`` to use instead
+    of the profile's (e.g. one built with ``data build --source``); ``shapes_per_batch``
+    overrides the profile's batch size. On a GPU the training split's arrays are moved there once
+    when they fit (:func:`hold_on_device`).
     """
-    profile = config.get_profile(profile)
     settings = profile.autoencoder
     rec = get_recipe(recipe)
-    steps = steps or settings.steps
-    folder = Path(dataset) if dataset is not None else data.ensure_dataset(profile, progress=progress)
+    device = distributed.local_device(run.device)
+    run = run.with_default_steps(settings.steps)
+    run = replace(run, precision=resolve_precision(run.precision, device, cpu_bf16=rec.cpu_bf16))  # the manifest says what ran
+    steps = run.steps
+    folder = Path(dataset) if dataset is not None else data.ensure_dataset(profile, progress=run.progress)
     train_file = data.split_path(folder, "train")
     train_set = data.PointValueDataset(train_file, resolution=16, points_per_shape=None if rec.all_points else settings.points_per_shape,
                                        thin_share=rec.thin_share)  # fmt: skip
-    device = distributed.local_device(device)
-    if precision == "auto":  # resolved here, so that the manifest says what ran
-        precision = "bf16" if device.type == "cuda" or (device.type == "cpu" and rec.cpu_bf16 and cpu_has_native_bf16()) else "fp32"
     hold_on_device(train_set, device)
     boundaries = stage_boundaries(steps, rec.stage_fractions)
-    config.seed_everything(seed)  # before the model is built: the seed fixes the initial weights too
+    config.seed_everything(run.seed)  # before the model is built: the seed fixes the initial weights too
     model = model if model is not None else make_autoencoder(profile)
     optimizer = torch.optim.Adam(model.parameters(), lr=rec.learning_rate, betas=(rec.beta1, 0.999))
-    scheduler = None
-    if rec.cosine_decay:
-        scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    scheduler = cosine_schedule(optimizer, steps) if rec.cosine_decay else None
     evaluate = None
-    if evaluate_every:
+    if run.evaluate_every:
         probe = data.PointValueDataset(data.split_path(folder, "test"), resolution=64, resolutions=(64,))
         probe_ids = np.linspace(0, len(probe) - 1, min(16, len(probe))).astype(int)
 
         def evaluate(m):
             return {"sample_iou": sample_iou(m, probe, probe_ids)}
 
+    batches = ProgressiveBatches(train_set, shapes_per_batch or settings.shapes_per_batch, boundaries, run.seed)
     history = train(
-        model, optimizer, occupancy_loss(rec), ProgressiveBatches(train_set, shapes_per_batch or settings.shapes_per_batch, boundaries, seed), steps,
-        scheduler=scheduler, device=device, seed=seed, checkpoint=checkpoint, max_seconds=max_seconds,
-        evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, callback_every=callback_every, progress=progress,
-        description=f"autoencoder ({rec.name})", checkpoint_every=checkpoint_every, precision=precision,
+        model, optimizer, occupancy_loss(rec), batches, run, scheduler=scheduler, evaluate=evaluate, description=f"autoencoder ({rec.name})",
         record={"model": "autoencoder", "recipe": rec.name, "steps": steps, "architecture": dict(model.config),
-                "dataset": data.read_attrs(train_file).get("fingerprint"), "precision": precision},
+                "dataset": data.read_attrs(train_file).get("fingerprint"), "precision": run.precision},
     )  # fmt: skip
     return model, history
 
@@ -341,7 +327,7 @@ def fit_codes(model: Autoencoder, voxels: np.ndarray | torch.Tensor, steps: int 
     The encoder finds a code in one pass, but for a shape it has not seen only roughly: its
     error there is the *amortisation gap* (one network answers for every shape at once). The
     decoder can draw many more shapes than the encoder finds codes for (the IoU of both on the
-    test split: BENCHMARKS.md, "Thin parts"). Here Adam moves u (z before its sigmoid), starting at the encoder's, for ``steps`` steps to
+    test split: ``benchmarks/bench_autoencoder.py quality``). Here Adam moves u (z before its sigmoid), starting at the encoder's, for ``steps`` steps to
     lower the cross-entropy between the decoder's occupancy and the grid's own cells: each step
     draws ``points_per_step`` cell centres per shape, half from the cells where inside and outside
     meet (what the IoU depends on) and half from anywhere. Nothing but the input grid is used, so
@@ -351,7 +337,7 @@ def fit_codes(model: Autoencoder, voxels: np.ndarray | torch.Tensor, steps: int 
     from tqdm.auto import tqdm
 
     from .geometry import grid_points
-    from .training import cpu_has_native_bf16, frozen, precision_context
+    from .training import frozen, precision_context
 
     v = torch.as_tensor(np.asarray(voxels))
     v = (v[..., 0] if v.ndim == 5 else v).float()
@@ -363,7 +349,7 @@ def fit_codes(model: Autoencoder, voxels: np.ndarray | torch.Tensor, steps: int 
     device = _device_of(model)
     n = v.shape[-1]
     centres = torch.from_numpy(grid_points(n)).float().to(device)  # [n³, 3], in the grid's [x, y, z] order
-    precision = "bf16" if device.type == "cuda" or cpu_has_native_bf16() else "fp32"
+    precision = resolve_precision("auto", device, cpu_bf16=True)
     generator = torch.Generator().manual_seed(seed)
     fitted = []
     with frozen(model), tqdm(total=len(v), desc="fitting z", disable=not progress) as bar:  # the model is given back as it was
@@ -417,8 +403,8 @@ def reconstruct(model: Autoencoder, z: torch.Tensor, resolution: int = 64, metho
     refines near the surface, level by level. The dataset has thin parts: a rifle is two or
     three 64³ cells thick, so no 32³ cell centre need fall inside it, and an extractor that
     refines only where the answer changes loses it. So it also refines next to any value of at
-    least 0.05: the decoder's output already rises near a thin part. ``benchmarks/extraction_start.py``
-    measures both against the dense grid (BENCHMARKS.md, "Training speed and mesh extraction").
+    least 0.05: the decoder's output already rises near a thin part. ``benchmarks/bench_autoencoder.py
+    extraction`` measures both against the dense grid.
     """
     field = decoder_field(model, z)
     if method == "dense" or resolution <= 64:
@@ -479,106 +465,37 @@ def encode_split(model: Autoencoder, split_file: str | Path) -> dict:
 
 
 # --------------------------------------------------------------------------------------------
-# Shipped checkpoints
+# Shipping (the lifecycle itself is tutorial_lib.shipping's)
 # --------------------------------------------------------------------------------------------
 
 
-def shipped_paths(profile: Profile | str = "quick") -> dict[str, Path]:
-    """Where the shipped autoencoder of a profile lives: weights, manifest, z of every shape.
-
-    That is the committed ``data/checkpoints/`` for a profile whose model is committed there
-    (``quick``), and ``<data root>/models/`` for the others (``full``, ``smoke``): a model
-    trained at paper scale (:func:`ensure_trained`, ``train ae --ship``) never writes into the
-    committed folder.
-    """
-    name = f"autoencoder_{config.get_profile(profile).name}"
-    base = config.shipped_checkpoints_dir() / name
-    if not base.with_suffix(".pt").is_file():
-        base = config.data_root() / "models" / name
-    return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "z": Path(f"{base}_z.npz")}
-
-
-def scored_test_shapes(profile: Profile | str, folder: str | Path) -> list[int] | None:
+def scored_test_shapes(profile: Profile, folder: str | Path) -> list[int] | None:
     """Indices of the test shapes a shipped model is scored on: all (None), or the profile's
     ``evaluation_shapes`` spread evenly over the split (the ``smoke`` profile)."""
-    count = config.get_profile(profile).evaluation_shapes
+    count = profile.evaluation_shapes
     if count is None:
         return None
     total = len(data.read_split(data.split_path(folder, "test"), ())["names"])
     return sorted(set(np.linspace(0, total - 1, min(count, total)).astype(int).tolist()))
 
 
-def training_checkpoint(profile: Profile | str = "quick", recipe: str = "fast") -> Path:
-    """The resumable training checkpoint of a profile's run (the one ``train ae`` uses by default)."""
-    return config.data_root() / "runs" / f"autoencoder_{config.get_profile(profile).name}_{recipe}.pt"
-
-
-def ensure_trained(profile: Profile | str = "quick", device: str = "auto", progress: bool = True, recipe: str = "fast") -> Autoencoder:
-    """The profile's shipped autoencoder; where there is none yet (``full`` on a fresh clone), train it first.
-
-    Training goes through :func:`train_autoencoder` with the checkpoint of ``train ae``
-    (:func:`training_checkpoint`), so an interrupted run continues where it stopped when this is
-    called again (or the CLI is run); then :func:`ship` evaluates it and writes it to
-    :func:`shipped_paths` (the data root's ``models/``, never the committed checkpoints). The
-    manifest is written last, so a model counts as trained only once it is complete.
-    """
-    profile = config.get_profile(profile)
-    paths = shipped_paths(profile)
-    if not paths["manifest"].is_file():
-        checkpoint = training_checkpoint(profile, recipe)
-        print(f"no {profile.name} autoencoder at {paths['weights']}: training it now, {profile.autoencoder.steps} steps "
-              f"(checkpoint {checkpoint}: if stopped, run again to continue)")  # fmt: skip
-        model, history = train_autoencoder(profile, recipe, checkpoint=checkpoint, device=device, progress=progress)
-        ship(model, history, profile, recipe, device=device, progress=progress)
-    return load_autoencoder(profile, device=device)
-
-
-def ship(model: Autoencoder, history: History, profile: Profile | str, recipe: str, device="cpu", progress: bool = True) -> dict:
-    """Evaluate on the test split and write the shipped weights (float16), z of both splits, and the manifest.
-
-    Evaluation runs on ``device`` (the training device), from the float16 weights as shipped.
-    """
-    profile = config.get_profile(profile)
-    device = config.get_device(device) if isinstance(device, str) else device
+def shipped_manifest(model: Autoencoder, history: History, profile: Profile, device, files, progress: bool = True) -> dict:
+    """The autoencoder's part of shipping: the test IoU of the shipped weights, and the z of every shape of both splits (its z file)."""
     folder = data.dataset_dir(profile)
-    paths = shipped_paths(profile)
-    provenance.save_weights(paths["weights"], model.eval())
-    model = load_autoencoder(profile, paths["weights"], device=device)  # evaluate and encode what is shipped
     result = evaluate_iou(model, data.split_path(folder, "test"), indices=scored_test_shapes(profile, folder), progress=progress)
     splits = {s: encode_split(model, data.split_path(folder, s)) for s in data.SPLITS}
-    with provenance.atomic_path(paths["z"]) as tmp:
+    with provenance.atomic_path(files.extra["z"]) as tmp:
         np.savez_compressed(tmp, **{f"{s}_{k}": np.asarray(v) for s, d in splits.items() for k, v in d.items()})
-    manifest = provenance.base_manifest("autoencoder", profile.name, device, history) | {
-        "recipe": asdict(get_recipe(recipe)), "architecture": model.config,
-        "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
+    return {
+        "recipe": asdict(get_recipe(history.record["recipe"])), "architecture": model.config,
         "z_fingerprint": provenance.array_fingerprint(splits["train"]["z"]),
         "test_metrics": {"mean_iou_64": round(result["mean_iou"], 4), "per_category_iou_64": {k: round(v, 4) for k, v in result["per_category"].items()},
                          "shapes": len(result["iou"])},
         "final_training_loss": float(np.mean(history.loss[-50:])) if history.loss else None,
+        "summary": f"test IoU at 64³ {result['mean_iou']:.4f} on {len(result['iou'])} shapes",
     }  # fmt: skip
-    provenance.write_manifest(paths["manifest"], manifest)
-    return manifest
 
 
-def load_autoencoder(profile: Profile | str = "quick", path: str | Path | None = None, device: str = "auto") -> Autoencoder:
-    """The shipped (or any saved) autoencoder, ready for inference."""
-    path = Path(path) if path else shipped_paths(profile)["weights"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no autoencoder here (train one with `python -m tutorial_lib train ae --ship`)")
-    state = provenance.load_weights(path, "Autoencoder")
-    model = Autoencoder(**state["architecture"]["config"])
-    model.load_state_dict(state["model"])
-    return model.to(config.get_device(device) if isinstance(device, str) else device).eval()
-
-
-def z_fingerprint(profile: Profile | str = "quick") -> str:
-    """The fingerprint of the shipped autoencoder's training z: what models trained on it record."""
-    return provenance.array_fingerprint(load_shipped_z(profile)["train_z"])
-
-
-def load_shipped_z(profile: Profile | str = "quick") -> dict:
-    """z of every train and test shape, as computed by the shipped autoencoder."""
-    path = shipped_paths(profile)["z"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no shipped z (train the autoencoder with `python -m tutorial_lib train ae --ship`)")
-    return {k: (v.tolist() if v.dtype.kind in "US" else v) for k, v in provenance.read_arrays(path, ("train_z", "test_z"), "z file").items()}
+def load_shipped_z(profile: Profile) -> dict:
+    """z of every train and test shape, as computed by the profile's shipped autoencoder (``train_z``, ``train_names``, …)."""
+    return shipping.read_z_file(shipping.paths("autoencoder", profile).extra["z"])

@@ -2,27 +2,31 @@
 
 * :class:`CategoryImages` – (image, category label) pairs from a split file, ``views`` per shape
   (the 128×128 crops the networks read are in :mod:`tutorial_lib.images`).
-* :func:`recalibrate_batch_norm` – batch-norm statistics that fit the final weights
-  (:func:`tutorial_lib.training.recalibrate_batch_norm`, used here after training).
 * :func:`predict` – a classifier's labels and probabilities for a whole dataset, in batches.
 * :func:`confusion_matrix`, :func:`plot_confusion_matrix` – which category is taken for which.
-* :func:`train_classifier`, :func:`ship`, :func:`load_classifier` – the shipped category
-  classifier (a ResNet-18, :class:`~tutorial_lib.models.CategoryResNet`) that notebook 06
-  dreams with; CLI ``python -m tutorial_lib train classifier``.
+* :func:`train_classifier`, :func:`evaluate_classifier`, :func:`shipped_manifest` – the shipped
+  category classifier (a ResNet-18, :class:`~tutorial_lib.models.CategoryResNet`) that notebook
+  06 dreams with; CLI ``python -m tutorial_lib train classifier``. It is loaded, trained where
+  missing and shipped by :mod:`tutorial_lib.shipping` (``shipping.load("classifier", profile)``).
 """
 
 from __future__ import annotations
 
-from dataclasses import replace
+import functools
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
+from . import config, data
+from .config import Profile
 from .data import ImageDataset
-from .images import center_crop, random_crop  # noqa: F401  (re-exported: notebook 02 uses classification.center_crop)
+from .images import augment, center_crop
+from .models import CategoryResNet
 from .shapes import CATEGORIES
-from .training import recalibrate_batch_norm  # noqa: F401  (re-exported: notebook 02 uses classification.recalibrate_batch_norm)
+from .training import EpochBatches, RunOptions, cosine_schedule, recalibrate_batch_norm, train
 
 
 class CategoryImages:
@@ -141,8 +145,6 @@ def adversarial_pictures(model: torch.nn.Module, images: torch.Tensor, labels: t
     the classifier's gradient with respect to the picture point at changes a person can see,
     which is what a class visualisation follows (Santurkar et al. 2019).
     """
-    import torch.nn.functional as F
-
     delta = torch.zeros_like(images)
     step_length = 2.5 * epsilon / steps
     for _ in range(steps):
@@ -164,10 +166,6 @@ def cross_entropy_on_augmented_crops(model: torch.nn.Module, batch, adversarial_
     With ``adversarial_epsilon`` the crops are first replaced by :func:`adversarial_pictures`
     (adversarial training); the logged accuracy is then the accuracy on those pictures.
     """
-    import torch.nn.functional as F
-
-    from .images import augment
-
     images, labels, *attack = batch  # a third entry (one flag per picture, _AdversarialFrom) says which pictures to attack
     crops = augment(images)
     if adversarial_epsilon and (not attack or bool(attack[0].all())):
@@ -176,72 +174,52 @@ def cross_entropy_on_augmented_crops(model: torch.nn.Module, batch, adversarial_
     return F.cross_entropy(logits, labels), {"accuracy": (logits.argmax(dim=1) == labels).float().mean()}
 
 
-def make_classifier(profile: str = "quick", num_classes: int = len(CATEGORIES)):
+def make_classifier(profile: Profile, num_classes: int = len(CATEGORIES)) -> CategoryResNet:
     """The category classifier at the width of a profile (``full``: torchvision's ResNet-18)."""
-    from .config import get_profile
-    from .models import CategoryResNet
-
-    return CategoryResNet(num_classes=num_classes, width=get_profile(profile).classifier.width)
+    return CategoryResNet(num_classes=num_classes, width=profile.classifier.width)
 
 
-def train_classifier(
-    profile: str = "quick",
-    steps: int | None = None,
-    checkpoint: str | Path | None = None,
-    seed: int = 0,
-    max_seconds: float | None = None,
-    device: str = "auto",
-    evaluate_every: int = 0,
-    progress: bool = True,
-    model: torch.nn.Module | None = None,
-    folder: str | Path | None = None,
-    adversarial_epsilon: float | None = None,
-):
+def train_classifier(profile: Profile, run: RunOptions, model: torch.nn.Module | None = None, folder: str | Path | None = None,
+                     adversarial_epsilon: float | None = None):  # fmt: skip
     """Train the profile's category classifier on every view of the training split.
 
     Cross-entropy on random 128×128 crops with random horizontal flips, Adam with a cosine
     decay to 1% of the profile's learning rate, on the shared training loop (progress bar,
-    exact resume from ``checkpoint``). With ``evaluate_every``, the accuracy on two views of
-    every test shape is logged as ``test_accuracy``. The returned model's batch-norm
-    statistics are recomputed for its final weights (:func:`recalibrate_batch_norm`).
-    ``folder`` holds the split files (default: the profile's dataset, built on first use).
-    Returns ``(model, history)``.
+    exact resume from ``run.checkpoint``). With ``run.evaluate_every``, the accuracy on two views
+    of every test shape is logged as ``test_accuracy``. The returned model's batch-norm
+    statistics are recomputed for its final weights (:func:`tutorial_lib.training.recalibrate_batch_norm`).
+    ``folder`` holds the split files (default: the profile's dataset, built on first use);
+    ``adversarial_epsilon`` replaces the profile's (0.0: a plain classifier). Returns ``(model, history)``.
     """
-    import functools
-    import math
-
-    from . import config, data
-    from .training import EpochBatches, train
-
-    settings = config.get_profile(profile).classifier
+    settings = profile.classifier
     if adversarial_epsilon is not None:  # e.g. 0.0: a plain classifier, to compare its dreams with the shipped one's
         settings = replace(settings, adversarial_epsilon=adversarial_epsilon)
-    steps = steps or settings.steps
-    folder = Path(folder) if folder is not None else data.ensure_dataset(profile, progress=progress)
-    train_images = CategoryImages(data.split_path(folder, "train"))
-    config.seed_everything(seed)
+    run = run.with_default_steps(settings.steps)
+    folder = Path(folder) if folder is not None else data.ensure_dataset(profile, progress=run.progress)
+    train_file = data.split_path(folder, "train")
+    train_images = CategoryImages(train_file)
+    config.seed_everything(run.seed)
     model = model if model is not None else make_classifier(profile)
-    device = config.get_device(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=settings.learning_rate)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    calibration = _CentreCropBatches(EpochBatches(train_images, 64, seed + 1))
+    calibration = _CentreCropBatches(EpochBatches(train_images, 64, run.seed + 1))
     evaluate = None
-    if evaluate_every:
+    if run.evaluate_every:
         test_images = CategoryImages(data.split_path(folder, "test"), transform=center_crop)
         monitor = torch.utils.data.Subset(test_images, [i for i in range(len(test_images)) if test_images.view_of(i) < 2])
 
         def evaluate(m):
-            recalibrate_batch_norm(m, calibration, steps=5, device=device)
-            predicted, _ = predict(m, monitor, device=device)
+            recalibrate_batch_norm(m, calibration, steps=5, device=run.device)
+            predicted, _ = predict(m, monitor, device=run.device)
             return {"test_accuracy": float((predicted == test_images.labels[monitor.indices]).mean())}
 
     loss_fn = functools.partial(cross_entropy_on_augmented_crops, adversarial_epsilon=settings.adversarial_epsilon,
                                 adversarial_steps=settings.adversarial_steps)  # fmt: skip
-    batches = _AdversarialFrom(EpochBatches(train_images, settings.batch_size, seed), settings.adversarial_from_step)
-    history = train(model, optimizer, loss_fn, batches, steps,
-                    scheduler=scheduler, device=device, seed=seed, checkpoint=checkpoint, max_seconds=max_seconds,
-                    evaluate=evaluate, evaluate_every=evaluate_every, progress=progress, description="classifier")  # fmt: skip
-    recalibrate_batch_norm(model, calibration, steps=min(30, calibration.batches.per_epoch), device=device)  # 1,920 centre crops
+    batches = _AdversarialFrom(EpochBatches(train_images, settings.batch_size, run.seed), settings.adversarial_from_step)
+    record = {"model": "classifier", "steps": run.steps, "settings": asdict(settings), "architecture": dict(model.config),
+              "dataset": data.read_attrs(train_file).get("fingerprint")}  # fmt: skip
+    history = train(model, optimizer, loss_fn, batches, run, scheduler=cosine_schedule(optimizer, run.steps), evaluate=evaluate,
+                    description="classifier", record=record)  # fmt: skip
+    recalibrate_batch_norm(model, calibration, steps=min(30, calibration.batches.per_epoch), device=run.device)  # 1,920 centre crops
     return model.eval(), history
 
 
@@ -271,63 +249,6 @@ class _CentreCropBatches:
     def __call__(self, step: int):
         images, labels = self.batches(step)
         return center_crop(images), labels
-
-
-def shipped_paths(profile="quick") -> dict[str, Path]:
-    """Where the shipped category classifier of a profile lives: weights and manifest.
-
-    The committed ``data/checkpoints/`` for a profile whose classifier is committed there
-    (``quick``), else ``<data root>/models/`` (as :func:`tutorial_lib.svr.shipped_paths`).
-    """
-    from .config import data_root, get_profile, shipped_checkpoints_dir
-
-    name = f"classifier_{get_profile(profile).name}"
-    base = shipped_checkpoints_dir() / name
-    if not base.with_suffix(".pt").is_file():
-        base = data_root() / "models" / name
-    return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
-
-
-def training_checkpoint(profile="quick") -> Path:
-    """The resumable training checkpoint of a profile's run (the one ``train classifier`` uses by default)."""
-    from .config import data_root, get_profile
-
-    return data_root() / "runs" / f"classifier_{get_profile(profile).name}.pt"
-
-
-def ensure_trained(profile="quick", device: str = "auto", progress: bool = True):
-    """The profile's shipped classifier; where there is none yet (``full`` on a fresh clone), train and ship it first.
-
-    Training resumes from :func:`training_checkpoint` (the CLI's); :func:`ship` writes the
-    model to :func:`shipped_paths`, manifest last.
-    """
-    from .config import get_device, get_profile
-
-    profile = get_profile(profile)
-    paths = shipped_paths(profile)
-    if not paths["manifest"].is_file():
-        checkpoint = training_checkpoint(profile)
-        print(f"no {profile.name} classifier at {paths['weights']}: training it now, {profile.classifier.steps} steps "
-              f"(checkpoint {checkpoint}: if stopped, run again to continue)")  # fmt: skip
-        model, history = train_classifier(profile, checkpoint=checkpoint, device=device, progress=progress)
-        ship(model, history, profile, device=get_device(device))
-    return load_classifier(profile, device=device)
-
-
-def load_classifier(profile: str = "quick", path: str | Path | None = None, device: str = "auto"):
-    """The shipped (or any saved) category classifier in eval mode; ``model.class_names`` names its outputs."""
-    from .config import get_device
-    from .models import CategoryResNet
-    from .provenance import load_weights
-
-    path = Path(path) if path else shipped_paths(profile)["weights"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no category classifier here (train one with `python -m tutorial_lib train classifier --ship`)")
-    state = load_weights(path, expected_class="CategoryResNet")
-    model = CategoryResNet(**state["architecture"]["config"])
-    model.load_state_dict(state["model"])
-    model.class_names = list(state.get("class_names") or CATEGORIES)
-    return model.to(get_device(device)).eval()
 
 
 def evaluate_classifier(model: torch.nn.Module, test_file: str | Path, device: str | torch.device = "cpu", adversarial_epsilon: float = 0.0) -> dict:
@@ -361,28 +282,25 @@ def evaluate_classifier(model: torch.nn.Module, test_file: str | Path, device: s
     return scores
 
 
-def ship(model: torch.nn.Module, history, profile: str = "quick", device="cpu") -> dict:
-    """Write the shipped weights (float16) and their manifest, with the test accuracy of exactly those weights."""
-    from dataclasses import asdict
+def to_ship(model: torch.nn.Module, profile: Profile):
+    """The classifier's weights file names its outputs (``class_names``)."""
+    return model, {"class_names": list(CATEGORIES)}
 
-    from . import config, data, provenance
 
-    folder = data.dataset_dir(profile)
-    paths = shipped_paths(profile)
-    settings = config.get_profile(profile).classifier
-    provenance.save_weights(paths["weights"], model.cpu().eval(), half=True, class_names=list(CATEGORIES))
-    shipped = load_classifier(profile, paths["weights"], device="cpu")  # score what is shipped (float16 weights)
-    scores = evaluate_classifier(shipped, data.split_path(folder, "test"), adversarial_epsilon=settings.adversarial_epsilon)
-    manifest = provenance.base_manifest("category_classifier", config.get_profile(profile).name, device, history) | {
+def shipped_manifest(model: torch.nn.Module, history, profile: Profile, device, files, progress: bool = True) -> dict:
+    """The classifier's part of shipping: the test accuracy of the shipped weights (overall, per
+    category, on adversarial pictures) and the confusion matrix."""
+    settings = profile.classifier
+    scores = evaluate_classifier(model, data.split_path(data.dataset_dir(profile), "test"), device=device,
+                                 adversarial_epsilon=settings.adversarial_epsilon)  # fmt: skip
+    return {
         "recipe": "cross-entropy on random 128×128 crops and flips of every training view; "
                   + (f"from step {settings.adversarial_from_step} on, adversarial training (L2 radius {settings.adversarial_epsilon}, "
                      f"{settings.adversarial_steps} steps); " if settings.adversarial_epsilon else "")
                   + "Adam, cosine decay to 1%; batch-norm statistics recomputed on centre crops at the end",
-        "architecture": shipped.config, "class_names": shipped.class_names,
+        "architecture": model.config, "class_names": model.class_names,
         "settings": asdict(settings),
-        "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
         "test_metrics": scores,
         "final_training_loss": float(np.mean(history.loss[-50:])) if history is not None and history.loss else None,
+        "summary": f"test accuracy {scores['accuracy']:.4f} on {scores['images']} views",
     }  # fmt: skip
-    provenance.write_manifest(paths["manifest"], manifest)
-    return manifest

@@ -109,7 +109,7 @@ class ClassifierSettings:
 
     width: int = 32  # channels of ResNet-18's first stage: the quick image encoder's width
     batch_size: int = 32  # crops per step
-    steps: int = 4000  # optimiser steps (Adam, cosine decay): about 10 epochs of the 13,000 training views
+    steps: int = 4000  # optimiser steps (Adam, cosine decay) of batch_size crops each
     learning_rate: float = 1e-3
     # Adversarial training makes the class visualisations of notebook 06 show shapes rather than
     # textures (classification.adversarial_pictures); 0.0 trains a plain classifier.
@@ -147,17 +147,16 @@ PROFILES: dict[str, Profile] = {
         name="quick",
         # 200 training shapes per category: with 25 the autoencoder scored much better on its
         # training shapes than on test shapes, 50 closed most of that gap, and 100 raised thin
-        # parts (legs, stems, slats) most of all (BENCHMARKS.md, "How the quick profile came to
-        # 50 training shapes per category", "Twice the training shapes", "200 training shapes per
-        # category"). The test shapes keep their numbers (25-29) whenever the training split
+        # parts (legs, stems, slats) most of all (docs/benchmark-log.md, "How the quick profile came
+        # to 50 training shapes per category", "Twice the training shapes", "200 training shapes
+        # per category"). The test shapes keep their numbers (25-29) whenever the training split
         # grows, so test numbers measured on any of these datasets compare directly.
         dataset=DatasetSettings(train_per_category=200, test_per_category=5, first_test_number=25),
-        # 13,000 steps: the training fits within an hour on 2 CPU cores; on this dataset a run of
-        # 15,000 steps took 64 minutes and gained nothing on its probe after step 13,500, and 13,000
-        # score the same on the test shapes (BENCHMARKS.md, "The shipped `quick` checkpoint").
+        # 13,000 steps: the training fits within an hour on 2 CPU cores, and a longer run gained
+        # nothing on the test shapes (docs/benchmark-log.md, "The shipped `quick` checkpoint").
         autoencoder=AutoencoderSettings(encoder_width=16, decoder_width=32, shapes_per_batch=16, points_per_shape=2048, steps=13000),
         # Half the channels of ResNet-18 at every stage (same depth and skips), so that it trains
-        # on a laptop CPU (both widths' speed: BENCHMARKS.md, "Single-view reconstruction", "Speed").
+        # on a laptop CPU (both widths' speed: ``benchmarks/bench_svr.py speed``).
         image_encoder=ImageEncoderSettings(width=32, batch_size=32, steps=10000, learning_rate=1e-3),
     ),
     "full": Profile(

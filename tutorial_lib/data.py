@@ -48,7 +48,9 @@ SCHEMA_VERSION = 1
 #: changes its output (a new variant of a category, another lighting, another sampling rule):
 #: the version is part of the build settings stored in each split file, so a dataset made by
 #: older code is rebuilt instead of being silently reused.
-GENERATOR_VERSIONS = {"shapes": 1, "rendering": 1, "point_sampling": 1}
+#: Rendering 2: the same cameras, light and shading, pixels found by a z-buffer instead of Embree's
+#: rays (on every 10th quick shape, 29 of 100 million pixels differ, at shadow edges and silhouettes).
+GENERATOR_VERSIONS = {"shapes": 1, "rendering": 2, "point_sampling": 1}
 SPLITS = ("train", "test")
 RESOLUTIONS = tuple(POINT_BUDGETS)  # (16, 32, 64)
 IMNET_KEYS = ("voxels", "points_16", "values_16", "points_32", "values_32", "points_64", "values_64")
@@ -70,9 +72,9 @@ class DatasetError(ValueError):
 # --------------------------------------------------------------------------------------------
 
 
-def dataset_dir(profile: config.Profile | str = "quick") -> Path:
-    """Folder of the procedural dataset of a profile: ``<data root>/<profile>``."""
-    return config.data_root() / config.get_profile(profile).name
+def dataset_dir(profile: config.Profile) -> Path:
+    """Folder of the procedural dataset of a profile: ``<data root>/<profile name>``."""
+    return config.data_root() / profile.name
 
 
 def split_path(folder: str | Path, split: str) -> Path:
@@ -81,7 +83,8 @@ def split_path(folder: str | Path, split: str) -> Path:
     return Path(folder) / f"{split}.hdf5"
 
 
-def _open(path: str | Path) -> h5py.File:
+def open_split(path: str | Path) -> h5py.File:
+    """A split file opened for reading (ours or IM-NET's), with one-line errors naming it."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such dataset file (build one with `python -m tutorial_lib data build`)")
@@ -103,7 +106,7 @@ def read_split(path: str | Path, keys: tuple[str, ...] | None = None) -> dict:
     which carry neither). Points come back as float32 world coordinates whatever the file held.
     """
     keys = tuple(keys) if keys is not None else IMNET_KEYS
-    with _open(path) as f:
+    with open_split(path) as f:
         missing = [k for k in keys if k not in f]
         if missing:
             raise DatasetError(f"{path}: missing keys {missing}; it has {sorted(f.keys())}")
@@ -127,7 +130,7 @@ def read_split(path: str | Path, keys: tuple[str, ...] | None = None) -> dict:
 
 def read_attrs(path: str | Path) -> dict:
     """The file's attributes, with ``builder`` decoded from JSON."""
-    with _open(path) as f:
+    with open_split(path) as f:
         attrs = dict(f.attrs)
     if "builder" in attrs:
         attrs["builder"] = json.loads(attrs["builder"])
@@ -136,7 +139,7 @@ def read_attrs(path: str | Path) -> dict:
 
 def read_mesh(path: str | Path, index: int) -> trimesh.Trimesh:
     """The normalised mesh of shape ``index`` of a split file."""
-    with _open(path) as f:
+    with open_split(path) as f:
         if "mesh_vertices" not in f:
             raise DatasetError(f"{path}: holds no meshes (IM-NET files have none); use marching cubes on its voxels")
         vertices = f["mesh_vertices"][index].reshape(-1, 3)
@@ -146,7 +149,7 @@ def read_mesh(path: str | Path, index: int) -> trimesh.Trimesh:
 
 def read_pixels(path: str | Path, indices=None) -> np.ndarray:
     """Renderings ``[N, V, 137, 137]`` (all shapes, or those at ``indices``, in sorted order)."""
-    with _open(path) as f:
+    with open_split(path) as f:
         if "pixels" not in f:
             raise DatasetError(f"{path}: has no 'pixels'")
         if indices is None:
@@ -159,13 +162,54 @@ def read_pixels(path: str | Path, indices=None) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 
+#: Compression of the per-shape arrays: deflate (gzip) at this level after HDF5's byte shuffle. Level 1
+#: compresses a shape about twice as fast as level 4 (the points take most of it) into files 5%
+#: larger (the quick dataset: 472 against 449 MB); any level reads back alike.
+COMPRESSION_LEVEL = 1
+#: The arrays stored as one chunk per shape, and their dtype in the file.
+CHUNKED = {"voxels": np.uint8, "pixels": np.uint8, "view_angles": np.float32, "sampling_stages": np.uint8, "edge_counts": np.int32,
+           **{f"points_{r}": np.float32 for r in RESOLUTIONS}, **{f"values_{r}": np.uint8 for r in RESOLUTIONS}}  # fmt: skip
+
+
+def _chunk_array(record: dict, key: str) -> np.ndarray:
+    """One shape's array as the file stores it (voxels get IM-NET's trailing axis of 1)."""
+    value = np.asarray(record[key])
+    return np.ascontiguousarray(value[..., None] if key == "voxels" else value, dtype=CHUNKED[key])
+
+
+def encode_chunk(array: np.ndarray, level: int = COMPRESSION_LEVEL) -> bytes:
+    """The bytes HDF5 stores for one chunk written through the shuffle and deflate filters:
+    the array's bytes regrouped by byte position (shuffle; nothing to do for 1-byte types),
+    then zlib-compressed. Any HDF5 reader decodes them as it decodes its own."""
+    import zlib
+
+    array = np.ascontiguousarray(array)
+    raw = array.view(np.uint8).reshape(-1, array.itemsize).T.tobytes() if array.itemsize > 1 else array.tobytes()
+    return zlib.compress(raw, level)
+
+
+def encode_record(record: dict) -> dict:
+    """A record (as made by :func:`build_shape`) with its per-shape arrays already encoded as their
+    HDF5 chunks (``chunks``: key -> bytes, ``layout``: key -> shape) and its voxels packed into
+    bits for the fingerprint (``voxel_bits``): what :func:`write_split` needs, a tenth of the size.
+    The builder's workers do this, so that the compression runs in parallel."""
+    arrays = {key: _chunk_array(record, key) for key in CHUNKED}
+    encoded = {k: v for k, v in record.items() if k not in CHUNKED}
+    encoded["chunks"] = {key: encode_chunk(a) for key, a in arrays.items()}
+    encoded["layout"] = {key: a.shape for key, a in arrays.items()}
+    encoded["voxel_bits"] = _voxel_bits(record)
+    return encoded
+
+
 def write_split(path: str | Path, records, attrs: dict) -> None:
-    """Write one split file from per-shape records (as made by :func:`build_shape`).
+    """Write one split file from per-shape records (as made by :func:`build_shape`, or encoded by :func:`encode_record`).
 
     ``records`` may be a list or any sequence that loads each record when indexed (the builder
     passes one that reads each shape from disk), so a split of thousands of shapes is written
-    one shape at a time and never held in memory whole. Written to a temporary name and
-    renamed at the end, so an interrupted write never leaves a file that looks complete.
+    one shape at a time and never held in memory whole. Each shape's arrays are one chunk each,
+    shuffled and deflated (gzip); an encoded record's chunks are written as they are (no
+    compression here: the builder's workers did it). Written to a temporary name and renamed
+    at the end, so an interrupted write never leaves a file that looks complete.
     """
     from .provenance import atomic_path
 
@@ -176,31 +220,31 @@ def write_split(path: str | Path, records, attrs: dict) -> None:
     first = records[0]
     string = h5py.string_dtype()
     digest = hashlib.sha256()
-    per_shape = {  # key -> (shape of one shape's array, dtype)
-        "voxels": (first["voxels"].shape + (1,), np.uint8),
-        "pixels": (first["pixels"].shape, np.uint8),
-        "view_angles": (first["view_angles"].shape, np.float32),
-        "sampling_stages": ((len(RESOLUTIONS),), np.uint8),
-        "edge_counts": ((len(RESOLUTIONS),), np.int32),
-        **{f"points_{r}": (first[f"points_{r}"].shape, np.float32) for r in RESOLUTIONS},
-        **{f"values_{r}": (first[f"values_{r}"].shape, np.uint8) for r in RESOLUTIONS},
-    }
+    layout = first["layout"] if "chunks" in first else {key: _chunk_array(first, key).shape for key in CHUNKED}
+    texts = {key: [] for key in ("names", "categories", "variants")}
+    meshes = {"mesh_vertices": [], "mesh_faces": []}
     with atomic_path(path) as tmp, safety.hdf5_for_writing(tmp, path) as f:
-        arrays = {key: f.create_dataset(key, (n,) + shape, dtype=dtype, chunks=(1,) + shape, compression="gzip", compression_opts=4, shuffle=True)
-                  for key, (shape, dtype) in per_shape.items()}  # fmt: skip
-        strings = {key: f.create_dataset(key, (n,), dtype=string) for key in ("names", "categories", "variants")}
-        vertices = f.create_dataset("mesh_vertices", (n,), dtype=h5py.vlen_dtype(np.float32))
-        faces = f.create_dataset("mesh_faces", (n,), dtype=h5py.vlen_dtype(np.int32))
+        arrays = {key: f.create_dataset(key, (n,) + tuple(shape), dtype=CHUNKED[key], chunks=(1,) + tuple(shape), compression="gzip",
+                                        compression_opts=COMPRESSION_LEVEL, shuffle=True)
+                  for key, shape in layout.items()}  # fmt: skip
         for i in range(n):
             r = first if i == 0 else records[i]
+            chunks = r["chunks"] if "chunks" in r else {key: encode_chunk(_chunk_array(r, key)) for key in CHUNKED}
             for key, dataset in arrays.items():
-                value = np.asarray(r[key])
-                dataset[i] = value[..., None] if key == "voxels" else value
+                if "layout" in r and tuple(r["layout"][key]) != tuple(layout[key]):
+                    raise ValueError(f"{path}: shape {r['name']} has {key} of shape {tuple(r['layout'][key])}, the others {tuple(layout[key])}")
+                dataset.id.write_direct_chunk((i,) + (0,) * len(layout[key]), chunks[key], filter_mask=0)
             for key, field in (("names", "name"), ("categories", "category"), ("variants", "variant")):
-                strings[key][i] = str(r[field])
-            vertices[i] = np.asarray(r["mesh_vertices"], dtype=np.float32).ravel()
-            faces[i] = np.asarray(r["mesh_faces"], dtype=np.int32).ravel()
+                texts[key].append(str(r[field]))
+            meshes["mesh_vertices"].append(np.asarray(r["mesh_vertices"], dtype=np.float32).ravel())
+            meshes["mesh_faces"].append(np.asarray(r["mesh_faces"], dtype=np.int32).ravel())
             _update_fingerprint(digest, r)
+        for key, values in texts.items():
+            f.create_dataset(key, data=np.array(values, dtype=object), dtype=string)
+        for key, dtype in (("mesh_vertices", np.float32), ("mesh_faces", np.int32)):
+            column = np.empty(n, dtype=object)
+            column[:] = meshes[key]
+            f.create_dataset(key, data=column, dtype=h5py.vlen_dtype(dtype))
         f.attrs["schema_version"] = SCHEMA_VERSION
         f.attrs["axis_order"] = "xyz"
         f.attrs["point_coordinates"] = "world coordinates of voxel centres, cube [-0.5, 0.5]^3"
@@ -209,9 +253,15 @@ def write_split(path: str | Path, records, attrs: dict) -> None:
             f.attrs[key] = json.dumps(value) if isinstance(value, dict) else value
 
 
+def _voxel_bits(record: dict) -> np.ndarray:
+    if "voxel_bits" in record:
+        return np.asarray(record["voxel_bits"], dtype=np.uint8)
+    return np.packbits(np.asarray(record["voxels"], dtype=bool))
+
+
 def _update_fingerprint(digest, record: dict) -> None:
     digest.update(str(record["name"]).encode())
-    digest.update(np.packbits(np.asarray(record["voxels"], dtype=bool)).tobytes())
+    digest.update(_voxel_bits(record).tobytes())
 
 
 def fingerprint(records) -> str:
@@ -287,14 +337,14 @@ def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
 # --------------------------------------------------------------------------------------------
 
 
-def procedural_jobs(profile: config.Profile | str = "quick", seed: int = 0, settings: config.DatasetSettings | None = None) -> list[ShapeJob]:
+def procedural_jobs(profile: config.Profile, seed: int = 0, settings: config.DatasetSettings | None = None) -> list[ShapeJob]:
     """Every shape of a profile's procedural dataset: the same shape numbers in every category.
 
     ``settings`` replaces the profile's split sizes (e.g. more training shapes, same test shapes).
     """
     from .shapes import CATEGORIES
 
-    numbers = (settings or config.get_profile(profile).dataset).split_numbers()
+    numbers = (settings or profile.dataset).split_numbers()
     jobs = []
     for c, category in enumerate(CATEGORIES):
         for split in ("train", "test"):
@@ -358,17 +408,39 @@ def _build_and_store(job: ShapeJob, parts_dir: Path, views_per_shape: int) -> tu
         record = build_shape(job, views_per_shape)
     except Exception as exc:  # any failure of one shape is reported, never fatal for the build
         return job.name, f"{type(exc).__name__}: {exc}", ""
+    encoded = encode_record(record)  # compressed here, in the worker, so that writing the split files is only copying
+    index, blob = {"text": {k: str(encoded[k]) for k in ("name", "category", "variant", "repaired")}, "arrays": {}, "chunks": {}}, []
+    offset = 0
+    for key in ("mesh_vertices", "mesh_faces", "voxel_bits"):
+        array = np.ascontiguousarray(encoded[key])
+        index["arrays"][key] = [offset, array.nbytes, array.dtype.str, list(array.shape)]
+        blob.append(array.tobytes())
+        offset += array.nbytes
+    for key, chunk in encoded["chunks"].items():
+        index["chunks"][key] = [offset, len(chunk), list(encoded["layout"][key])]
+        blob.append(chunk)
+        offset += len(chunk)
     with atomic_path(_part_path(parts_dir, job.name)) as tmp:  # a part file exists only when complete
-        np.savez(tmp, **{k: np.asarray(v) for k, v in record.items()})
+        # Two members (a table of contents and the bytes) rather than one per array: the parent reads thousands of these.
+        np.savez(tmp, index=np.array(json.dumps(index)), blob=np.frombuffer(b"".join(blob), dtype=np.uint8))
     return job.name, "", record["repaired"]
 
 
 def _load_part(path: Path) -> dict:
+    """A shape saved by :func:`_build_and_store`: an encoded record (:func:`encode_record`)."""
     with np.load(path, allow_pickle=False) as z:
-        record = {k: z[k] for k in z.files}
-    for key in ("name", "category", "variant", "repaired"):
-        if key in record:
-            record[key] = str(record[key])
+        stored = {k: z[k] for k in z.files}
+    if "index" not in stored:  # a part of raw arrays (an older builder's): write_split encodes it itself
+        for key in ("name", "category", "variant", "repaired"):
+            if key in stored:
+                stored[key] = str(stored[key])
+        return stored
+    index, blob = json.loads(str(stored["index"])), stored["blob"].tobytes()
+    record = dict(index["text"])
+    for key, (offset, size, dtype, shape) in index["arrays"].items():
+        record[key] = np.frombuffer(blob, dtype=np.dtype(dtype), count=size // np.dtype(dtype).itemsize, offset=offset).reshape(shape)
+    record["chunks"] = {key: blob[offset : offset + size] for key, (offset, size, _) in index["chunks"].items()}
+    record["layout"] = {key: tuple(shape) for key, (_, _, shape) in index["chunks"].items()}
     return record
 
 
@@ -406,35 +478,28 @@ class BuildReport:
         return "\n".join(lines)
 
 
-def build_folder(profile: config.Profile | str = "quick", out: str | Path | None = None, source: str | Path | None = None) -> Path:
-    """The folder :func:`build_dataset` writes: ``out``, else ``<data root>/<source folder's name>``, else the profile's."""
-    if out:
-        return Path(out)
-    return config.data_root() / Path(source).name if source is not None else dataset_dir(profile)
+def builder_settings(profile: config.Profile, source: str | Path | None = None, seed: int = 0, shapes: int | None = None,
+                     up: str = "+y", front: str = "-z") -> dict:  # fmt: skip
+    """The settings a dataset is built with, stored in its split files (``builder``) and in every model's manifest.
+
+    Two builds with the same settings hold the same data; a change of them (or of a generator's
+    version) makes :func:`build_dataset` rebuild, and a shipped model trained on other settings
+    is reported by :func:`tutorial_lib.shipping.stale_reasons`. ``shapes`` defaults to the
+    profile's procedural shape count.
+    """
+    if shapes is None:
+        from .shapes import CATEGORIES
+
+        shapes = len(CATEGORIES) * profile.dataset.shapes_per_category
+    return {"profile": profile.name, "source": str(source) if source else "procedural", "seed": seed,
+            "shapes": shapes, "views_per_shape": profile.dataset.views_per_shape, "up": up, "front": front,
+            "resolution": VOXEL_RESOLUTION, "padding": config.VOXEL_PADDING,
+            "point_budgets": {str(k): v for k, v in POINT_BUDGETS.items()}, "image_size": IMAGE_SIZE,
+            "image_padding": config.IMAGE_PADDING, "edge_window": 7, "versions": dict(GENERATOR_VERSIONS)}  # fmt: skip
 
 
-def _one_writer(build):
-    """``build_dataset`` holding its folder's writer's lock (:func:`tutorial_lib.safety.writer_lock`):
-    a second build of the same folder waits for the first, then finds it done."""
-    import functools
-    import inspect
-
-    signature = inspect.signature(build)
-
-    @functools.wraps(build)
-    def locked(*args, **kwargs):
-        arguments = signature.bind(*args, **kwargs)
-        arguments.apply_defaults()
-        folder = build_folder(arguments.arguments["profile"], arguments.arguments["out"], arguments.arguments["source"])
-        with safety.writer_lock(folder, "data build"):
-            return build(*args, **kwargs)
-
-    return locked
-
-
-@_one_writer
 def build_dataset(
-    profile: config.Profile | str = "quick",
+    profile: config.Profile,
     out: str | Path | None = None,
     source: str | Path | None = None,
     workers: int | None = None,
@@ -453,22 +518,23 @@ def build_dataset(
     ``source``) are skipped and listed in the report. ``jobs`` replaces the planned list of
     shapes (e.g. a subset, for benchmarks).
     """
-    from tqdm.auto import tqdm
-
     start = time.time()
-    profile = config.get_profile(profile)
-    settings = profile.dataset
     if source is not None:
         jobs = jobs if jobs is not None else source_jobs(source, seed=seed, up=up, front=front)
         folder = Path(out) if out else config.data_root() / Path(source).name
     else:
         jobs = jobs if jobs is not None else procedural_jobs(profile, seed)
         folder = Path(out) if out else dataset_dir(profile)
-    builder = {"profile": profile.name, "source": str(source) if source else "procedural", "seed": seed,
-               "shapes": len(jobs), "views_per_shape": settings.views_per_shape, "up": up, "front": front,
-               "resolution": VOXEL_RESOLUTION, "padding": config.VOXEL_PADDING,
-               "point_budgets": {str(k): v for k, v in POINT_BUDGETS.items()}, "image_size": IMAGE_SIZE,
-               "image_padding": config.IMAGE_PADDING, "edge_window": 7, "versions": GENERATOR_VERSIONS}  # fmt: skip
+    builder = builder_settings(profile, source, seed, len(jobs), up, front)
+    with safety.writer_lock(folder, "data build"):  # a second build of the folder waits, then finds it done
+        return _build_in(folder, builder, jobs, profile.dataset.views_per_shape, seed, workers, progress, start)
+
+
+def _build_in(folder: Path, builder: dict, jobs: list[ShapeJob], views_per_shape: int, seed: int, workers: int | None,
+              progress: bool, start: float) -> BuildReport:  # fmt: skip
+    """:func:`build_dataset`'s work in ``folder``, which the caller holds the writer's lock of."""
+    from tqdm.auto import tqdm
+
     if is_complete(folder, builder):
         return BuildReport(folder, {s: read_attrs(split_path(folder, s))["shapes_in_split"] for s in SPLITS}, {}, 0.0, 0)
     if is_complete(folder):
@@ -491,13 +557,17 @@ def build_dataset(
     workers = workers or config.default_workers()
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"building {folder.name}", unit="shape", disable=not progress, mininterval=1.0)
     if todo:
-        if workers == 1:
-            results = (_build_and_store(job, parts_dir, settings.views_per_shape) for job in todo)
-        else:
-            pool = ProcessPoolExecutor(max_workers=workers, initializer=safety.worker_setup)
-            futures = [pool.submit(_build_and_store, job, parts_dir, settings.views_per_shape) for job in todo]
-            results = (future.result() for future in as_completed(futures))
-        try:
+        pool = None
+        try:  # from the pool's start: a signal while the jobs are handed out also closes the bar first
+            if workers == 1:
+                results = (_build_and_store(job, parts_dir, views_per_shape) for job in todo)
+            else:
+                from . import _raster, provenance  # noqa: F401  (imported here once, inherited by the workers on fork)
+
+                _raster.warm_up()  # compile or load the kernels once, here, before the workers start (they inherit them)
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=safety.worker_setup)
+                futures = [pool.submit(_build_and_store, job, parts_dir, views_per_shape) for job in todo]
+                results = (future.result() for future in as_completed(futures))
             for name, error, repair in results:
                 if error:
                     failed[name] = error
@@ -508,7 +578,7 @@ def build_dataset(
                 bar.update()
         finally:
             bar.close()  # before any error is printed: the error's line is not glued to the bar
-            if workers != 1:
+            if pool is not None:
                 pool.shutdown(cancel_futures=True)
     bar.close()
 
@@ -554,7 +624,7 @@ def is_complete(folder: str | Path, builder: dict | None = None) -> bool:
     return True
 
 
-def ensure_dataset(profile: config.Profile | str = "quick", progress: bool = True) -> Path:
+def ensure_dataset(profile: config.Profile, progress: bool = True) -> Path:
     """The folder of a profile's procedural dataset, built on first use (build times: BENCHMARKS.md)."""
     report = build_dataset(profile, progress=progress)
     if report.built_now:
@@ -588,7 +658,8 @@ class PointValueDataset:
     and a random subset of 2,048 a few dozen: the loss barely notices when the decoder drops
     them. "Near a thin part" is :func:`tutorial_lib.metrics.thin_voxels` of the 64³ voxels,
     grown by one voxel so that the points just outside a leg count too; shapes without thin
-    parts draw uniformly. The thin masks take a few seconds to compute when the split is loaded.
+    parts draw uniformly. The thin masks take about a minute for the quick training split the
+    first time, and are then read from a cache keyed by the arrays' content (:func:`cached_near_thin_points`).
     """
 
     def __init__(self, path: str | Path, resolution: int = 64, points_per_shape: int | None = None, resolutions: tuple[int, ...] = RESOLUTIONS,
@@ -611,7 +682,7 @@ class PointValueDataset:
         self.thin_share = thin_share
         self.near_thin = None
         if thin_share:
-            near = near_thin_points(arrays["voxels"][..., 0], [arrays[f"points_{r}"] for r in resolutions])
+            near = cached_near_thin_points(arrays["voxels"][..., 0], [arrays[f"points_{r}"] for r in resolutions])
             self.near_thin = dict(zip(resolutions, near))
 
     def __len__(self) -> int:
@@ -652,7 +723,7 @@ class ImageDataset:
     def __init__(self, path: str | Path, views="all", transform=None):
         torch = _torch()
         self.path = Path(path)
-        with _open(path) as f:
+        with open_split(path) as f:
             self.names = _decode(f["names"][()]) if "names" in f else [f"shape_{i:05d}" for i in range(f["pixels"].shape[0])]
             self.categories = _decode(f["categories"][()]) if "categories" in f else ["unknown"] * len(self.names)
             self.pixels = torch.from_numpy(f["pixels"][()])
@@ -695,16 +766,48 @@ def near_thin_points(voxels: np.ndarray, point_sets: list[np.ndarray]) -> list[l
     return result
 
 
-def category_labels(categories: list[str]) -> tuple[np.ndarray, list[str]]:
-    """Integer labels for category names, and the sorted list of names they index."""
-    names = sorted(set(categories))
-    lookup = {c: i for i, c in enumerate(names)}
-    return np.array([lookup[c] for c in categories], dtype=np.int64), names
+#: Bump when what "near a thin part" means changes: cached answers of the old meaning are then not read.
+NEAR_THIN_VERSION = 1
+
+
+def cached_near_thin_points(voxels: np.ndarray, point_sets: list[np.ndarray]) -> list[list]:
+    """:func:`near_thin_points`, computed once per content: the answer is kept under ``<data root>/cache/``
+    in a file named by a hash of the voxels, the points and the definition (never by a file or profile
+    name), so a notebook and its worked solution, or two training runs on the same split, compute it once."""
+    import hashlib
+
+    from .metrics.voxel import THIN_THICKNESS
+    from .provenance import atomic_path
+
+    torch = _torch()
+    digest = hashlib.blake2b(f"near-thin v{NEAR_THIN_VERSION} thickness {THIN_THICKNESS}".encode(), digest_size=16)
+    digest.update(np.packbits(np.asarray(voxels) > 0).tobytes())
+    for points in point_sets:
+        digest.update(np.ascontiguousarray(points, dtype=np.float32).tobytes())
+    path = config.data_root() / "cache" / f"near_thin_{digest.hexdigest()}.npz"
+    if path.is_file():
+        try:
+            with np.load(path, allow_pickle=False) as f:
+                return [[torch.from_numpy(part) for part in np.split(f[f"indices_{k}"], f[f"splits_{k}"])] for k in range(len(point_sets))]
+        except Exception:  # a damaged cache file is only a lost shortcut: compute again and replace it
+            pass
+    result = near_thin_points(voxels, point_sets)
+    arrays = {}
+    for k, per_shape in enumerate(result):
+        lengths = np.array([len(t) for t in per_shape], dtype=np.int64)
+        arrays[f"indices_{k}"] = np.concatenate([t.numpy() for t in per_shape]) if per_shape else np.zeros(0, np.int64)
+        arrays[f"splits_{k}"] = np.cumsum(lengths)[:-1]
+    try:
+        with atomic_path(path) as tmp:
+            np.savez(tmp, **arrays)
+    except OSError:  # a read-only or full data root: the answer is still right, only not kept
+        pass
+    return result
 
 
 __all__ = [
     "BuildReport", "DatasetError", "ImageDataset", "PointValueDataset", "ShapeJob", "SHAPENET_SYNSETS",
-    "build_dataset", "build_shape", "category_labels", "dataset_dir", "ensure_dataset", "fingerprint",
-    "is_complete", "procedural_jobs", "read_attrs", "read_mesh", "read_pixels", "read_split",
+    "build_dataset", "build_shape", "builder_settings", "cached_near_thin_points", "dataset_dir", "ensure_dataset", "fingerprint",
+    "is_complete", "open_split", "procedural_jobs", "read_attrs", "read_mesh", "read_pixels", "read_split",
     "source_jobs", "split_path", "write_split",
 ]  # fmt: skip

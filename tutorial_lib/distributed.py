@@ -51,22 +51,19 @@ def launched_by_torchrun() -> bool:
     return int(os.environ.get("WORLD_SIZE", "1")) > 1
 
 
-def local_device(choice: str | torch.device = "auto") -> torch.device:
+def local_device(device: torch.device) -> torch.device:
     """The device of this process: on CUDA under torchrun, GPU number ``LOCAL_RANK``."""
-    from .config import get_device
-
-    device = get_device(choice) if isinstance(choice, str) else choice
     if device.type == "cuda" and device.index is None and launched_by_torchrun():
         device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0")))
     return device
 
 
-def setup(choice: str = "auto") -> torch.device:
+def setup(device: torch.device) -> torch.device:
     """Join torchrun's process group if launched by it; return this process's device.
 
     The backend follows the device: NCCL for GPUs, gloo for the CPU.
     """
-    device = local_device(choice)
+    device = local_device(device)
     if launched_by_torchrun() and not dist.is_initialized():
         if device.type == "cuda":
             torch.cuda.set_device(device)
@@ -147,7 +144,7 @@ def wrap(model: torch.nn.Module, loss_fn, device: torch.device):
 
     Batch-norm layers normalise with each rank's share of the batch, as in plain DDP (the image
     encoder's test-time statistics are recomputed after training anyway:
-    :func:`tutorial_lib.svr.recalibrate_batch_norm`).
+    :func:`tutorial_lib.svr.recalibrate_image_encoder`).
     """
     from torch.nn.parallel import DistributedDataParallel
 

@@ -50,12 +50,15 @@ def layer_names(model: nn.Module) -> list[str]:
 
 
 def get_layer(model: nn.Module, name: str) -> nn.Module:
-    """The sub-module called ``name`` (dotted, as ``model.named_modules()`` names it)."""
-    modules = dict(model.named_modules())
-    if name not in modules or not name:
-        close = [n for n in modules if n and (name.split(".")[-1] in n)][:8]
-        raise ValueError(f"{type(model).__name__} has no layer {name!r}" + (f"; similar names: {close}" if close else ""))
-    return modules[name]
+    """The sub-module called ``name`` (dotted, as ``model.named_modules()`` names it: ``nn.Module.get_submodule``),
+    or a one-line error that lists similar names."""
+    try:
+        if not name:
+            raise AttributeError(name)
+        return model.get_submodule(name)
+    except AttributeError:
+        close = [n for n in layer_names(model) if name.split(".")[-1] in n][:8]
+        raise ValueError(f"{type(model).__name__} has no layer {name!r}" + (f"; similar names: {close}" if close else "")) from None
 
 
 @contextmanager
@@ -169,17 +172,12 @@ class DreamSettings:
 
 
 def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
-    """A separable Gaussian blur of ``[B, C, H, W]`` (reflected at the borders)."""
+    """A Gaussian blur of ``[B, C, H, W]`` reaching 3 sigma (torchvision's ``gaussian_blur``, reflected at the borders)."""
+    from torchvision.transforms.v2 import functional as TF
+
     if sigma <= 0:
         return images
-    radius = max(1, int(3 * sigma + 0.5))
-    x = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
-    kernel = torch.exp(-0.5 * (x / sigma) ** 2)
-    kernel = kernel / kernel.sum()
-    channels = images.shape[1]
-    padded = F.pad(images, (radius, radius, radius, radius), mode="reflect")
-    out = F.conv2d(padded, kernel.view(1, 1, 1, -1).expand(channels, 1, 1, -1), groups=channels)
-    return F.conv2d(out, kernel.view(1, 1, -1, 1).expand(channels, 1, -1, 1), groups=channels)
+    return TF.gaussian_blur(images, kernel_size=2 * max(1, int(3 * sigma + 0.5)) + 1, sigma=sigma)
 
 
 def total_variation(images: torch.Tensor) -> torch.Tensor:
@@ -410,13 +408,9 @@ def picture_of_z(decoder: nn.Module, z: torch.Tensor, views, grid: int = 32, pix
 
 
 def _decoding_precision(precision: str, device: torch.device) -> torch.dtype | None:
-    from .training import cpu_has_native_bf16
+    from .training import resolve_precision
 
-    if precision == "fp32":
-        return None
-    if precision not in ("auto", "bf16"):
-        raise ValueError(f"unknown precision {precision!r}: use 'auto', 'bf16' or 'fp32'")
-    return torch.bfloat16 if precision == "bf16" or device.type == "cuda" or cpu_has_native_bf16() else None
+    return torch.bfloat16 if resolve_precision(precision, device, cpu_bf16=True) == "bf16" else None
 
 
 def dream_shapes(

@@ -18,7 +18,7 @@ without downloading anything:
 
 Everything is drawn from a seed: the picture of (shape, view) depends only on the seed, the
 shape's index and the view number, not on what else is rendered. Rays are cast with the same
-intersector as the dataset's renderer (:func:`tutorial_lib.geometry._ray_intersector`, Embree
+intersector as the dataset's renderer (:func:`tutorial_lib.geometry.ray_intersector`, Embree
 through trimesh when available).
 
 The set built by :func:`build_foreign_set` (CLI ``python -m tutorial_lib data foreign``) is for
@@ -40,7 +40,7 @@ import numpy as np
 import trimesh
 
 from . import config, data, provenance
-from .geometry import _ray_intersector, check_mesh
+from .geometry import check_mesh, ray_intersector
 from .rendering import camera_basis, direction_from_angles
 
 FOREIGN_SIZE = 224
@@ -189,7 +189,7 @@ def render_foreign(mesh: trimesh.Trimesh, settings: dict, size: int = FOREIGN_SI
     directions = forward[None, :] + cols.reshape(-1, 1) * right[None, :] + rows.reshape(-1, 1) * up[None, :]
     directions /= np.linalg.norm(directions, axis=1, keepdims=True)
     origins = np.broadcast_to(position, directions.shape)
-    face, ray, hits = _ray_intersector(mesh).intersects_id(origins, directions, multiple_hits=False, return_locations=True)
+    face, ray, hits = ray_intersector(mesh).intersects_id(origins, directions, multiple_hits=False, return_locations=True)
 
     image = np.empty((len(directions), 3))
     image[:] = settings["background"] / 255.0
@@ -240,16 +240,16 @@ def render_foreign_picture(mesh: trimesh.Trimesh, seed: int, shape_index: int = 
 # --------------------------------------------------------------------------------------------
 
 
-def foreign_dir(profile: config.Profile | str = "quick") -> Path:
+def foreign_dir(profile: config.Profile) -> Path:
     """Default folder of a profile's foreign set: ``<data root>/<profile>_foreign``."""
-    return config.data_root() / f"{config.get_profile(profile).name}_foreign"
+    return config.data_root() / f"{profile.name}_foreign"
 
 
 def index_path(folder: str | Path) -> Path:
     return Path(folder) / "index.json"
 
 
-def build_foreign_set(profile: config.Profile | str = "quick", views: int = 2, seed: int = 0, out: str | Path | None = None,
+def build_foreign_set(profile: config.Profile, views: int = 2, seed: int = 0, out: str | Path | None = None,
                       progress: bool = True, test_file: str | Path | None = None) -> Path:  # fmt: skip
     """Render every test shape of a profile's dataset (or of ``test_file``) ``views`` times the foreign way.
 
@@ -262,7 +262,6 @@ def build_foreign_set(profile: config.Profile | str = "quick", views: int = 2, s
 
     if views < 1:
         raise ValueError(f"views must be at least 1, got {views}")
-    profile = config.get_profile(profile)
     test_file = Path(test_file) if test_file is not None else data.split_path(data.ensure_dataset(profile, progress=progress), "test")
     out = Path(out) if out is not None else foreign_dir(profile)
     split = data.read_split(test_file, ())

@@ -5,10 +5,11 @@ tell generated z from the real ones the 3D→3D autoencoder gave the training sh
 autoencoder's decoder turns any z into a shape. This is IM-NET's IM-GAN (Chen & Zhang 2019),
 whose latent GAN is a Wasserstein GAN with gradient penalty (WGAN-GP, Gulrajani et al. 2017):
 
-* :class:`Generator` – MLP noise(128) → width → width → 128 with LeakyReLU and a sigmoid
-  output, because the autoencoder's z live in (0, 1). Noise is drawn from N(0, 0.2²).
-* :class:`Critic` – MLP 128 → width → width → 1 (no sigmoid: a WGAN critic gives a score, not
-  a probability). IM-GAN's width is 2048; the profile says which (``config.GanSettings``).
+* :class:`~tutorial_lib.models.Generator` – MLP noise(128) → width → width → 128 with LeakyReLU
+  and a sigmoid output, because the autoencoder's z live in (0, 1). Noise is drawn from N(0, 0.2²).
+* :class:`~tutorial_lib.models.Critic` – MLP 128 → width → width → 1 (no sigmoid: a WGAN critic
+  gives a score, not a probability). IM-GAN's width is 2048; the profile says which
+  (``config.GanSettings``). Both live in :mod:`tutorial_lib.models`, with the other networks.
 * :func:`gradient_penalty` – WGAN-GP's λ (‖∇ critic(x̂)‖ − 1)² on points x̂ between real and fake.
 * :func:`train_gan_on` (any data) and :func:`train_gan` (the shipped autoencoder's training z)
   on the shared :func:`tutorial_lib.training.train` loop; CLI
@@ -18,9 +19,11 @@ whose latent GAN is a Wasserstein GAN with gradient penalty (WGAN-GP, Gulrajani 
   a Gaussian fitted to the training z, and the training shapes themselves. ``judge`` decodes
   z to meshes and scores every set against the test shapes with COV / MMD / 1-NNA
   (:mod:`tutorial_lib.metrics`) by Chamfer distance and by light field descriptor.
-* :func:`ship`, :func:`load_gan`, :func:`ensure_trained` – the shipped generator and its manifest. A GAN belongs to one
-  autoencoder: the manifest records the fingerprint of the z it learned, and loading it beside
-  another autoencoder's z raises :class:`tutorial_lib.provenance.CheckpointError`.
+* :func:`to_ship`, :func:`shipped_manifest` – what shipping adds: only the generator is shipped.
+  It is loaded, trained where missing and shipped by :mod:`tutorial_lib.shipping`
+  (``shipping.load("gan", profile)``). A GAN belongs to one autoencoder: its manifest records the
+  fingerprint of the z it learned (``autoencoder_z``), and loading it beside another
+  autoencoder raises :class:`tutorial_lib.provenance.CheckpointError`.
 
 How WGAN-GP's alternation fits the one training loop: the loop's "model" is a
 :class:`LatentGan` holding both networks, and its one Adam optimiser holds both networks'
@@ -36,95 +39,26 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 
 from . import config, provenance
-from .config import Z_DIM
-from .training import History, train
+from .config import Z_DIM, Profile
+from .models import NOISE_STD, Critic, Generator, LatentGan  # noqa: F401  (the networks, re-exported: notebook 08 uses gan.Generator)
+from .training import History, RunOptions, train
 
-#: Standard deviation of the generator's noise (IM-GAN: N(0, 0.2²)).
-NOISE_STD = 0.2
 #: Weight λ of the gradient penalty (WGAN-GP's 10).
 PENALTY_WEIGHT = 10.0
-#: Slope of the LeakyReLU for negative inputs (the common choice of DCGAN and WGAN-GP).
-LEAKY_SLOPE = 0.2
+#: Adam's betas of WGAN-GP.
+ADAM_BETAS = (0.5, 0.9)
 
 
-# --------------------------------------------------------------------------------------------
-# The two networks
-# --------------------------------------------------------------------------------------------
-
-
-def _mlp(sizes: list[int]) -> nn.Sequential:
-    layers: list[nn.Module] = []
-    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
-        layers.append(nn.Linear(a, b))
-        if i < len(sizes) - 2:
-            layers.append(nn.LeakyReLU(LEAKY_SLOPE))
-    return nn.Sequential(*layers)
-
-
-class Generator(nn.Module):
-    """noise [B, noise_dim] → sample [B, out_dim]: two hidden layers of ``width`` units, LeakyReLU.
-
-    ``sigmoid=True`` (the latent GAN) squeezes the output into (0, 1), where the autoencoder's z
-    live; ``sigmoid=False`` (the 2-D toy of notebook 08) leaves it unbounded.
-    """
-
-    def __init__(self, noise_dim: int = Z_DIM, width: int = 2048, out_dim: int = Z_DIM, sigmoid: bool = True, noise_std: float = NOISE_STD):
-        super().__init__()
-        self.config = {"noise_dim": noise_dim, "width": width, "out_dim": out_dim, "sigmoid": sigmoid, "noise_std": noise_std}
-        self.net = _mlp([noise_dim, width, width, out_dim])
-
-    def noise(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
-        """``count`` noise vectors from N(0, noise_std²), on the generator's device."""
-        device = next(self.parameters()).device
-        return torch.randn(count, self.config["noise_dim"], generator=generator).to(device) * self.config["noise_std"]
-
-    def forward(self, noise: torch.Tensor) -> torch.Tensor:
-        out = self.net(noise)
-        return torch.sigmoid(out) if self.config["sigmoid"] else out
-
-    @torch.no_grad()
-    def sample(self, count: int, seed: int | None = None) -> torch.Tensor:
-        """``count`` generated samples (on the CPU), reproducible for a given ``seed``."""
-        was_training = self.training
-        self.eval()
-        generator = torch.Generator().manual_seed(seed) if seed is not None else None
-        out = self(self.noise(count, generator)).cpu()
-        self.train(was_training)
-        return out
-
-
-class Critic(nn.Module):
-    """sample [B, in_dim] → score [B]: higher means "looks real". No sigmoid (a Wasserstein critic)."""
-
-    def __init__(self, in_dim: int = Z_DIM, width: int = 2048):
-        super().__init__()
-        self.config = {"in_dim": in_dim, "width": width}
-        self.net = _mlp([in_dim, width, width, 1])
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x)[:, 0]
-
-
-class LatentGan(nn.Module):
-    """Generator and critic together: the one module the training loop saves and resumes."""
-
-    def __init__(self, generator: Generator, critic: Critic):
-        super().__init__()
-        self.generator, self.critic = generator, critic
-        self.config = {"generator": dict(generator.config), "critic": dict(critic.config)}
-
-
-def make_gan(profile: str = "quick", width: int | None = None) -> LatentGan:
+def make_gan(profile: Profile, width: int | None = None) -> LatentGan:
     """The latent GAN at the width of a profile (``full``: IM-GAN's 2048), or at ``width``."""
-    width = width or config.get_profile(profile).gan.width
-    return LatentGan(Generator(Z_DIM, width, Z_DIM, sigmoid=True), Critic(Z_DIM, width))
+    width = width or profile.gan.width
+    return LatentGan(Generator(Z_DIM, width, Z_DIM, sigmoid=True, noise_std=NOISE_STD), Critic(Z_DIM, width))
 
 
 # --------------------------------------------------------------------------------------------
@@ -206,77 +140,46 @@ class RealBatches:
         return torch.stack([self._batch(step * self.n_critic + k) for k in range(self.n_critic)])
 
 
-def train_gan_on(
-    samples,
-    gan: LatentGan,
-    steps: int,
-    batch_size: int = 64,
-    n_critic: int = 5,
-    learning_rate: float = 1e-4,
-    penalty_weight: float = PENALTY_WEIGHT,
-    betas: tuple[float, float] = (0.5, 0.9),
-    checkpoint: str | Path | None = None,
-    device: str = "auto",
-    seed: int = 0,
-    max_seconds: float | None = None,
-    evaluate=None,
-    evaluate_every: int = 0,
-    callback=None,
-    callback_every: int = 50,
-    progress: bool = True,
-    description: str = "latent GAN",
-) -> History:
+def train_gan_on(samples, gan: LatentGan, run: RunOptions, batch_size: int = 64, n_critic: int = 5, learning_rate: float = 1e-4,
+                 penalty_weight: float = PENALTY_WEIGHT, betas: tuple[float, float] = ADAM_BETAS, evaluate=None, record: dict | None = None,
+                 description: str = "latent GAN") -> History:  # fmt: skip
     """Train ``gan`` with WGAN-GP to imitate ``samples`` [N, dim]; return the loop's :class:`History`.
 
     Adam with ``betas`` (default (0.5, 0.9), WGAN-GP's), ``n_critic`` critic steps per generator step. The
     history's ``loss`` is the generator's cost; ``metrics`` hold the critic's cost, the
-    Wasserstein estimate and the penalty per step. With ``checkpoint`` the run resumes exactly.
+    Wasserstein estimate and the penalty per step. With ``run.checkpoint`` the run resumes exactly.
     """
     optimizer = torch.optim.Adam(gan.parameters(), lr=learning_rate, betas=betas)
-    return train(gan, optimizer, wgan_gp_step(optimizer, n_critic, penalty_weight), RealBatches(samples, batch_size, n_critic, seed), steps,
-                 device=device, seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate,
-                 evaluate_every=evaluate_every, callback=callback,
-                 callback_every=callback_every, progress=progress, description=description)  # fmt: skip
+    return train(gan, optimizer, wgan_gp_step(optimizer, n_critic, penalty_weight), RealBatches(samples, batch_size, n_critic, run.seed), run,
+                 evaluate=evaluate, record=record, description=description)  # fmt: skip
 
 
-def train_gan(
-    profile: str = "quick",
-    steps: int | None = None,
-    checkpoint: str | Path | None = None,
-    seed: int = 0,
-    max_seconds: float | None = None,
-    device: str = "auto",
-    width: int | None = None,
-    codes: dict | None = None,
-    evaluate_every: int = 0,
-    callback=None,
-    callback_every: int = 50,
-    progress: bool = True,
-) -> tuple[LatentGan, History]:
+def train_gan(profile: Profile, run: RunOptions, width: int | None = None, codes: dict | None = None) -> tuple[LatentGan, History]:
     """Train the profile's latent GAN on the shipped autoencoder's training z.
 
     ``codes`` (default :func:`tutorial_lib.autoencoder.load_shipped_z`) holds ``train_z``;
     ``width`` overrides the profile's (to compare widths). Seeds before building the networks.
-    With ``evaluate_every``, COV / MMD / 1-NNA in z space of as many generated z as there are
+    With ``run.evaluate_every``, COV / MMD / 1-NNA in z space of as many generated z as there are
     test z, against the test z, are logged as ``z_cov``, ``z_mmd``, ``z_1nna``.
     """
     from . import autoencoder
 
-    settings = config.get_profile(profile).gan
+    settings = profile.gan
+    run = run.with_default_steps(settings.steps)
     codes = codes if codes is not None else autoencoder.load_shipped_z(profile)
-    config.seed_everything(seed)
+    config.seed_everything(run.seed)
     gan = make_gan(profile, width)
     evaluate = None
-    if evaluate_every and "test_z" in codes:
+    if run.evaluate_every and "test_z" in codes:
 
         def evaluate(model):
-            scores = z_scores(model.generator.sample(len(codes["test_z"]), seed=seed), codes["test_z"])
+            scores = z_scores(model.generator.sample(len(codes["test_z"]), seed=run.seed), codes["test_z"])
             return {"z_cov": scores["cov"], "z_mmd": scores["mmd"], "z_1nna": scores["1-nna"]}
 
-    history = train_gan_on(codes["train_z"], gan, steps or settings.steps, batch_size=settings.batch_size, n_critic=settings.n_critic,
-                           learning_rate=settings.learning_rate, checkpoint=checkpoint, device=device, seed=seed,
-                           max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every, callback=callback,
-                           callback_every=callback_every, progress=progress)  # fmt: skip
+    record = {"model": "gan", "steps": run.steps, "settings": asdict(settings), "architecture": dict(gan.config),
+              "autoencoder_z": provenance.array_fingerprint(codes["train_z"]), "training_shapes": int(len(codes["train_z"]))}  # fmt: skip
+    history = train_gan_on(codes["train_z"], gan, run, batch_size=settings.batch_size, n_critic=settings.n_critic,
+                           learning_rate=settings.learning_rate, evaluate=evaluate, record=record)  # fmt: skip
     return gan, history
 
 
@@ -458,116 +361,28 @@ def scores_table(results: dict) -> str:
 
 
 # --------------------------------------------------------------------------------------------
-# Shipped generator
+# Shipping (the lifecycle itself is tutorial_lib.shipping's)
 # --------------------------------------------------------------------------------------------
 
 
-def shipped_paths(profile: config.Profile | str = "quick") -> dict[str, Path]:
-    """Where a profile's shipped generator lives: the committed ``data/checkpoints/`` when it is
-    there (``quick``), else ``<data root>/models/`` (a ``full`` model never goes into the checkout)."""
-    name = f"gan_{config.get_profile(profile).name}"
-    base = config.shipped_checkpoints_dir() / name
-    if not base.with_suffix(".pt").is_file():
-        base = config.data_root() / "models" / name
-    return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json")}
+def to_ship(gan: LatentGan, profile: Profile):
+    """Only the generator is shipped: sampling needs nothing else, and the critic is as large again."""
+    return gan.generator, {}
 
 
-def training_checkpoint(profile: config.Profile | str = "quick") -> Path:
-    """The resumable training checkpoint of a profile's run (the one ``train gan`` uses by default)."""
-    return config.data_root() / "runs" / f"gan_{config.get_profile(profile).name}.pt"
-
-
-def ensure_trained(profile: config.Profile | str = "quick", device: str = "auto", progress: bool = True) -> Generator:
-    """The profile's shipped generator; where there is none yet (``full`` on a fresh clone), train it first.
-
-    Training uses the checkpoint of ``train gan`` (:func:`training_checkpoint`), so a stopped run
-    continues when this is called again; :func:`ship` writes the manifest last, so a generator
-    counts as trained only once it is complete. Needs the profile's autoencoder z.
-    """
-    paths = shipped_paths(profile)
-    if not paths["manifest"].is_file():
-        name = config.get_profile(profile).name
-        print(f"no {name} latent GAN at {paths['weights']}: training it now (checkpoint {training_checkpoint(profile)}: if stopped, run again to continue)")
-        model, history = train_gan(profile, checkpoint=training_checkpoint(profile), device=device, progress=progress)
-        ship(model, history, profile, device=device)
-    return load_gan(profile, device=device)
-
-
-def ship(gan: LatentGan, history: History, profile: str = "quick", codes: dict | None = None, device="cpu",
-         test_scores: dict | None = None, paths: dict | None = None) -> dict:  # fmt: skip
-    """Write the generator's weights (float16) and the manifest; return the manifest.
-
-    Only the generator is shipped: sampling needs nothing else, and the critic is as large
-    again. The manifest records the recipe, the fingerprint of the autoencoder z it learned
-    (``autoencoder_z_fingerprint``), the training history's wall time, and ``test_scores``
-    (for example :func:`judge`'s numbers from ``benchmarks/bench_gan.py``) when given.
-    """
-    from . import autoencoder
-
-    codes = codes if codes is not None else autoencoder.load_shipped_z(profile)
-    paths = paths or shipped_paths(profile)
-    device = config.get_device(device) if isinstance(device, str) else device  # "auto" → the device it trained on
-    generator = gan.generator.cpu().eval()
-    provenance.save_weights(paths["weights"], generator, half=True)
-    settings = config.get_profile(profile).gan
-    manifest = provenance.base_manifest("latent GAN generator", config.get_profile(profile).name, device, history)
-    manifest.update({
-        "recipe": {"method": "WGAN-GP on the autoencoder's training z (IM-GAN)", **asdict(settings), "width": generator.config["width"],
-                   "penalty_weight": PENALTY_WEIGHT, "noise_std": generator.config["noise_std"], "adam_betas": [0.5, 0.9]},
-        "architecture": {"generator": generator.config, "critic": gan.critic.config},
+def shipped_manifest(generator: Generator, history: History, profile: Profile, device, files, progress: bool = True) -> dict:
+    """The GAN's part of shipping: its recipe and what its training ended at (scores: ``benchmarks/bench_gan.py``)."""
+    wasserstein = history.metrics.get("wasserstein", [])[-50:]
+    return {
+        "recipe": {"method": "WGAN-GP on the autoencoder's training z (IM-GAN)", **asdict(profile.gan), "width": generator.config["width"],
+                   "penalty_weight": PENALTY_WEIGHT, "noise_std": generator.config["noise_std"], "adam_betas": list(ADAM_BETAS)},
+        "architecture": {"generator": generator.config, "critic": history.record["architecture"]["critic"]},
         "contents": "generator only (float16); the critic is needed for training, not for sampling, and is not shipped",
-        "autoencoder_z": _display_path(autoencoder.shipped_paths(profile)["z"]),
-        "autoencoder_z_fingerprint": provenance.array_fingerprint(codes["train_z"]),
-        "training_shapes": int(len(codes["train_z"])),
+        "training_shapes": history.record["training_shapes"],
         "final_generator_loss": float(np.mean(history.loss[-50:])) if history.loss else None,
-        "final_wasserstein_estimate": float(np.mean([v for _, v in history.metrics.get("wasserstein", [])[-50:]])) if history.metrics.get("wasserstein") else None,
-        "test_scores": test_scores,
-    })  # fmt: skip
-    provenance.write_manifest(paths["manifest"], manifest)
-    return manifest
-
-
-def _display_path(path: Path) -> str:
-    """A path relative to the checkout when it is inside it (manifests should not name a user's folders)."""
-    try:
-        return str(Path(path).resolve().relative_to(config.REPO_ROOT))
-    except ValueError:
-        return str(path)
-
-
-def load_gan(
-    profile: config.Profile | str = "quick", path: str | Path | None = None, autoencoder_z: dict | str | Path | None = "shipped", device: str = "cpu"
-) -> Generator:
-    """The shipped (or any saved) generator, ready to sample.
-
-    ``autoencoder_z`` is the z of the autoencoder it will be used with: ``"shipped"`` (the
-    profile's ``autoencoder_<profile>_z.npz``), a path to such an ``.npz``, a dict with
-    ``train_z``, or None (no check). If the manifest beside the weights says the GAN learned
-    another autoencoder's z, a :class:`provenance.CheckpointError` names both files.
-    """
-    from . import autoencoder
-
-    path = Path(path) if path else shipped_paths(profile)["weights"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no latent GAN here (train one with `python -m tutorial_lib train gan --ship`)")
-    state = provenance.load_weights(path, expected_class="Generator")
-    manifest_path = path.with_suffix(".json")
-    recorded = provenance.read_manifest(manifest_path).get("autoencoder_z_fingerprint") if manifest_path.is_file() else None
-    if autoencoder_z is not None:
-        if isinstance(autoencoder_z, str) and autoencoder_z == "shipped":
-            z_file, codes = autoencoder.shipped_paths(profile)["z"], autoencoder.load_shipped_z(profile)
-        elif isinstance(autoencoder_z, dict):
-            z_file, codes = "the given z", autoencoder_z
-        else:
-            z_file = Path(autoencoder_z)
-            if not z_file.is_file():
-                raise FileNotFoundError(f"{z_file}: no such z file")
-            with np.load(z_file) as f:
-                codes = {"train_z": f["train_z"]}
-        provenance.check_belongs_to("latent GAN", recorded, provenance.array_fingerprint(codes["train_z"]), path, z_file)
-    generator = Generator(**state["architecture"]["config"])
-    generator.load_state_dict(state["model"])
-    return generator.to(config.get_device(device)).eval()
+        "final_wasserstein_estimate": float(np.mean([v for _, v in wasserstein])) if wasserstein else None,
+        "summary": f"generator of z for the autoencoder z {history.record['autoencoder_z']}, {history.step[-1] if history.step else 0} steps",
+    }  # fmt: skip
 
 
 def timed(fn, *args, **kwargs):
@@ -578,8 +393,7 @@ def timed(fn, *args, **kwargs):
 
 
 __all__ = [
-    "NOISE_STD", "PENALTY_WEIGHT", "Generator", "Critic", "LatentGan", "make_gan", "gradient_penalty", "wgan_gp_step",
-    "RealBatches", "train_gan_on", "train_gan", "interpolation_weights", "interpolate", "gaussian_baseline",
-    "nearest_z_distances", "z_scores", "decode_meshes", "surface_clouds", "describe", "scores_against", "judge", "scores_table",
-    "shipped_paths", "training_checkpoint", "ensure_trained", "ship", "load_gan", "timed",
+    "PENALTY_WEIGHT", "make_gan", "gradient_penalty", "wgan_gp_step", "RealBatches", "train_gan_on", "train_gan", "interpolation_weights",
+    "interpolate", "gaussian_baseline", "nearest_z_distances", "z_scores", "decode_meshes", "surface_clouds", "describe", "scores_against",
+    "judge", "scores_table", "to_ship", "shipped_manifest", "timed",
 ]  # fmt: skip

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from . import data
+from . import config, data
 from .config import CROP_SIZE, IMAGE_SIZE
 from .picture_files import (  # noqa: F401  (pictures in: read without torch, re-exported here)
     BORDER_FRACTION,
@@ -75,17 +75,20 @@ def frame_like_renderings(grey: np.ndarray, object_size: float, size: int = IMAG
     return canvas
 
 
-def load_image(path: str | Path, object_size: float | None = None, profile: str = "quick") -> np.ndarray:
+def load_image(path: str | Path, object_size: float | None = None, profile: config.Profile | None = None) -> np.ndarray:
     """A picture file as a grey float32 [137, 137] image in [0, 1], framed like the renderings.
 
     Grey, RGB and RGBA files are accepted (:func:`read_grey`); a transparent background becomes
     white (the renderings' background), and so does a light-grey one. Colours become grey by
-    luminance. ``object_size`` is the longer side of the object in pixels; by default the
-    median of the profile's training renderings.
+    luminance. ``object_size`` is the longer
+    side of the object in pixels; by default the median of ``profile``'s training renderings
+    (a shipped image encoder carries its own: ``model.object_size``).
     """
     path = Path(path)
     grey = read_grey(path)
     if object_size is None:
+        if profile is None:
+            raise ValueError(f"{path}: give the object size to frame the picture at, or the profile whose renderings to measure it on")
         object_size = rendering_object_size(data.split_path(data.ensure_dataset(profile), "train"))
     try:
         return frame_like_renderings(grey, object_size)
@@ -94,16 +97,14 @@ def load_image(path: str | Path, object_size: float | None = None, profile: str 
 
 
 def center_crop(image: torch.Tensor, size: int = CROP_SIZE) -> torch.Tensor:
-    """The central ``size``×``size`` window of an image ``[..., H, W]``.
+    """The central ``size``×``size`` window of an image ``[..., H, W]`` (torchvision's ``center_crop``,
+    which would pad a smaller image: that is refused here). For 137 → 128 the window starts at row and column 4."""
+    from torchvision.transforms.v2 import functional as TF
 
-    When ``H - size`` is odd the extra row (column) is dropped at the bottom (right): for
-    137 → 128 the window starts at row and column 4.
-    """
     height, width = image.shape[-2:]
     if size > height or size > width:
         raise ValueError(f"cannot crop {size}×{size} out of an image of {height}×{width}")
-    top, left = (height - size) // 2, (width - size) // 2
-    return image[..., top : top + size, left : left + size]
+    return TF.center_crop(image, [size, size])
 
 
 def random_crop(image: torch.Tensor, size: int = CROP_SIZE, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -203,28 +204,24 @@ def _reframe(pictures: torch.Tensor, object_sizes: torch.Tensor, aspects: torch.
     return torch.where(in_box[:, None], 1 - darkness, torch.ones_like(darkness))
 
 
-def _gaussian_blur(pictures: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
-    """Each picture of [B, 1, H, W] blurred with its own Gaussian (``sigmas`` [B] pixels; 0 leaves it as it is)."""
-    b = pictures.shape[0]
-    radius = max(1, int(np.ceil(2.5 * float(sigmas.max()))))
-    offsets = torch.arange(-radius, radius + 1, dtype=pictures.dtype, device=pictures.device)
-    kernels = torch.exp(-0.5 * (offsets[None] / sigmas.clamp_min(1e-3)[:, None].to(pictures)) ** 2)
-    kernels = kernels / kernels.sum(1, keepdim=True)
-    padded = F.pad(pictures.transpose(0, 1), (radius, radius, radius, radius), mode="replicate")  # [1, B, H', W']: one channel per picture
-    blurred = F.conv2d(padded, kernels.view(b, 1, 1, -1), groups=b)
-    return F.conv2d(blurred, kernels.view(b, 1, -1, 1), groups=b).transpose(0, 1)
+def gaussian_blur(pictures: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
+    """Each picture of [B, C, H, W] blurred with its own Gaussian (torchvision's ``gaussian_blur``;
+    ``sigmas`` [B] pixels, 0 leaves a picture as it is; the kernel reaches 2.5 sigma)."""
+    from torchvision.transforms.v2 import functional as TF
+
+    out = pictures.clone()
+    for i in torch.nonzero(sigmas > 0).flatten().tolist():
+        sigma = float(sigmas[i])
+        out[i] = TF.gaussian_blur(pictures[i], kernel_size=2 * max(1, int(np.ceil(2.5 * sigma))) + 1, sigma=sigma)
+    return out
 
 
-def _jpeg(image: torch.Tensor, quality: int) -> torch.Tensor:
-    import io
+def jpeg_round_trip(image: torch.Tensor, quality: int) -> torch.Tensor:
+    """A grey picture [H, W] in [0, 1] as it comes back from a JPEG file of ``quality`` (torchvision's libjpeg)."""
+    from torchvision.io import decode_jpeg, encode_jpeg
 
-    from PIL import Image
-
-    buffer = io.BytesIO()
-    Image.fromarray((image.clamp(0, 1) * 255).round().to(torch.uint8).numpy(), mode="L").save(buffer, format="JPEG", quality=quality)
-    buffer.seek(0)
-    with Image.open(buffer) as decoded:
-        return torch.from_numpy(np.asarray(decoded, dtype=np.float32) / 255.0)
+    encoded = encode_jpeg((image.clamp(0, 1) * 255).round().to(torch.uint8)[None], quality=quality)
+    return decode_jpeg(encoded)[0].float() / 255.0
 
 
 def randomise_pictures(images: torch.Tensor, object_size: float, generator: torch.Generator | None = None) -> torch.Tensor:
@@ -275,8 +272,8 @@ def randomise_pictures(images: torch.Tensor, object_size: float, generator: torc
     # its grey background included, is resampled onto a white canvas.
     if reframe.any():
         pictures[reframe] = _reframe(pictures[reframe], sizes[reframe], aspects[reframe], shifts[reframe])
-    pictures = _gaussian_blur(pictures, torch.where(blur, sigmas, torch.zeros_like(sigmas)))
+    pictures = gaussian_blur(pictures, torch.where(blur, sigmas, torch.zeros_like(sigmas)))
     pictures = (pictures + noise).clamp(0, 1)
-    for i in torch.nonzero(jpeg).flatten().tolist():  # on the CPU, with PIL's encoder
-        pictures[i, 0] = _jpeg(pictures[i, 0].cpu(), int(qualities[i])).to(pictures)
+    for i in torch.nonzero(jpeg).flatten().tolist():  # on the CPU, with libjpeg
+        pictures[i, 0] = jpeg_round_trip(pictures[i, 0].cpu(), int(qualities[i])).to(pictures)
     return pictures

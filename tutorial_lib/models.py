@@ -7,7 +7,9 @@
 * :class:`DeepConvNet`, :func:`without_skips` – plain against residual networks, to measure
   why ResNet has skip connections (:func:`convolution_gradient_norms`).
 * :class:`CategoryCNN` – a small image classifier for the CNN notebook.
-* :class:`CategoryResNet` – a ResNet-18 that names the category of a rendering (notebook 06).
+* :class:`CategoryResNet` – a ResNet-18 that names the category of a rendering (notebook 06);
+  it and :class:`ImageEncoder` are the same :class:`GreyResNet18` with another head.
+* :class:`Generator`, :class:`Critic`, :class:`LatentGan` – the latent GAN's networks (notebook 08).
 
 Every model keeps the arguments it was built with in ``model.config`` so that checkpoints
 can rebuild it (:func:`build_model`) and refuse weights of another architecture.
@@ -22,7 +24,9 @@ from torch import nn
 
 from .config import Z_DIM
 
-LEAKY_SLOPE = 0.02  # IM-NET's LeakyReLU slope, in the encoder and the decoder
+IMNET_LEAKY_SLOPE = 0.02  # IM-NET's LeakyReLU slope, in the voxel encoder and the implicit decoder
+#: The latent GAN's LeakyReLU slope (the common choice of DCGAN and WGAN-GP), in generator and critic.
+GAN_LEAKY_SLOPE = 0.2
 
 
 class VoxelEncoder(nn.Module):
@@ -42,7 +46,7 @@ class VoxelEncoder(nn.Module):
             layers += [
                 nn.Conv3d(channels, width * multiple, kernel_size=4, stride=2, padding=1, bias=False),
                 nn.InstanceNorm3d(width * multiple, affine=True),
-                nn.LeakyReLU(LEAKY_SLOPE),
+                nn.LeakyReLU(IMNET_LEAKY_SLOPE),
             ]
             channels = width * multiple
         layers.append(nn.Conv3d(channels, z_dim, kernel_size=4, stride=1, padding=0))
@@ -81,7 +85,7 @@ class ImplicitDecoder(nn.Module):
             self.hidden.append(nn.Linear(fan_in, size))
             fan_in = size + (skip if i < len(sizes) - 1 else 0)
         self.out = nn.Linear(sizes[-1], 1)
-        self.activation = nn.LeakyReLU(LEAKY_SLOPE)
+        self.activation = nn.LeakyReLU(IMNET_LEAKY_SLOPE)
         self._init_point_weights(point_init_std)
 
     @torch.no_grad()
@@ -198,55 +202,86 @@ class Autoencoder(nn.Module):
         return self.decoder(self.encoder(voxels), points)
 
 
-class ImageEncoder(nn.Module):
-    """ResNet-18 that reads one grey 128×128 image and predicts the shape's z.
+class GreyResNet18(nn.Module):
+    """torchvision's ResNet-18 for one grey 128×128 picture, with ``outputs`` numbers out.
 
-    torchvision's ``resnet18`` with ``weights=None``: every weight is trained here, nothing is
-    downloaded. Two changes adapt it to our task:
-
-    * the first convolution takes 1 channel (grey renderings) instead of 3 (RGB photos);
-    * the classifier head (1000 ImageNet classes) becomes a linear layer to ``z_dim`` numbers,
-      followed by a sigmoid, because the autoencoder's z lives in (0, 1).
-
-    The rest is unchanged: at 128×128 the stem (7×7 stride-2 convolution, max-pool) gives
-    32×32 feature maps, the four residual stages 32 → 16 → 8 → 4, and global average pooling
-    a 512-vector.
+    ``weights=None``: every weight is trained here, nothing is downloaded. Two changes adapt it
+    to our pictures: the first convolution takes 1 channel (grey renderings) instead of 3 (RGB
+    photos), and the head (1000 ImageNet classes) gives ``outputs`` numbers. Below torchvision's
+    width (64 channels in the first stage) the same network at fewer channels per stage: the
+    same depth, blocks and skips, for quick CPU runs. At 128×128 the stem (7×7 stride-2
+    convolution, max-pool) gives 32×32 feature maps, the four residual stages 32 → 16 → 8 → 4,
+    and global average pooling a vector of ``8 × width`` numbers.
     """
 
-    def __init__(self, z_dim: int = Z_DIM, width: int = 64):
+    def __init__(self, outputs: int, width: int = 64):
         super().__init__()
         from torchvision.models import resnet18
 
-        self.config = {"z_dim": z_dim, "width": width}
-        if width == 64:
-            net = resnet18(weights=None, num_classes=z_dim)
-        else:  # a narrower ResNet-18 (same depth and skips) for quick CPU runs
-            net = _narrow_resnet18(z_dim, width)
-        net.conv1 = nn.Conv2d(1, net.conv1.out_channels, kernel_size=7, stride=2, padding=3, bias=False)
+        net = resnet18(weights=None, num_classes=outputs)
+        if width != 64:
+            _narrow(net, width, outputs)
+        net.conv1 = nn.Conv2d(1, width, kernel_size=7, stride=2, padding=3, bias=False)
         self.net = net
+
+    def head(self, images: torch.Tensor) -> torch.Tensor:
+        """The network's ``outputs`` numbers for images [B, 1, 128, 128] in [0, 1]."""
+        # Centre the grey values (white background = 1) so the first layer sees values around 0.
+        return self.net((images - 0.5) / 0.5)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The pooled vector before the head ([B, 8 × width]): what retrieval compares."""
+        net = self.net
+        x = net.maxpool(net.relu(net.bn1(net.conv1((images - 0.5) / 0.5))))
+        x = net.layer4(net.layer3(net.layer2(net.layer1(x))))
+        return torch.flatten(net.avgpool(x), 1)
+
+
+def _narrow(net: nn.Module, width: int, outputs: int) -> None:
+    """Replace a ResNet-18's stages by the same stages at ``width × (1, 2, 4, 8)`` channels."""
+    from torchvision.models.resnet import BasicBlock, conv1x1
+
+    def stage(inputs: int, channels: int, stride: int) -> nn.Sequential:
+        # As torchvision builds a stage: the first block changes size (a 1×1 convolution on its skip), the second keeps it.
+        downsample = nn.Sequential(conv1x1(inputs, channels, stride), nn.BatchNorm2d(channels)) if stride != 1 or inputs != channels else None
+        return nn.Sequential(BasicBlock(inputs, channels, stride, downsample), BasicBlock(channels, channels))
+
+    net.bn1 = nn.BatchNorm2d(width)
+    net.layer1 = stage(width, width, 1)
+    net.layer2 = stage(width, width * 2, 2)
+    net.layer3 = stage(width * 2, width * 4, 2)
+    net.layer4 = stage(width * 4, width * 8, 2)
+    net.fc = nn.Linear(width * 8, outputs)
+
+
+class ImageEncoder(GreyResNet18):
+    """ResNet-18 that reads one grey 128×128 image and predicts the shape's z (the talk's "2D to 3D").
+
+    A :class:`GreyResNet18` with ``z_dim`` outputs and a sigmoid after them, because the
+    autoencoder's z lives in (0, 1).
+    """
+
+    def __init__(self, z_dim: int = Z_DIM, width: int = 64):
+        super().__init__(z_dim, width)
+        self.config = {"z_dim": z_dim, "width": width}
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         """images [B, 1, 128, 128] in [0, 1] → z [B, z_dim] in (0, 1)."""
-        # Centre the grey values (white background = 1) so the first layer sees values around 0.
-        return torch.sigmoid(self.net((images - 0.5) / 0.5))
+        return torch.sigmoid(self.head(images))
 
 
-def _narrow_resnet18(num_outputs: int, width: int) -> nn.Module:
-    """ResNet-18's structure (2-2-2-2 basic blocks with skips) with channels width×(1, 2, 4, 8)."""
-    from torchvision.models.resnet import BasicBlock, ResNet
+class CategoryResNet(GreyResNet18):
+    """ResNet-18 (the image encoder's network) that names the category of one grey 128×128 crop:
+    one score (logit) per category. The shipped category classifier (``tutorial_lib.classification``)
+    and the dreams of notebook 06 use it."""
 
-    net = ResNet(BasicBlock, [2, 2, 2, 2], num_classes=num_outputs)
-    # Rebuild the stages at the narrower width; torchvision's ResNet takes its width from
-    # `inplanes`, so we set it and call its own _make_layer.
-    net.inplanes = width
-    net.conv1 = nn.Conv2d(3, width, kernel_size=7, stride=2, padding=3, bias=False)
-    net.bn1 = nn.BatchNorm2d(width)
-    net.layer1 = net._make_layer(BasicBlock, width, 2)
-    net.layer2 = net._make_layer(BasicBlock, width * 2, 2, stride=2)
-    net.layer3 = net._make_layer(BasicBlock, width * 4, 2, stride=2)
-    net.layer4 = net._make_layer(BasicBlock, width * 8, 2, stride=2)
-    net.fc = nn.Linear(width * 8, num_outputs)
-    return net
+    def __init__(self, num_classes: int = 13, width: int = 32):
+        super().__init__(num_classes, width)
+        self.config = {"num_classes": num_classes, "width": width}
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        """images [B, 1, 128, 128] in [0, 1] → logits [B, num_classes]."""
+        return self.head(images)
 
 
 # --------------------------------------------------------------------------------------------
@@ -347,30 +382,84 @@ class CategoryCNN(nn.Module):
         return self.classifier(self.features((images - 0.5) / 0.5).mean(dim=(2, 3)))
 
 
-class CategoryResNet(nn.Module):
-    """ResNet-18 (the image encoder's network, :func:`_narrow_resnet18` below width 64) that
-    names the category of one grey 128×128 crop: one score (logit) per category.
+# --------------------------------------------------------------------------------------------
+# The latent GAN's networks (tutorial_lib.gan trains them)
+# --------------------------------------------------------------------------------------------
 
-    The same grey input and centring as :class:`ImageEncoder`; the head gives ``num_classes``
-    logits instead of a sigmoid z. The shipped category classifier (``tutorial_lib.classification``)
-    and the dreams of notebook 06 use it.
+
+def _mlp(sizes: list[int]) -> nn.Sequential:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.LeakyReLU(GAN_LEAKY_SLOPE))
+    return nn.Sequential(*layers)
+
+
+#: Standard deviation of the generator's noise (IM-GAN: N(0, 0.2²)).
+NOISE_STD = 0.2
+
+
+class Generator(nn.Module):
+    """noise [B, noise_dim] → sample [B, out_dim]: two hidden layers of ``width`` units, LeakyReLU.
+
+    ``sigmoid=True`` (the latent GAN) squeezes the output into (0, 1), where the autoencoder's z
+    live; ``sigmoid=False`` (the 2-D toy of notebook 08) leaves it unbounded.
     """
 
-    def __init__(self, num_classes: int = 13, width: int = 32):
+    def __init__(self, noise_dim: int = Z_DIM, width: int = 2048, out_dim: int = Z_DIM, sigmoid: bool = True, noise_std: float = NOISE_STD):
         super().__init__()
-        from torchvision.models import resnet18
+        self.config = {"noise_dim": noise_dim, "width": width, "out_dim": out_dim, "sigmoid": sigmoid, "noise_std": noise_std}
+        self.net = _mlp([noise_dim, width, width, out_dim])
 
-        self.config = {"num_classes": num_classes, "width": width}
-        net = resnet18(weights=None, num_classes=num_classes) if width == 64 else _narrow_resnet18(num_classes, width)
-        net.conv1 = nn.Conv2d(1, net.conv1.out_channels, kernel_size=7, stride=2, padding=3, bias=False)
-        self.net = net
+    def noise(self, count: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """``count`` noise vectors from N(0, noise_std²), on the generator's device."""
+        device = next(self.parameters()).device
+        return torch.randn(count, self.config["noise_dim"], generator=generator).to(device) * self.config["noise_std"]
 
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """images [B, 1, 128, 128] in [0, 1] → logits [B, num_classes]."""
-        return self.net((images - 0.5) / 0.5)
+    def forward(self, noise: torch.Tensor) -> torch.Tensor:
+        out = self.net(noise)
+        return torch.sigmoid(out) if self.config["sigmoid"] else out
+
+    @torch.no_grad()
+    def sample(self, count: int, seed: int | None = None) -> torch.Tensor:
+        """``count`` generated samples (on the CPU), reproducible for a given ``seed``."""
+        was_training = self.training
+        self.eval()
+        generator = torch.Generator().manual_seed(seed) if seed is not None else None
+        out = self(self.noise(count, generator)).cpu()
+        self.train(was_training)
+        return out
 
 
-MODELS = {cls.__name__: cls for cls in (VoxelEncoder, ImplicitDecoder, Autoencoder, ImageEncoder, DeepConvNet, CategoryCNN, CategoryResNet)}
+class Critic(nn.Module):
+    """sample [B, in_dim] → score [B]: higher means "looks real". No sigmoid (a Wasserstein critic)."""
+
+    def __init__(self, in_dim: int = Z_DIM, width: int = 2048):
+        super().__init__()
+        self.config = {"in_dim": in_dim, "width": width}
+        self.net = _mlp([in_dim, width, width, 1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.net(x)[:, 0]
+
+
+class LatentGan(nn.Module):
+    """Generator and critic together: the one module the training loop saves and resumes.
+
+    Built from the two networks, or from their configs (as a checkpoint records them).
+    """
+
+    def __init__(self, generator: Generator | dict, critic: Critic | dict):
+        super().__init__()
+        self.generator = generator if isinstance(generator, Generator) else Generator(**generator)
+        self.critic = critic if isinstance(critic, Critic) else Critic(**critic)
+        self.config = {"generator": dict(self.generator.config), "critic": dict(self.critic.config)}
+
+
+#: Every network a weights file or checkpoint may hold, by class name: :func:`build_model` rebuilds them from their config.
+MODELS = {cls.__name__: cls for cls in (VoxelEncoder, ImplicitDecoder, Autoencoder, ImageEncoder, DeepConvNet, CategoryCNN, CategoryResNet,
+                                        Generator, Critic, LatentGan)}  # fmt: skip
 
 
 def build_model(architecture: dict) -> nn.Module:

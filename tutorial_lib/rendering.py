@@ -12,8 +12,14 @@ normalised mesh may occupy (see :func:`tutorial_lib.geometry.fit_half_extent`) p
 inside the image minus its padding. The padding is therefore always white, and the image
 scale means the same thing for every shape, which the image encoder relies on.
 
-Rays are cast with Embree through trimesh, all views of a mesh in one call; no OpenGL or
-display is needed, so this runs on servers and in CI.
+Every pixel shows what the ray through its centre meets first, shaded as a ray tracer would
+(a shadow ray towards the light decides cast shadows). The rays are not traced one by one: a
+compiled kernel (numba, :mod:`tutorial_lib._raster`) projects each triangle onto the image and
+keeps the nearest at every pixel centre inside it (a z-buffer), and finds what blocks the
+shadow rays, which all run towards one light, the same way. No OpenGL or display is needed,
+so this runs on servers and in CI. :func:`_render_views_raycast` is the same picture made by
+casting every ray with Embree through trimesh (the dataset's renderer before version 2 of
+its rendering; kept to check the kernel against: the two differ in fewer than one pixel per million).
 
 :func:`render_logit_grid` draws a decoder's occupancy field with the same camera and light
 in torch, differentiably (volume rendering), so that a picture's gradient reaches the shape's
@@ -30,7 +36,7 @@ import torch.nn.functional as F
 import trimesh
 
 from .config import CROP_SIZE, IMAGE_PADDING, IMAGE_SIZE
-from .geometry import _ray_intersector, check_mesh, fit_half_extent
+from .geometry import check_mesh, fit_half_extent, ray_intersector
 
 CAMERA_DISTANCE = 1.5
 LIGHT_DISTANCE = 1.5
@@ -71,6 +77,16 @@ def camera_basis(position: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarr
     right /= np.linalg.norm(right)
     up = np.cross(right, forward)
     return forward, right, up
+
+
+def _camera_bases(positions: np.ndarray) -> np.ndarray:
+    """:func:`camera_basis` of many cameras at once: ``[V, 3 (forward, right, up), 3]``."""
+    forward = -positions / np.linalg.norm(positions, axis=1, keepdims=True)
+    right = np.cross(forward, [0.0, 1.0, 0.0])
+    length = np.linalg.norm(right, axis=1, keepdims=True)
+    straight = length[:, 0] < 1e-8  # looking straight down or up: any right vector will do
+    right = np.where(straight[:, None], [1.0, 0.0, 0.0], right / np.where(straight[:, None], 1.0, length))
+    return np.stack([forward, right, np.cross(right, forward)], axis=1)
 
 
 def fit_radius() -> float:
@@ -126,9 +142,48 @@ def render_views(
     radius fills the frame (default: the dataset's fixed framing, :func:`fit_radius`).
     """
     check_mesh(mesh)
+    from . import _raster
+
+    views = np.asarray(views, dtype=np.float64).reshape(-1, 2)
+    radius = fit_radius() if radius is None else radius
+    half_width = radius / np.sqrt(CAMERA_DISTANCE**2 - radius**2)  # as perspective_rays frames it
+    coords = (np.arange(size) + 0.5 - size / 2.0) * (half_width / ((size - 2 * padding) / 2.0))  # pixel centres, as _pixel_offsets
+    positions = CAMERA_DISTANCE * direction_from_angles(views[:, 0], views[:, 1]).reshape(-1, 3)
+    bases = _camera_bases(positions)
+    lights = LIGHT_DISTANCE * direction_from_angles(views[:, 0] + LIGHT_OFFSET_DEG[0], np.clip(views[:, 1] + LIGHT_OFFSET_DEG[1], -89.0, 89.0))
+    grey = _raster._render(
+        np.ascontiguousarray(mesh.vertices, dtype=np.float64),
+        np.ascontiguousarray(mesh.faces, dtype=np.int64),
+        np.ascontiguousarray(mesh.face_normals, dtype=np.float64),
+        np.ascontiguousarray(positions),
+        np.ascontiguousarray(bases[:, 0]),
+        np.ascontiguousarray(bases[:, 1]),
+        np.ascontiguousarray(bases[:, 2]),
+        np.ascontiguousarray(lights.reshape(-1, 3)),
+        coords,
+        bool(shadows),
+        AMBIENT,
+        DIFFUSE,
+        SHADOW,
+        _outward(mesh),
+    )
+    return np.round(grey).astype(np.uint8).reshape(len(views), size, size)
+
+
+def _render_views_raycast(
+    mesh: trimesh.Trimesh,
+    views: np.ndarray,
+    size: int = IMAGE_SIZE,
+    padding: int = IMAGE_PADDING,
+    shadows: bool = True,
+    radius: float | None = None,
+) -> np.ndarray:
+    """:func:`render_views` by casting one ray per pixel (and one per lit pixel towards the light)
+    with Embree: slower, and the reference the compiled kernel is tested against."""
+    check_mesh(mesh)
     views = np.asarray(views, dtype=np.float64).reshape(-1, 2)
     origins, directions = perspective_rays(views, size, padding, radius=radius)
-    intersector = _ray_intersector(mesh)
+    intersector = ray_intersector(mesh)
     face, ray, hits = intersector.intersects_id(origins, directions, multiple_hits=False, return_locations=True)
 
     image = np.full(len(origins), 255.0)
@@ -157,6 +212,13 @@ def render_views(
     return np.round(image).astype(np.uint8).reshape(len(views), size, size)
 
 
+def _outward(mesh: trimesh.Trimesh) -> int:
+    """+1 (-1) for a closed mesh whose face normals all point out of (into) it, else 0."""
+    if not (mesh.is_watertight and mesh.is_winding_consistent):
+        return 0
+    return 1 if mesh.volume >= 0 else -1
+
+
 def orthographic_silhouettes(mesh: trimesh.Trimesh, directions: np.ndarray, size: int = 256, radius: float | None = None) -> np.ndarray:
     """Binary silhouettes seen along each unit vector of ``directions`` (orthographic), ``[V, size, size]``.
 
@@ -177,7 +239,7 @@ def orthographic_silhouettes(mesh: trimesh.Trimesh, directions: np.ndarray, size
         o = 3.0 * radius * direction[None, :] + du[:, None] * right[None, :] + dv[:, None] * up[None, :]
         origins.append(o)
         rays.append(np.broadcast_to(forward, o.shape))
-    hit = _ray_intersector(mesh).intersects_any(np.concatenate(origins), np.concatenate(rays))
+    hit = ray_intersector(mesh).intersects_any(np.concatenate(origins), np.concatenate(rays))
     return hit.reshape(len(directions), size, size)
 
 

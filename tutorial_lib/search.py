@@ -50,7 +50,7 @@ import trimesh
 from . import config, data, metrics, provenance, safety
 
 #: Bumped whenever the file's content or a descriptor's definition changes: older files are refused.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: light field descriptors summed in float64 by the compiled kernels (the same bits on every machine)
 INDEX_FILE = "search_index.npz"
 THUMBNAIL_SIZE = 64
 #: A framed silhouette (:func:`frame_silhouettes`) reaches this fraction of the image's half-width.
@@ -96,32 +96,14 @@ def frame_silhouettes(masks: np.ndarray, size: int = metrics.LFD_RESOLUTION, rea
     scale to normalise, so both the sketch and the index's silhouettes are framed this way
     before their descriptors are compared. An empty image stays empty.
     """
-    masks = np.asarray(masks, dtype=bool)
-    batch, height, width = masks.shape
-    # Only the inside pixels (sorted by image, as np.nonzero gives them): centroid and reach.
-    image, row, col = np.nonzero(masks)
-    area = np.bincount(image, minlength=batch).astype(np.float64)
-    safe = np.maximum(area, 1.0)
-    centre_r = np.bincount(image, weights=row + 0.5, minlength=batch) / safe
-    centre_c = np.bincount(image, weights=col + 0.5, minlength=batch) / safe
-    radius = np.zeros(batch)
-    if len(image):
-        distance = np.hypot(row + 0.5 - centre_r[image], col + 0.5 - centre_c[image])
-        starts = np.flatnonzero(np.r_[True, image[1:] != image[:-1]])
-        radius[image[starts]] = np.maximum.reduceat(distance, starts)
-    radius += 0.5  # to the pixel's outer edge
-    # Output pixel centres in [-1, 1] of the framed image, mapped back into the input image.
-    u = (np.arange(size) + 0.5) / (size / 2.0) - 1.0
-    scale = radius / reach
-    src_r = centre_r[:, None] + u[None, :] * scale[:, None]  # [B, size] input row of each output row
-    src_c = centre_c[:, None] + u[None, :] * scale[:, None]
-    grid = torch.empty(batch, size, size, 2, dtype=torch.float32)
-    grid[..., 0] = torch.from_numpy(2.0 * src_c / width - 1.0).float()[:, None, :]  # x: columns
-    grid[..., 1] = torch.from_numpy(2.0 * src_r / height - 1.0).float()[:, :, None]  # y: rows
-    images = torch.from_numpy(masks).float()[:, None]
-    framed = F.grid_sample(images, grid, mode="bilinear", padding_mode="zeros", align_corners=False)[:, 0] >= 0.5
-    framed[torch.from_numpy(area == 0)] = False
-    return framed.numpy()
+    from . import _raster
+
+    masks = np.ascontiguousarray(masks, dtype=bool)
+    if masks.ndim != 3:
+        raise ValueError(f"frame_silhouettes takes binary images [B, H, W], got shape {masks.shape}")
+    # A compiled kernel: the centroid and reach of each image, then bilinear resampling as
+    # torch.nn.functional.grid_sample (align_corners=False, zeros outside) and a threshold at 0.5.
+    return _raster._frame(masks, int(size), float(reach))
 
 
 def silhouette_descriptors(masks: np.ndarray, contour: np.ndarray | None = None) -> np.ndarray:
@@ -151,7 +133,7 @@ def _grey(image) -> np.ndarray:
 
 
 def _image_error(message: str):
-    from .svr import ImageError
+    from .images import ImageError
 
     return ImageError(message)
 
@@ -185,24 +167,24 @@ def file_fingerprint(path: str | Path) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
-def profile_fingerprints(profile: str = "quick") -> dict:
+def profile_fingerprints(profile: config.Profile) -> dict:
     """What an index of a profile's dataset must have been built from: the dataset splits'
     fingerprints, the shipped autoencoder (weights file and the fingerprint of its training z)
     and the shipped image encoder's weights file."""
-    from . import autoencoder, svr
+    from . import autoencoder, shipping
 
     folder = data.dataset_dir(profile)
-    ae_paths, image_paths = autoencoder.shipped_paths(profile), svr.shipped_paths(profile)
-    for path in (ae_paths["weights"], ae_paths["z"], image_paths["weights"]):
+    ae_files, image_files = shipping.paths("autoencoder", profile), shipping.paths("image_encoder", profile)
+    for path in (ae_files.weights, ae_files.extra["z"], image_files.weights):
         if not path.is_file():
             raise FileNotFoundError(f"{path}: missing; the search index needs the shipped models (see README, Shipped checkpoints)")
     return {
         "format_version": FORMAT_VERSION,
-        "profile": config.get_profile(profile).name,
+        "profile": profile.name,
         "dataset": {s: data.read_attrs(data.split_path(folder, s)).get("fingerprint") for s in data.SPLITS},
-        "autoencoder": file_fingerprint(ae_paths["weights"]),
+        "autoencoder": file_fingerprint(ae_files.weights),
         "autoencoder_z": provenance.array_fingerprint(autoencoder.load_shipped_z(profile)["train_z"]),
-        "image_encoder": file_fingerprint(image_paths["weights"]),
+        "image_encoder": file_fingerprint(image_files.weights),
         "lfd": _descriptor_settings(),
     }
 
@@ -231,8 +213,8 @@ class ShapeIndex:
     framed silhouette descriptors ``[N, 100, 45]`` and a thumbnail ``[N, 64, 64]`` (uint8).
 
     ``meta`` holds the format version and the fingerprints of what it was built from. Models
-    used by the queries are loaded on first use (the shipped ones of ``meta["profile"]``) unless
-    given as ``autoencoder_model`` / ``image_model``.
+    used by the queries are loaded on first use (the shipped ones of ``profile``, which
+    :func:`load_index` sets) unless given as ``autoencoder_model`` / ``image_model``.
     """
 
     ARRAYS = ("names", "categories", "splits", "z", "lfd", "views", "thumbnails")
@@ -246,6 +228,7 @@ class ShapeIndex:
         self.views = np.asarray(views, dtype=np.float32)
         self.thumbnails = np.asarray(thumbnails, dtype=np.uint8)
         self.meta = dict(meta or {})
+        self.profile: config.Profile | None = None
         self.autoencoder_model = None
         self.image_model = None
         n = len(self.names)
@@ -266,7 +249,7 @@ class ShapeIndex:
         """A new index of the rows ``rows`` (in that order), with the same meta and models."""
         rows = np.asarray(rows)
         out = ShapeIndex(*(getattr(self, k)[rows] for k in self.ARRAYS), meta=self.meta)
-        out.autoencoder_model, out.image_model = self.autoencoder_model, self.image_model
+        out.profile, out.autoencoder_model, out.image_model = self.profile, self.autoencoder_model, self.image_model
         return out
 
     def split(self, name: str) -> ShapeIndex:
@@ -310,20 +293,23 @@ class ShapeIndex:
 
     # ---- models ---------------------------------------------------------------------------
 
+    def _shipped(self, kind: str):
+        from . import shipping
+
+        if self.profile is None:
+            raise ValueError(f"this index knows no profile to load the shipped {kind} from: set index.profile, or give the model")
+        return shipping.load(kind, self.profile)
+
     def load_autoencoder(self):
         """The autoencoder whose voxel encoder makes a mesh query's z (the profile's shipped one unless set)."""
         if self.autoencoder_model is None:
-            from . import autoencoder
-
-            self.autoencoder_model = autoencoder.load_autoencoder(self.meta.get("profile", "quick"), device="cpu")
+            self.autoencoder_model = self._shipped("autoencoder")
         return self.autoencoder_model
 
     def load_image_encoder(self):
         """The image encoder that makes a picture query's z (the profile's shipped one unless set)."""
         if self.image_model is None:
-            from . import svr
-
-            self.image_model = svr.load_image_encoder(self.meta.get("profile", "quick"), device="cpu")
+            self.image_model = self._shipped("image_encoder")
         return self.image_model
 
     # ---- distances (queries × rows) ------------------------------------------------------
@@ -343,7 +329,7 @@ class ShapeIndex:
         row's 100 silhouettes, in the LFD's weighted L1 distance."""
         from scipy.spatial.distance import cdist
 
-        weights = _coefficient_weights()
+        weights = metrics.coefficient_weights()
         q = np.atleast_2d(np.asarray(descriptors, dtype=np.float32)) * weights
         # The weighted silhouettes are kept between queries (recomputed if ``views`` is replaced).
         if getattr(self, "_weighted_views", (None,))[0] is not self.views:
@@ -363,11 +349,11 @@ class ShapeIndex:
 
     def picture_z(self, image) -> np.ndarray:
         """z of a picture: a file (framed like the renderings) or a grey ``[137, 137]`` array in [0, 1] (or uint8)."""
-        from . import svr
+        from . import images, svr
 
         model = self.load_image_encoder()
         if isinstance(image, (str, Path)):
-            image = svr.load_image(image, object_size=getattr(model, "object_size", None), profile=self.meta.get("profile", "quick"))
+            image = images.load_image(image, object_size=getattr(model, "object_size", None), profile=self.profile)
         return svr.predict_z(model, _grey(image)[None])[0].numpy()
 
     def mesh_z(self, mesh) -> np.ndarray:
@@ -401,12 +387,6 @@ class ShapeIndex:
         return self.matches(self.view_distances(descriptor)[0], k, split)
 
 
-def _coefficient_weights() -> np.ndarray:
-    """The LFD's own weights of a silhouette's 45 numbers: each part over its typical distance between different shapes."""
-    contour = metrics.FOURIER_COEFFICIENTS
-    return np.concatenate([np.full(45 - contour, 1.0 / metrics.REGION_SCALE), np.full(contour, 1.0 / metrics.CONTOUR_SCALE)]).astype(np.float32)
-
-
 def _mesh(mesh) -> tuple[trimesh.Trimesh, str]:
     """A query mesh, simplified above :data:`tutorial_lib.geometry.QUERY_FACE_BUDGET` faces (memory and time stay bounded)."""
     from . import geometry
@@ -438,16 +418,26 @@ def thumbnails(pixels: np.ndarray, size: int = THUMBNAIL_SIZE) -> np.ndarray:
     return small.round().clamp(0, 255).to(torch.uint8).numpy()
 
 
-def _stored_shape_descriptors(job: tuple[Path, int]) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`shape_descriptors` of the mesh stored at ``(split file, row)``; a worker's task."""
-    path, row = job
-    return shape_descriptors(data.read_mesh(path, row))
+def _stored_descriptors(job: tuple[Path, int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`shape_descriptors` of the meshes stored in rows ``[start, stop)`` of a split file,
+    stacked: a worker's task (the file is opened once for the rows, not once a shape)."""
+    import h5py
+
+    path, start, stop = job
+    with h5py.File(path, "r") as f:
+        vertices, faces = f["mesh_vertices"][start:stop], f["mesh_faces"][start:stop]
+    described = [shape_descriptors(trimesh.Trimesh(vertices=v.reshape(-1, 3), faces=t.reshape(-1, 3), process=False)) for v, t in zip(vertices, faces)]
+    return np.stack([lfd for lfd, _ in described]), np.stack([views for _, views in described])
 
 
 def _one_torch_thread() -> None:
     # Each worker process is one of several on the cores already: more threads would fight.
     torch.set_num_threads(1)
     safety.worker_setup()  # ends with its parent, and on SIGTERM removes its temporary files
+
+
+#: Shapes per task of a worker: few enough to keep the progress bar moving, enough to open each file rarely.
+ROWS_PER_TASK = 16
 
 
 def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None = None, meta: dict | None = None,
@@ -458,87 +448,87 @@ def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None =
     ``autoencoder_model``'s voxel encoder on the files' voxels. The light field descriptors are
     computed from the files' meshes (with a progress bar; they are nearly all of the build's
     time), in ``workers`` processes (default: every core, at most 8; the rows come back in
-    order, so any number of workers builds the same index), the thumbnails from each shape's
-    first rendering.
+    order, so any number of workers builds the same index) while this process reads z and
+    makes the thumbnails from each shape's first rendering.
     """
     from concurrent.futures import ProcessPoolExecutor
 
     import h5py
     from tqdm.auto import tqdm
 
-    from . import autoencoder
+    from . import _raster, autoencoder
 
-    columns = {k: [] for k in ShapeIndex.ARRAYS}
-    jobs = []
+    paths, counts, tasks = [], [], []
     for split in splits:
         path = data.split_path(folder, split)
-        arrays = data.read_split(path, ())
-        count = len(arrays["names"])
-        if codes is not None:
-            z = np.asarray(codes[split], dtype=np.float32)
-            if len(z) != count:
-                raise ValueError(f"{path}: {count} shapes but {len(z)} codes for split {split!r}")
-        else:
-            if autoencoder_model is None:
-                raise ValueError("build_index needs codes or an autoencoder_model to compute z")
-            z = autoencoder.encode(autoencoder_model, data.read_split(path, ("voxels",))["voxels"]).numpy()
-        with h5py.File(path, "r") as f:
-            first_views = f["pixels"][:, 0]
-        columns["names"] += list(arrays["names"])
-        columns["categories"] += list(arrays["categories"])
-        columns["splits"] += [split] * count
-        columns["z"].append(z)
-        columns["thumbnails"].append(thumbnails(first_views))
-        jobs += [(path, i) for i in range(count)]
-    workers = min(workers or config.default_workers(), max(1, len(jobs)))
-    bar = tqdm(total=len(jobs), desc="search index (LFD)", disable=not progress)
+        with data.open_split(path) as f:
+            count = len(f["mesh_vertices"]) if "mesh_vertices" in f else 0
+        if count == 0:
+            data.read_split(path, ("mesh_vertices",))  # raises the file's error (missing keys) with its name
+        paths.append(path)
+        counts.append(count)
+        tasks += [(path, start, min(start + ROWS_PER_TASK, count)) for start in range(0, count, ROWS_PER_TASK)]
+    workers = min(workers or config.default_workers(), max(1, len(tasks)))
+    bar = tqdm(total=sum(counts), desc="search index (LFD)", disable=not progress)
+    pool = None
     if workers == 1:
-        descriptors = map(_stored_shape_descriptors, jobs)
-        pool = None
+        descriptors = map(_stored_descriptors, tasks)
     else:
+        _raster.warm_up("lfd")  # compile or load the kernels once, here, before the workers start (they inherit them)
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_one_torch_thread)
-        descriptors = pool.map(_stored_shape_descriptors, jobs, chunksize=8)
+        descriptors = pool.map(_stored_descriptors, tasks)
     try:
+        # While the workers compute descriptors, this process reads names, z and thumbnails.
+        columns = {k: [] for k in ShapeIndex.ARRAYS}
+        for split, path, count in zip(splits, paths, counts, strict=True):
+            arrays = data.read_split(path, ())
+            if codes is not None:
+                z = np.asarray(codes[split], dtype=np.float32)
+                if len(z) != count:
+                    raise ValueError(f"{path}: {count} shapes but {len(z)} codes for split {split!r}")
+            else:
+                if autoencoder_model is None:
+                    raise ValueError("build_index needs codes or an autoencoder_model to compute z")
+                z = autoencoder.encode(autoencoder_model, data.read_split(path, ("voxels",))["voxels"]).numpy()
+            with h5py.File(path, "r") as f:
+                first_views = f["pixels"][:, 0]
+            columns["names"] += list(arrays["names"])
+            columns["categories"] += list(arrays["categories"])
+            columns["splits"] += [split] * count
+            columns["z"].append(z)
+            columns["thumbnails"].append(thumbnails(first_views))
         for lfd, views in descriptors:
             columns["lfd"].append(lfd)
             columns["views"].append(views)
-            bar.update()
+            bar.update(len(lfd))
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
     index = ShapeIndex(columns["names"], columns["categories"], columns["splits"], np.concatenate(columns["z"]),
-                       np.stack(columns["lfd"]), np.stack(columns["views"]), np.concatenate(columns["thumbnails"]),
+                       np.concatenate(columns["lfd"]), np.concatenate(columns["views"]), np.concatenate(columns["thumbnails"]),
                        meta={"format_version": FORMAT_VERSION, "lfd": _descriptor_settings(), **(meta or {})})  # fmt: skip
     index.autoencoder_model = autoencoder_model
     return index
 
 
-def index_path(profile: str = "quick") -> Path:
+def index_path(profile: config.Profile) -> Path:
     """Where a profile's index lives: next to its dataset."""
     return data.dataset_dir(profile) / INDEX_FILE
 
 
-def _one_writer(build):
-    """``build_profile_index`` holding the dataset folder's writer's lock (:func:`tutorial_lib.safety.writer_lock`)."""
-    import functools
-
-    @functools.wraps(build)
-    def locked(profile: str = "quick", *args, **kwargs):
-        with safety.writer_lock(data.dataset_dir(profile), "search index build"):
-            return build(profile, *args, **kwargs)
-
-    return locked
-
-
-@_one_writer
-def build_profile_index(profile: str = "quick", progress: bool = True) -> ShapeIndex:
+def build_profile_index(profile: config.Profile, progress: bool = True) -> ShapeIndex:
     """Build and save the index of a profile's dataset (built first if missing) with the shipped models.
 
     z are the shipped autoencoder's (``autoencoder_<profile>_z.npz``). The image encoder that
     :meth:`ShapeIndex.by_picture` loads is checked, when loaded, to have learned those same z.
     """
-    from . import autoencoder
+    with safety.writer_lock(data.dataset_dir(profile), "search index build"):  # two builds of one index: the second waits
+        return _build_profile_index(profile, progress)
+
+
+def _build_profile_index(profile: config.Profile, progress: bool) -> ShapeIndex:
+    from . import autoencoder, shipping
 
     folder = data.ensure_dataset(profile, progress=progress)
     expected = profile_fingerprints(profile)
@@ -547,14 +537,16 @@ def build_profile_index(profile: str = "quick", progress: bool = True) -> ShapeI
         names = data.read_split(data.split_path(folder, split), ())["names"]
         if list(codes[f"{split}_names"]) != list(names):
             raise provenance.CheckpointError(
-                f"{autoencoder.shipped_paths(profile)['z']}: its {split} z are not of the shapes of {data.split_path(folder, split)}; ship the autoencoder again"
+                f"{shipping.paths('autoencoder', profile).extra['z']}: its {split} z are not of the shapes of {data.split_path(folder, split)}; "
+                "ship the autoencoder again"
             )
     index = build_index(folder, codes={s: codes[f"{s}_z"] for s in data.SPLITS}, meta=expected, progress=progress)
     index.save(index_path(profile))
+    index.profile = profile
     return index
 
 
-def load_index(profile: str = "quick", build: bool = True, progress: bool = True) -> ShapeIndex:
+def load_index(profile: config.Profile, build: bool = True, progress: bool = True) -> ShapeIndex:
     """The profile's index: read from next to the dataset, or built (and saved) when missing.
 
     An index built from another dataset or other models is never used: with ``build`` it is
@@ -563,7 +555,9 @@ def load_index(profile: str = "quick", build: bool = True, progress: bool = True
     path = index_path(profile)
     if path.is_file():
         try:
-            return ShapeIndex.load(path, expected=profile_fingerprints(profile))
+            index = ShapeIndex.load(path, expected=profile_fingerprints(profile))
+            index.profile = profile
+            return index
         except StaleIndexError as exc:
             if not build:
                 raise

@@ -15,17 +15,18 @@ marching cubes into a mesh.
   ``python -m tutorial_lib reconstruct IMAGE --out MESH``.
 * :func:`evaluate`, :func:`summarize` – IoU and Chamfer distance per test shape and category,
   beside two baselines: retrieval of the nearest training view, and the category's mean shape.
-* :func:`ship`, :func:`load_image_encoder` – the shipped checkpoint with its manifest.
+* :func:`shipped_manifest` – what shipping the model adds (its evaluation against both
+  baselines); the shipped model is loaded, trained where missing and shipped by
+  :mod:`tutorial_lib.shipping` (``shipping.load("image_encoder", profile)``).
 
 An image encoder is tied to the autoencoder whose z it learned: its weights file and manifest
-record a fingerprint of those z (:func:`tutorial_lib.provenance.array_fingerprint`), and
-:func:`load_image_encoder` refuses to pair it with another autoencoder.
+record a fingerprint of those z (``autoencoder_z``), and :func:`tutorial_lib.shipping.load`
+refuses to pair it with another autoencoder.
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
@@ -34,20 +35,9 @@ import torch.nn.functional as F
 
 from . import config, data, provenance
 from .config import Profile
-from .images import (  # noqa: F401  (pictures in: re-exported, the notebooks use svr.load_image)
-    BACKGROUND_THRESHOLD,
-    ImageError,
-    augment,
-    center_crop,
-    frame_like_renderings,
-    load_image,
-    object_box,
-    randomise_pictures,
-    read_image,
-    rendering_object_size,
-)
+from .images import ImageError, augment, center_crop, load_image, randomise_pictures, rendering_object_size
 from .models import ImageEncoder
-from .training import EpochBatches, cpu_has_native_bf16, train
+from .training import EpochBatches, RunOptions, cosine_schedule, recalibrate_batch_norm, resolve_precision, train
 
 # --------------------------------------------------------------------------------------------
 # Training data
@@ -93,52 +83,32 @@ def randomised_z_loss(object_size: float):
     return loss_fn
 
 
-def make_image_encoder(profile: Profile | str = "quick") -> ImageEncoder:
+def make_image_encoder(profile: Profile) -> ImageEncoder:
     """The image encoder at the width of a profile (``full``: torchvision's ResNet-18)."""
-    return ImageEncoder(width=config.get_profile(profile).image_encoder.width)
+    return ImageEncoder(width=profile.image_encoder.width)
 
 
-def train_image_encoder(
-    train_file: str | Path,
-    codes: np.ndarray,
-    model: torch.nn.Module,
-    steps: int,
-    batch_size: int = 32,
-    learning_rate: float = 1e-3,
-    checkpoint: str | Path | None = None,
-    device: str = "auto",
-    seed: int = 0,
-    max_seconds: float | None = None,
-    evaluate=None,
-    evaluate_every: int = 0,
-    callback=None,
-    callback_every: int = 50,
-    progress: bool = True,
-    precision: str = "auto",
-    randomise: bool = False,
-):
+def train_image_encoder(train_file: str | Path, codes: np.ndarray, model: torch.nn.Module, run: RunOptions, batch_size: int = 32,
+                        learning_rate: float = 1e-3, randomise: bool = False, evaluate=None):  # fmt: skip
     """Train an image encoder to predict ``codes`` from every view of a split (Adam, cosine decay).
 
     Every step takes ``batch_size`` (shape, view) pairs from shuffled epochs over all views of
     all shapes, crops and flips them at random (:func:`z_loss`), and regresses z with MSE.
     With ``randomise`` the pictures are first randomised (:func:`randomised_z_loss`), and the
-    batch-norm statistics are recomputed on randomised pictures too. With ``checkpoint`` the
+    batch-norm statistics are recomputed on randomised pictures too. With ``run.checkpoint`` the
     run can be stopped and continued where it stopped.
     """
     dataset = ImageCodes(train_file, codes)
     object_size = rendering_object_size(train_file) if randomise else None
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
-    scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: 0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    record = {"model": "image_encoder", "steps": steps, "batch_size": batch_size, "learning_rate": learning_rate,
+    record = {"model": "image_encoder", "steps": run.steps, "batch_size": batch_size, "learning_rate": learning_rate,
               "architecture": dict(getattr(model, "config", {})), "dataset": data.read_attrs(train_file).get("fingerprint"),
               "autoencoder_z": provenance.array_fingerprint(codes), "randomise_pictures": randomise,
-              "precision": precision}  # fmt: skip
+              "precision": run.precision}  # fmt: skip
     loss_fn = randomised_z_loss(object_size) if randomise else z_loss
-    history = train(model, optimizer, loss_fn, EpochBatches(dataset, batch_size, seed), steps, scheduler=scheduler, device=device,
-                    seed=seed, checkpoint=checkpoint, max_seconds=max_seconds, evaluate=evaluate, evaluate_every=evaluate_every,
-                    callback=callback, callback_every=callback_every, progress=progress, description="image encoder",
-                    record=record, precision=precision)  # fmt: skip
-    recalibrate_image_encoder(model, dataset, seed=seed, object_size=object_size)
+    history = train(model, optimizer, loss_fn, EpochBatches(dataset, batch_size, run.seed), run, scheduler=cosine_schedule(optimizer, run.steps),
+                    evaluate=evaluate, description="image encoder", record=record)  # fmt: skip
+    recalibrate_image_encoder(model, dataset, seed=run.seed, object_size=object_size)
     return model, history
 
 
@@ -165,13 +135,12 @@ def recalibrate_image_encoder(model: ImageEncoder, dataset: ImageCodes, images: 
     running average (over the last ~10 batches) for test time. While the learning rate is high
     the weights move faster than that average follows, and the encoder is much worse in eval
     mode than in training mode; recomputing the statistics for the final weights from one pass
-    over the training pictures ("precise BN") repairs it (measured in BENCHMARKS.md, "The
-    shipped quick image encoder"). The weights do not change.
+    over the training pictures ("precise BN") repairs it (measured in docs/benchmark-log.md, "The
+    previous `quick` image encoder"). The weights do not change.
     """
-    from .training import recalibrate_batch_norm as recalibrate
-
     batches = EpochBatches(dataset, batch_size, seed + 1)
-    recalibrate(model, _CentreCrops(batches, object_size), steps=max(1, min(images // batch_size, batches.per_epoch)), device=next(model.parameters()).device)
+    steps = max(1, min(images // batch_size, batches.per_epoch))
+    recalibrate_batch_norm(model, _CentreCrops(batches, object_size), steps=steps, device=next(model.parameters()).device)
 
 
 def test_views(test_file: str | Path, view: int = 0) -> torch.Tensor:
@@ -179,56 +148,36 @@ def test_views(test_file: str | Path, view: int = 0) -> torch.Tensor:
     return torch.from_numpy(data.read_pixels(test_file)[:, view]).float()[:, None] / 255.0
 
 
-def train_svr(
-    profile: Profile | str = "quick",
-    steps: int | None = None,
-    max_seconds: float | None = None,
-    checkpoint: str | Path | None = None,
-    device: str = "auto",
-    seed: int = 0,
-    evaluate_every: int = 0,
-    callback=None,
-    callback_every: int = 50,
-    progress: bool = True,
-    model: ImageEncoder | None = None,
-    codes: dict | None = None,
-    precision: str = "auto",
-):
+def train_svr(profile: Profile, run: RunOptions, model: ImageEncoder | None = None, codes: dict | None = None):
     """Train the profile's image encoder on the profile's dataset to predict the shipped autoencoder's z.
 
     ``codes`` (default: :func:`tutorial_lib.autoencoder.load_shipped_z`) holds ``train_z`` and
-    ``test_z``. With ``evaluate_every``, the MSE between predicted and true z on one view of
+    ``test_z``. With ``run.evaluate_every``, the MSE between predicted and true z on one view of
     every test shape is logged as ``test_z_mse``. The returned model's batch-norm statistics
     are recomputed for its final weights (:func:`recalibrate_image_encoder`).
     """
-    from . import autoencoder
+    from . import autoencoder, distributed
 
-    profile = config.get_profile(profile)
     settings = profile.image_encoder
-    kind = (device if isinstance(device, torch.device) else config.get_device(device)).type
-    if precision == "auto":  # resolved here, so that the manifest says what ran
-        precision = "bf16" if kind == "cuda" or (kind == "cpu" and settings.cpu_bf16 and cpu_has_native_bf16()) else "fp32"
-    folder = data.ensure_dataset(profile, progress=progress)
+    run = run.with_default_steps(settings.steps)
+    run = replace(run, precision=resolve_precision(run.precision, distributed.local_device(run.device), cpu_bf16=settings.cpu_bf16))
+    folder = data.ensure_dataset(profile, progress=run.progress)
     codes = codes if codes is not None else autoencoder.load_shipped_z(profile)
-    config.seed_everything(seed)  # before the model is built: the seed fixes the initial weights too
+    config.seed_everything(run.seed)  # before the model is built: the seed fixes the initial weights too
     model = model if model is not None else make_image_encoder(profile)
     evaluate = None
-    if evaluate_every:
+    if run.evaluate_every:
         images, targets = test_views(data.split_path(folder, "test")), torch.as_tensor(codes["test_z"], dtype=torch.float32)
         calibration = ImageCodes(data.split_path(folder, "train"), codes["train_z"])
         object_size = rendering_object_size(data.split_path(folder, "train")) if settings.randomise_pictures else None
 
         def evaluate(m):
             # with the batch-norm statistics of the current weights (a cheaper version of the end's)
-            recalibrate_image_encoder(m, calibration, images=640, seed=seed, object_size=object_size)
+            recalibrate_image_encoder(m, calibration, images=640, seed=run.seed, object_size=object_size)
             return {"test_z_mse": F.mse_loss(predict_z(m, images), targets).item()}
 
-    return train_image_encoder(
-        data.split_path(folder, "train"), codes["train_z"], model, steps or settings.steps, batch_size=settings.batch_size,
-        learning_rate=settings.learning_rate, checkpoint=checkpoint, device=device, seed=seed, max_seconds=max_seconds,
-        evaluate=evaluate, evaluate_every=evaluate_every, callback=callback, callback_every=callback_every, progress=progress,
-        precision=precision, randomise=settings.randomise_pictures,
-    )  # fmt: skip
+    return train_image_encoder(data.split_path(folder, "train"), codes["train_z"], model, run, batch_size=settings.batch_size,
+                               learning_rate=settings.learning_rate, randomise=settings.randomise_pictures, evaluate=evaluate)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -248,16 +197,16 @@ def predict_z(model: torch.nn.Module, images) -> torch.Tensor:
 
 
 def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_model, resolution: int = 128,
-                           out: str | Path | None = None, profile: str = "quick", clean: bool = False):  # fmt: skip
+                           out: str | Path | None = None, profile: Profile | None = None, clean: bool = False):  # fmt: skip
     """A mesh from one picture: a file path (any PNG/JPG) or a grey [137, 137] array in [0, 1].
 
     A file is framed like the renderings first (:func:`load_image`), at the image encoder's
-    ``object_size`` when it carries one, else as measured on the profile's dataset. The mesh is
+    ``object_size`` when it carries one, else as measured on ``profile``'s dataset. The mesh is
     extracted coarse-to-fine at ``resolution``. With ``clean`` the small separate parts of the
     decoded shape are dropped first (:func:`tutorial_lib.geometry.keep_main_parts`). It is off by
-    default because, measured on the shipped quick models, the parts it drops are mostly pieces
-    of thin legs that the decoder broke up, and dropping them makes the Chamfer distance worse
-    (BENCHMARKS.md, "Pictures from elsewhere"). Returns the mesh; with ``out`` (.obj or .ply)
+    default because the parts it drops are mostly pieces of thin legs that the decoder broke
+    up, and dropping them makes the Chamfer distance worse (``benchmarks/bench_foreign.py``
+    measures both). Returns the mesh; with ``out`` (.obj or .ply)
     also writes it.
     """
     from . import autoencoder, geometry
@@ -276,95 +225,6 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
                              f"occupancy never reaches 0.5), so {out} was not written; try a picture of one object, centred, on a plain light background")  # fmt: skip
         geometry.save_mesh(mesh, out)
     return mesh
-
-
-def shipped_paths(profile: Profile | str = "quick") -> dict[str, Path]:
-    """Where the shipped image encoder of a profile lives: weights, manifest, per-shape evaluation.
-
-    The committed ``data/checkpoints/`` for a profile whose model is committed there (``quick``),
-    else ``<data root>/models/`` (as :func:`tutorial_lib.autoencoder.shipped_paths`).
-    """
-    name = f"image_encoder_{config.get_profile(profile).name}"
-    base = config.shipped_checkpoints_dir() / name
-    if not base.with_suffix(".pt").is_file():
-        base = config.data_root() / "models" / name
-    return {"weights": base.with_suffix(".pt"), "manifest": base.with_suffix(".json"), "evaluation": Path(f"{base}_evaluation.json")}
-
-
-def training_checkpoint(profile: Profile | str = "quick") -> Path:
-    """The resumable training checkpoint of a profile's run (the one ``train svr`` uses by default)."""
-    return config.data_root() / "runs" / f"image_encoder_{config.get_profile(profile).name}.pt"
-
-
-def ensure_trained(profile: Profile | str = "quick", device: str = "auto", progress: bool = True) -> ImageEncoder:
-    """The profile's shipped image encoder; where there is none yet (``full`` on a fresh clone), train it first.
-
-    The autoencoder comes first (:func:`tutorial_lib.autoencoder.ensure_trained`): the image
-    encoder learns its z. Training resumes from :func:`training_checkpoint` (the CLI's), then
-    :func:`ship` evaluates and writes the model to :func:`shipped_paths`, manifest last.
-    """
-    from . import autoencoder
-
-    profile = config.get_profile(profile)
-    autoencoder.ensure_trained(profile, device=device, progress=progress)
-    paths = shipped_paths(profile)
-    if not paths["manifest"].is_file():
-        checkpoint = training_checkpoint(profile)
-        print(f"no {profile.name} image encoder at {paths['weights']}: training it now, {profile.image_encoder.steps} steps "
-              f"(checkpoint {checkpoint}: if stopped, run again to continue)")  # fmt: skip
-        model, history = train_svr(profile, checkpoint=checkpoint, device=device, progress=progress)
-        ship(model, history, profile, device=device, progress=progress)
-    return load_image_encoder(profile, device=device)
-
-
-def save_image_encoder(model: ImageEncoder, path: str | Path, object_size: float | None = None, autoencoder_z: str | None = None) -> None:
-    """Weights in float16 (half the file; cast back to float32 when loaded) with the architecture.
-
-    ``object_size`` is the framing the model was trained on (longer side of the object in the
-    renderings, pixels): kept with the weights so a user's picture can be framed the same way
-    without the dataset at hand. ``autoencoder_z`` is the fingerprint of the z it learned.
-    """
-    provenance.save_weights(path, model, object_size=object_size, autoencoder_z=autoencoder_z)
-
-
-def autoencoder_z_of(autoencoder_path: str | Path) -> str | None:
-    """The fingerprint of an autoencoder's training z, from its manifest or z file beside it (None: unknown)."""
-    path = Path(autoencoder_path)
-    manifest, z_file = path.with_suffix(".json"), path.with_name(f"{path.stem}_z.npz")
-    if manifest.is_file() and "z_fingerprint" in (recorded := provenance.read_manifest(manifest)):
-        return recorded["z_fingerprint"]
-    if z_file.is_file():
-        return provenance.array_fingerprint(provenance.read_arrays(z_file, ("train_z",), "z file")["train_z"])
-    return None
-
-
-def load_image_encoder(profile: Profile | str = "quick", path: str | Path | None = None, device: str = "auto",
-                       autoencoder_path: str | Path | None = None) -> ImageEncoder:  # fmt: skip
-    """The shipped (or any saved) image encoder, ready for inference.
-
-    It is checked against the autoencoder it will be used with (``autoencoder_path``, by
-    default the profile's shipped one): an image encoder trained on another autoencoder's z
-    is refused with a :class:`~tutorial_lib.provenance.CheckpointError` naming both files.
-    The model's ``object_size`` attribute holds the framing it was trained on (None if unknown).
-    """
-    from . import autoencoder
-
-    path = Path(path) if path else shipped_paths(profile)["weights"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no image encoder here (train one with `python -m tutorial_lib train svr --ship`)")
-    state = provenance.load_weights(path, "ImageEncoder")
-    recorded = state.get("autoencoder_z")
-    if recorded is None and path.with_suffix(".json").is_file():
-        recorded = provenance.read_manifest(path.with_suffix(".json")).get("autoencoder_z")
-    autoencoder_path = Path(autoencoder_path) if autoencoder_path else autoencoder.shipped_paths(profile)["weights"]
-    actual = autoencoder_z_of(autoencoder_path)
-    if actual is not None:
-        provenance.check_belongs_to("image encoder", recorded, actual, path, autoencoder_path)
-    model = ImageEncoder(**state["architecture"]["config"])
-    model.load_state_dict(state["model"])
-    model.object_size = state.get("object_size")
-    model.autoencoder_z = recorded
-    return model.to(config.get_device(device) if isinstance(device, str) else device).eval()
 
 
 def summarize(results: dict) -> dict:
@@ -392,45 +252,41 @@ def summarize(results: dict) -> dict:
     }
 
 
-def ship(model: ImageEncoder, history, profile: Profile | str = "quick", device="cpu", view: int = 0, progress: bool = True) -> dict:
-    """Evaluate against both baselines on the test split; write the shipped weights, manifest and per-shape results.
+def to_ship(model: ImageEncoder, profile: Profile):
+    """What the image encoder's weights file carries beside the weights: the framing it was trained on
+    (longer side of the object in the renderings, pixels), so that a user's picture can be framed the
+    same way without the dataset at hand."""
+    return model, {"object_size": rendering_object_size(data.split_path(data.dataset_dir(profile), "train"))}
 
-    Evaluation runs on ``device`` (the training device), from the float16 weights as shipped.
-    """
+
+def shipped_manifest(model: ImageEncoder, history, profile: Profile, device, files, progress: bool = True, view: int = 0) -> dict:
+    """The image encoder's part of shipping: IoU and Chamfer against both baselines on view ``view`` of
+    every test shape (the per-shape scores go to its evaluation file), and the error in z."""
     import json
 
-    from . import autoencoder
+    from . import autoencoder, shipping
 
-    profile = config.get_profile(profile)
-    device = config.get_device(device) if isinstance(device, str) else device
     folder = data.dataset_dir(profile)
-    paths = shipped_paths(profile)
     codes = autoencoder.load_shipped_z(profile)
-    save_image_encoder(model.eval(), paths["weights"], object_size=rendering_object_size(data.split_path(folder, "train")),
-                       autoencoder_z=provenance.array_fingerprint(codes["train_z"]))  # fmt: skip
-    model = load_image_encoder(profile, paths["weights"], device=device)  # evaluate what is shipped (float16 weights)
-    ae = autoencoder.load_autoencoder(profile, device=device)
+    ae = shipping.load("autoencoder", profile, device=device)
     results = evaluate(model, ae, data.split_path(folder, "test"), data.split_path(folder, "train"), view=view,
                        indices=autoencoder.scored_test_shapes(profile, folder), progress=progress)  # fmt: skip
     summary = summarize(results)
     test_z = torch.as_tensor(codes["test_z"], dtype=torch.float32)
     predicted = predict_z(model, test_views(data.split_path(folder, "test"), view))
     mean_z = torch.as_tensor(codes["train_z"], dtype=torch.float32).mean(dim=0)
-    with provenance.atomic_path(paths["evaluation"]) as tmp:
+    with provenance.atomic_path(files.extra["evaluation"]) as tmp:
         tmp.write_text(json.dumps({k: results[k] for k in ("names", "categories", "retrieved")}
-                                  | {m: results[m] for m in ("network", "retrieval", "category_mean")}) + "\n")  # fmt: skip
-    manifest = provenance.base_manifest("image_encoder", profile.name, device, history) | {
+                                  | {m: results[m] for m in EVALUATED_METHODS}) + "\n")  # fmt: skip
+    return {
         "architecture": model.config, "settings": asdict(profile.image_encoder),
-        "dataset": {s: data.read_attrs(data.split_path(folder, s))["fingerprint"] for s in data.SPLITS},
-        "autoencoder_commit": provenance.read_manifest(autoencoder.shipped_paths(profile)["manifest"]).get("commit"),
-        "autoencoder_z": provenance.array_fingerprint(codes["train_z"]),
+        "autoencoder_commit": provenance.read_manifest(shipping.paths("autoencoder", profile).manifest).get("commit"),
         "evaluated_view": view,
         "test_metrics": summary,
         "test_z_mse": {"network": float(F.mse_loss(predicted, test_z)), "mean_training_z": float(F.mse_loss(mean_z.expand_as(test_z), test_z))},
         "final_training_loss": float(np.mean(history.loss[-50:])) if history.loss else None,
+        "summary": "test IoU at 64³ " + ", ".join(f"{method} {values['iou']:.4f}" for method, values in summary["mean"].items()),
     }  # fmt: skip
-    provenance.write_manifest(paths["manifest"], manifest)
-    return manifest
 
 
 # --------------------------------------------------------------------------------------------
@@ -441,17 +297,9 @@ def ship(model: ImageEncoder, history, profile: Profile | str = "quick", device=
 @torch.no_grad()
 def image_embedding(model, images: torch.Tensor, batch: int = 128) -> torch.Tensor:
     """The image encoder's features before its last layer (ResNet's pooled vector), centre crops."""
-    net = model.net
     model.eval()
     device = next(model.parameters()).device
-    out = []
-    for start in range(0, len(images), batch):
-        x = center_crop(images[start : start + batch]).to(device)
-        x = (x - 0.5) / 0.5  # as ImageEncoder.forward does
-        x = net.maxpool(net.relu(net.bn1(net.conv1(x))))
-        x = net.layer4(net.layer3(net.layer2(net.layer1(x))))
-        out.append(torch.flatten(net.avgpool(x), 1).cpu())
-    return torch.cat(out)
+    return torch.cat([model.features(center_crop(images[start : start + batch]).to(device)).cpu() for start in range(0, len(images), batch)])
 
 
 def category_mean_shapes(train_file: str | Path) -> dict[str, np.ndarray]:

@@ -1,24 +1,29 @@
 """One small training loop that every model of the tutorial uses.
 
-    history = train(model, optimizer, loss_fn, batches, steps=2000, checkpoint="runs/ae.pt")
+    history = train(model, optimizer, loss_fn, batches, RunOptions(steps=2000, checkpoint="runs/ae.pt"))
 
+* :class:`RunOptions` is how to run (steps, device, seed, checkpoint, time limit, precision,
+  progress, a callback): what a notebook or the command line chooses; the recipe that calls
+  :func:`train` chooses the model, optimiser, schedule (:func:`cosine_schedule`) and loss.
 * ``batches(step)`` returns the batch for a step (see :class:`EpochBatches`), and ``loss_fn(model,
   batch)`` returns the loss (or ``(loss, {"name": value, ...})`` to log more numbers).
 * A ``tqdm`` progress bar shows the running loss; :class:`History` keeps every logged number
-  so a notebook can plot it, live through ``callback``.
-* With ``checkpoint=`` the run saves itself every ``checkpoint_every`` steps and at the end,
+  so a notebook can plot it, live through ``RunOptions.callback``.
+* With a ``checkpoint`` the run saves itself every ``checkpoint_every`` steps and at the end,
   and a later call with the same path continues where it stopped. Ctrl-C, or a SIGTERM (what
   ``kill`` and job schedulers send), saves at the current step before the run stops and raises
   :class:`TrainingInterrupted`, which says where the checkpoint is. Beside the checkpoint,
   ``<checkpoint>.history.json`` holds the run's settings and every logged number (loss,
-  metrics, seconds per step), so curves can be drawn after the run; ``tensorboard_dir=``
+  metrics, seconds per step), so curves can be drawn after the run; ``tensorboard_dir``
   also writes them for TensorBoard (needs the ``tensorboard`` package).
 * A checkpoint is plain tensors and values, read with ``torch.load(weights_only=True)``:
   a checkpoint file cannot run code. ``record=`` (seed, recipe, dataset fingerprint, …) is
   stored in it, and resuming with a different record is refused: a run never continues on
   other data or settings than it started with.
-* ``precision="auto"`` trains in bfloat16 autocast with TF32 matrix products on CUDA and in
-  plain float32 elsewhere (``"bf16"`` or ``"fp32"`` force one; ``"fp32"`` also turns TF32 off).
+* ``precision`` (:func:`resolve_precision`, one rule for every recipe): ``"auto"`` trains in
+  bfloat16 autocast with TF32 matrix products on CUDA, and on a CPU in bfloat16 only for the
+  recipes that opt in where the CPU has it in hardware, else in float32 (``"bf16"`` or
+  ``"fp32"`` force one; ``"fp32"`` also turns TF32 off).
 * Launched by ``torchrun`` (see :mod:`tutorial_lib.distributed`), the loop runs data-parallel:
   DistributedDataParallel, each rank a consecutive share of the same global batch, rank 0
   alone writing checkpoints, history and the progress bar.
@@ -32,6 +37,7 @@ alone, and an interrupted run that resumes ends with the same weights as one tha
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import math
 import signal
@@ -48,7 +54,22 @@ import torch
 from . import distributed
 from .provenance import CheckpointError, atomic_path, load_state
 
-__all__ = ["CheckpointError", "EpochBatches", "History", "TrainingInterrupted", "load_checkpoint", "save_checkpoint", "train"]
+__all__ = [
+    "CheckpointError",
+    "EpochBatches",
+    "History",
+    "RunOptions",
+    "TrainingInterrupted",
+    "cosine_schedule",
+    "load_checkpoint",
+    "resolve_precision",
+    "save_checkpoint",
+    "train",
+]
+
+
+#: The default device of the library's functions (a notebook or the CLI resolves "auto" once: config.get_device).
+CPU = torch.device("cpu")
 
 
 class TrainingInterrupted(KeyboardInterrupt):
@@ -225,63 +246,104 @@ def _interrupt_on_sigterm(signum, frame):
     raise KeyboardInterrupt(f"stopped by signal {signum}")
 
 
+@dataclass(frozen=True)
+class RunOptions:
+    """How to run a training: what a notebook or the command line chooses (the recipe chooses the rest).
+
+    ``steps`` None means the profile's; ``precision`` ``"auto"`` is resolved by
+    :func:`resolve_precision` for the device and the recipe; ``device`` is a ``torch.device``
+    (resolve a name once, with :func:`tutorial_lib.config.get_device`).
+    """
+
+    steps: int | None = None
+    device: torch.device = CPU
+    seed: int = 0
+    checkpoint: str | Path | None = None  # save every checkpoint_every steps, at the end and on Ctrl-C; resume from it
+    checkpoint_every: int = 200
+    max_seconds: float | None = None  # stop early (a checkpoint lets a later run continue)
+    precision: str = "auto"
+    evaluate_every: int = 0  # run the recipe's evaluation every N steps (0: only at the end, if it has one)
+    callback: Callable[[History, int], None] | None = None  # e.g. a live plot, every callback_every steps
+    callback_every: int = 50
+    progress: bool = True
+    tensorboard_dir: str | Path | None = None
+
+    def with_default_steps(self, steps: int) -> RunOptions:
+        """These options with ``steps`` where they leave the number of steps to the profile."""
+        return self if self.steps is not None else dataclasses.replace(self, steps=steps)
+
+
+def _resume(checkpoint, model, optimizer, scheduler, record: dict, device) -> tuple[History, int]:
+    """The history and step of a checkpoint (loaded into the model, optimiser and scheduler), or a fresh start.
+
+    A checkpoint started with another record (data, settings) is refused: a run never continues
+    on other data or settings than it started with.
+    """
+    if checkpoint is None or not Path(checkpoint).exists():
+        return History(), 0
+    state = load_checkpoint(checkpoint, model, optimizer, scheduler, map_location=device)
+    stored = state.get("record")
+    if stored is not None and stored != record:
+        changed = sorted(k for k in set(stored) | set(record) if stored.get(k) != record.get(k))
+        raise CheckpointError(
+            f"{checkpoint}: this run was started with other settings ({', '.join(f'{k}={stored.get(k)!r}' for k in changed)}; "
+            f"now {', '.join(f'{k}={record.get(k)!r}' for k in changed)}); resume with the same ones, or use another --checkpoint"
+        )
+    return (History.from_dict(state["history"]) if state.get("history") else History()), state["step"]
+
+
+def _step(model, optimizer, scheduler, compute_loss, batch, autocast, clip_grad_norm) -> tuple[torch.Tensor, dict]:
+    """One optimiser step on one batch; returns the loss and the recipe's logged numbers."""
+    with autocast:
+        out = compute_loss(batch)
+    loss, metrics = out if isinstance(out, tuple) else (out, {})
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    if clip_grad_norm is not None:
+        torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
+    optimizer.step()
+    if scheduler is not None:
+        scheduler.step()
+    return loss, metrics
+
+
 def train(
     model: torch.nn.Module,
     optimizer: torch.optim.Optimizer,
     loss_fn: Callable,
     batches: Callable[[int], Any],
-    steps: int,
+    run: RunOptions,
     *,
     scheduler=None,
-    device: str | torch.device = "auto",
-    seed: int = 0,
-    checkpoint: str | Path | None = None,
-    checkpoint_every: int = 200,
     evaluate: Callable[[torch.nn.Module], dict] | None = None,
-    evaluate_every: int = 0,
-    callback: Callable[[History, int], None] | None = None,
-    callback_every: int = 50,
-    max_seconds: float | None = None,
-    clip_grad_norm: float | None = None,
-    progress: bool = True,
-    description: str = "training",
     record: dict | None = None,
-    tensorboard_dir: str | Path | None = None,
-    precision: str = "auto",
+    description: str = "training",
+    clip_grad_norm: float | None = None,
 ) -> History:
-    """Train ``model`` for ``steps`` optimiser steps (or until ``max_seconds``) and return its :class:`History`.
+    """Train ``model`` for ``run.steps`` optimiser steps (or until ``run.max_seconds``) and return its :class:`History`.
 
-    If ``checkpoint`` exists, the run resumes from it (model, optimiser, scheduler, step,
-    history); it is saved every ``checkpoint_every`` steps, at the end, and on Ctrl-C.
-    ``evaluate(model) -> {name: value}`` runs every ``evaluate_every`` steps (in eval mode, no
-    gradients) and at the end; its numbers go into ``history.metrics``. ``record`` (plain
-    values: recipe, dataset fingerprint, …) is saved with the checkpoint together with ``seed``;
-    resuming a checkpoint whose record differs raises :class:`CheckpointError`.
-    ``precision``: ``"auto"`` (bfloat16 autocast and TF32 on CUDA, float32 elsewhere), ``"bf16"``
-    or ``"fp32"``. Under ``torchrun`` the run is data-parallel (:mod:`tutorial_lib.distributed`).
+    If ``run.checkpoint`` exists, the run resumes from it (model, optimiser, scheduler, step,
+    history); it is saved every ``run.checkpoint_every`` steps, at the end, and on Ctrl-C.
+    ``evaluate(model) -> {name: value}`` runs every ``run.evaluate_every`` steps (in eval mode,
+    no gradients) and at the end; its numbers go into ``history.metrics``. ``record`` (plain
+    values: recipe, dataset fingerprint, …) is saved with the checkpoint together with the seed;
+    resuming a checkpoint whose record differs raises :class:`CheckpointError`. Under
+    ``torchrun`` the run is data-parallel (:mod:`tutorial_lib.distributed`).
     """
     from tqdm.auto import tqdm
 
-    device = distributed.local_device(device)
-    autocast = precision_context(precision, device)
+    if run.steps is None:
+        raise ValueError("RunOptions.steps is None: the recipe sets the profile's number of steps before calling train")
+    steps, checkpoint, seed = run.steps, run.checkpoint, run.seed
+    device = distributed.local_device(run.device)
+    autocast = precision_context(resolve_precision(run.precision, device), device)
     main = distributed.is_main()  # rank 0 (or the only process) writes files and shows progress
     record = {"seed": seed, **(record or {})}
     model.to(device)
-    history, start_step = History(), 0
-    if checkpoint is not None and Path(checkpoint).exists():
-        state = load_checkpoint(checkpoint, model, optimizer, scheduler, map_location=device)
-        stored = state.get("record")
-        if stored is not None and stored != record:
-            changed = sorted(k for k in set(stored) | set(record) if stored.get(k) != record.get(k))
-            raise CheckpointError(
-                f"{checkpoint}: this run was started with other settings ({', '.join(f'{k}={stored.get(k)!r}' for k in changed)}; "
-                f"now {', '.join(f'{k}={record.get(k)!r}' for k in changed)}); resume with the same ones, or use another --checkpoint"
-            )
-        start_step = state["step"]
-        history = History.from_dict(state["history"]) if state.get("history") else History()
+    history, start_step = _resume(checkpoint, model, optimizer, scheduler, record, device)
     history.record = record  # what the run was started with, for the manifest (not part of the saved history)
     elapsed_before = history.seconds[-1] if history.seconds else 0.0
-    writer = _tensorboard_writer(tensorboard_dir) if tensorboard_dir is not None and main else None
+    writer = _tensorboard_writer(run.tensorboard_dir) if run.tensorboard_dir is not None and main else None
     logged_to_tensorboard = len(history.step)
 
     def save(step: int) -> None:
@@ -308,29 +370,20 @@ def train(
 
     started = time.time()
     step = start_step
-    bar = tqdm(total=steps, initial=start_step, desc=description, disable=not (progress and main), dynamic_ncols=True)
+    bar = tqdm(total=steps, initial=start_step, desc=description, disable=not (run.progress and main), dynamic_ncols=True)
     running = None
     model.train()
     # Under torchrun the loss goes through DistributedDataParallel, which averages the gradients.
     compute_loss = distributed.wrap(model, loss_fn, device) if distributed.is_distributed() else (lambda batch: loss_fn(model, batch))
     try:
         while step < steps:
-            if max_seconds is not None and distributed.any_rank(time.time() - started > max_seconds, device):
+            if run.max_seconds is not None and distributed.any_rank(time.time() - started > run.max_seconds, device):
                 break
             # Every random choice of this step depends on (seed, step) only: resume is exact.
             # Every rank draws the same global batch and keeps its share of it.
             torch.manual_seed(seed * 1_000_003 + step)
             batch = to_device(distributed.shard(batches(step)), device)
-            with autocast:
-                out = compute_loss(batch)
-            loss, metrics = out if isinstance(out, tuple) else (out, {})
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            if clip_grad_norm is not None:
-                torch.nn.utils.clip_grad_norm_(model.parameters(), clip_grad_norm)
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
+            loss, metrics = _step(model, optimizer, scheduler, compute_loss, batch, autocast, clip_grad_norm)
             step += 1
             value = float(distributed.mean_over_ranks(loss.detach()))  # the global batch's loss
             if not math.isfinite(value):
@@ -340,11 +393,11 @@ def train(
             running = value if running is None else 0.95 * running + 0.05 * value
             bar.update()
             bar.set_postfix(loss=f"{running:.4g}")
-            if evaluate_every and step % evaluate_every == 0 and step < steps:
+            if run.evaluate_every and step % run.evaluate_every == 0 and step < steps:
                 run_evaluation(step)
-            if callback is not None and main and step % callback_every == 0:
-                callback(history, step)
-            if checkpoint is not None and step % checkpoint_every == 0:
+            if run.callback is not None and main and step % run.callback_every == 0:
+                run.callback(history, step)
+            if checkpoint is not None and step % run.checkpoint_every == 0:
                 save(step)
     except KeyboardInterrupt as interrupt:
         save(step)
@@ -358,12 +411,18 @@ def train(
     bar.close()
     if step > start_step:
         run_evaluation(step)
-    if callback is not None and main:
-        callback(history, step)
+    if run.callback is not None and main:
+        run.callback(history, step)
     save(step)
     distributed.barrier()  # every rank returns once rank 0 has written the final checkpoint
     model.eval()
     return history
+
+
+def cosine_schedule(optimizer: torch.optim.Optimizer, steps: int, floor: float = 0.01):
+    """The learning rate decays from its start to ``floor`` times it along half a cosine over ``steps`` steps
+    (``torch.optim.lr_scheduler.CosineAnnealingLR``): large steps first, small ones to settle."""
+    return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=steps, eta_min=floor * optimizer.param_groups[0]["lr"])
 
 
 @contextlib.contextmanager
@@ -389,27 +448,42 @@ def frozen(*models: torch.nn.Module):
 
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU multiplies bfloat16 in hardware (AVX512-BF16 or AMX). There, autocast to
-    bfloat16 trains the quick autoencoder and image encoder much faster than float32
-    (BENCHMARKS.md, "Thin parts"); elsewhere bfloat16 is emulated and slower. The recipes that
-    opt in (``cpu_bf16``) use it for ``precision="auto"`` only where it is native."""
+    bfloat16 trains the quick autoencoder and image encoder several times faster than float32
+    (``benchmarks/compare_training.py``); elsewhere bfloat16 is emulated and slower."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
     except (AttributeError, RuntimeError):
         return False
 
 
-def precision_context(precision: str, device: torch.device):
-    """The autocast context of a ``precision`` on ``device``; sets the TF32 flags on CUDA.
+PRECISIONS = ("auto", "bf16", "fp32")
 
-    ``"auto"`` is ``"bf16"`` on CUDA and ``"fp32"`` elsewhere. bfloat16 has float32's range, so
-    no loss scaling is needed (unlike float16); the losses themselves are computed in float32
-    by autocast. ``"bf16"`` on CUDA also lets the remaining float32 matrix products and
-    convolutions use TF32; ``"fp32"`` turns TF32 off, for exact float32 measurements.
+
+def resolve_precision(precision: str, device: torch.device, cpu_bf16: bool = False) -> str:
+    """``"bf16"`` or ``"fp32"``: what ``precision`` means on ``device``, the one rule for every recipe.
+
+    ``"auto"`` is bfloat16 on CUDA; on a CPU it is bfloat16 only for a recipe that opts in
+    (``cpu_bf16``) on a CPU that multiplies bfloat16 in hardware (:func:`cpu_has_native_bf16`),
+    float32 otherwise. ``"bf16"`` and ``"fp32"`` are taken as given.
     """
-    if precision not in ("auto", "bf16", "fp32"):
-        raise ValueError(f"unknown precision {precision!r}: choose 'auto', 'bf16' or 'fp32'")
-    if precision == "auto":
-        precision = "bf16" if device.type == "cuda" else "fp32"
+    if precision not in PRECISIONS:
+        raise ValueError(f"unknown precision {precision!r}: choose one of {', '.join(PRECISIONS)}")
+    if precision != "auto":
+        return precision
+    if device.type == "cuda" or (device.type == "cpu" and cpu_bf16 and cpu_has_native_bf16()):
+        return "bf16"
+    return "fp32"
+
+
+def precision_context(precision: str, device: torch.device):
+    """The autocast context of a resolved ``precision`` (``"bf16"`` or ``"fp32"``) on ``device``; sets the TF32 flags on CUDA.
+
+    bfloat16 has float32's range, so no loss scaling is needed (unlike float16); the losses
+    themselves are computed in float32 by autocast. ``"bf16"`` on CUDA also lets the remaining
+    float32 matrix products and convolutions use TF32; ``"fp32"`` turns TF32 off, for exact
+    float32 measurements.
+    """
+    precision = resolve_precision(precision, device)
     if device.type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = precision == "bf16"
         torch.backends.cudnn.allow_tf32 = precision == "bf16"
@@ -437,8 +511,7 @@ def _write_tensorboard(writer, history: History, already: int) -> int:
     return len(history.step)
 
 
-@torch.no_grad()
-def recalibrate_batch_norm(model: torch.nn.Module, batches, steps: int = 10, device: str | torch.device = "cpu") -> int:
+def recalibrate_batch_norm(model: torch.nn.Module, batches, steps: int = 10, device: torch.device | None = None) -> None:
     """Recompute the running mean and variance of every batch-norm layer for the current weights.
 
     In training mode a batch-norm layer normalises with the statistics of the batch; in eval
@@ -447,29 +520,9 @@ def recalibrate_batch_norm(model: torch.nn.Module, batches, steps: int = 10, dev
     them, and a network that is right in training mode can be badly wrong in eval mode. This
     runs ``steps`` batches (``batches(step)`` → ``(images, ...)``, as :class:`EpochBatches`
     gives) through the network without learning and sets the running statistics to their
-    plain average. Nothing else changes. Returns the number of batch-norm layers.
+    plain average (``torch.optim.swa_utils.update_bn``). Nothing else changes.
     """
-    norms = [m for m in model.modules() if isinstance(m, torch.nn.modules.batchnorm._BatchNorm)]
-    if not norms:
-        return 0
-    modes = {m: m.training for m in model.modules()}
-    momenta = [m.momentum for m in norms]
-    try:
-        model.eval()  # everything else (e.g. dropout) as at test time
-        for norm in norms:
-            norm.reset_running_stats()
-            norm.momentum = None  # None: a cumulative average over all batches seen from now on
-            norm.train()
-        for step in range(steps):
-            batch = batches(step)
-            images = batch[0] if isinstance(batch, (tuple, list)) else batch
-            model(images.to(device))
-    finally:
-        for norm, momentum in zip(norms, momenta):
-            norm.momentum = momentum
-        for module, mode in modes.items():
-            module.training = mode
-    return len(norms)
+    torch.optim.swa_utils.update_bn((batches(step) for step in range(steps)), model, device)
 
 
 def count_parameters(model: torch.nn.Module) -> int:

@@ -40,18 +40,31 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = ["--no-sandbox", "--use-gl=swiftshader", "--enable-unsafe-swiftshader"]
 RUN_ALL_TIMEOUT_S = int(os.environ.get("RUN_ALL_TIMEOUT_S", 240))  # notebook 01 takes well under a minute alone; the margin is for a shared machine
 
-# On a laptop without the browser the test is skipped with the reason; in CI (CI=true, where
-# .ci/run installs both) a missing browser is a failure, so the check cannot vanish unnoticed.
-_MISSING = pytest.fail if os.environ.get("CI") else pytest.skip
+# On a laptop without the browser the test is skipped with the reason (and how to enable it); in
+# CI (CI=true, where .ci/run installs both) a missing browser is a failure, so the check cannot
+# vanish unnoticed. The test is always collected and skips itself: a module that skips at
+# collection leaves pytest with no test, and pytest's exit status 5 would fail `make test`.
+ENABLE = "apt-get install -y chromium (Debian's browser) and pip install playwright; never `playwright install`"
 try:
     from playwright import sync_api
 except ImportError:
-    _MISSING(
-        "Playwright is not installed: pip install playwright (the browser is Debian's chromium)",
-        **({} if os.environ.get("CI") else {"allow_module_level": True}),
-    )
-if not Path(CHROMIUM).exists():
-    _MISSING(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set $CHROMIUM)", **({} if os.environ.get("CI") else {"allow_module_level": True}))
+    sync_api = None
+
+
+def missing_browser() -> str | None:
+    """Why the browser check cannot run here, or None when it can."""
+    if sync_api is None:
+        return f"the browser check was skipped: Playwright is not installed. To enable it: {ENABLE}"
+    if not Path(CHROMIUM).exists():
+        return f"the browser check was skipped: no Chromium at {CHROMIUM} (set $CHROMIUM to another path). To enable it: {ENABLE}"
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser_available():
+    reason = missing_browser()
+    if reason is not None:
+        (pytest.fail if os.environ.get("CI") else pytest.skip)(reason)
 
 
 def _free_port() -> int:
@@ -75,7 +88,7 @@ def _wait_for_server(url: str, process: subprocess.Popen, log: Path, timeout_s: 
 
 
 @pytest.fixture(scope="module")
-def lab(tmp_path_factory):
+def lab(browser_available, tmp_path_factory):
     """A JupyterLab server on a copy of notebook 01 (running it must not write into the repository)."""
     root = tmp_path_factory.mktemp("lab")
     shutil.copy(NOTEBOOK, root / NOTEBOOK.name)

@@ -40,18 +40,20 @@ from ..geometry import center_of_mass, check_mesh
 #    unit sphere), a pixel being inside when its centre is inside the projection of a triangle.
 #    The image axes follow :func:`rendering.camera_basis`, as in
 #    :func:`rendering.orthographic_silhouettes`, which gives the same pixels by casting one ray
-#    per pixel; we scan-convert the triangles with numpy instead, because that is much faster
+#    per pixel; we scan-convert the triangles instead (a compiled kernel, as are the contour
+#    tracing and the moments below: :mod:`tutorial_lib._raster`), because that is much faster
 #    (``renderer="raycast"`` still uses the ray caster). The default resolution is 128 (the
 #    original: 256): a quarter of the pixels, for coefficients that move only a little. The
 #    speed of both renderers, how often their pixels differ, and how far the coefficients
-#    move between 128² and 256² are measured in BENCHMARKS.md ("Metrics";
-#    ``benchmarks/lfd_choices.py``).
+#    move between 128² and 256² are measured by ``benchmarks/bench_metrics.py``.
 # 4. Region descriptor: the magnitudes of the 36 Zernike moments Z_nm with n <= 10, 0 <= m <= n,
 #    n - m even, except Z_00 (the silhouette's area): 35 numbers, as the original's 35. They
 #    are computed on the unit disk inscribed in the image, centred on the projection of the
 #    centre of mass; the magnitudes do not change when the image turns about that centre or is
 #    mirrored. (Zernike moments, as the paper describes; the authors' released code computes
-#    the angular radial transform of MPEG-7 instead, also 35 coefficients.)
+#    the angular radial transform of MPEG-7 instead, also 35 coefficients.) Each moment is a
+#    sum over the inside pixels, taken in float64 in pixel order, so it is the same number on
+#    every machine and with any number of threads (a float32 BLAS product's last bits are not).
 # 5. Contour descriptor: the outer contour of the silhouette (its boundary pixel cracks, holes
 #    left out, the longest piece if pixelation splits the silhouette), smoothed by a 5-point
 #    moving average to iron out the pixel staircase, resampled at 128 points equally spaced
@@ -78,7 +80,7 @@ from ..geometry import center_of_mass, check_mesh
 # pixelation: the rotated shape's silhouettes are the same silhouettes turned in the image
 # plane, sampled on a grid that did not turn. That leaves a small distance between a shape and
 # its turned copy, far below the distance between two different shapes of one category (both
-# measured in BENCHMARKS.md, "Metrics").
+# measured by ``benchmarks/bench_metrics.py``).
 
 GOLDEN = (1.0 + 5.0**0.5) / 2.0
 LFD_RESOLUTION = 128
@@ -247,7 +249,7 @@ def _rasterize(mesh: trimesh.Trimesh, directions: np.ndarray, size: int, radius:
     :func:`rendering.orthographic_silhouettes`, and is inside when that point is inside the
     projection of a triangle. Each (triangle, pixel row) pair gives one run of pixels between
     the triangle's long edge (top to bottom vertex) and its upper or lower short edge; the runs
-    go into a per-row difference array whose cumulative sum is the image.
+    are filled by a compiled kernel (:func:`tutorial_lib._raster._silhouettes`).
     """
     directions = directions / np.linalg.norm(directions, axis=1, keepdims=True)
     right, up = _camera_axes(directions)
@@ -264,33 +266,10 @@ def _rasterize(mesh: trimesh.Trimesh, directions: np.ndarray, size: int, radius:
     else:
         face_index = np.repeat(np.arange(len(faces)), n_views)
         view_index = np.tile(np.arange(n_views), len(faces))
-    corners = faces[face_index]
-    ty = row[corners, view_index[:, None]]  # [triangles, 3]
-    tx = column[corners, view_index[:, None]]
-    order = np.argsort(ty, axis=1)  # top, middle, bottom vertex
-    ty, tx = np.take_along_axis(ty, order, 1), np.take_along_axis(tx, order, 1)
-    first = np.maximum(np.ceil(ty[:, 0] - 0.5), 0).astype(np.int64)
-    last = np.minimum(np.ceil(ty[:, 2] - 0.5) - 1, size - 1).astype(np.int64)  # rows with centre in [top, bottom)
-    counts = np.maximum(last - first + 1, 0)
-    triangle = np.repeat(np.arange(len(counts)), counts)
-    rows = np.arange(len(triangle)) - np.repeat(np.cumsum(counts) - counts - first, counts)
-    y = rows + 0.5
-    with np.errstate(divide="ignore", invalid="ignore"):
-        slope_long = (tx[:, 2] - tx[:, 0]) / (ty[:, 2] - ty[:, 0])
-        slope_upper = (tx[:, 1] - tx[:, 0]) / (ty[:, 1] - ty[:, 0])
-        slope_lower = (tx[:, 2] - tx[:, 1]) / (ty[:, 2] - ty[:, 1])
-    x_long = tx[triangle, 0] + (y - ty[triangle, 0]) * slope_long[triangle]
-    lower = y >= ty[triangle, 1]
-    pivot = np.where(lower, 1, 0)
-    x_short = tx[triangle, pivot] + (y - ty[triangle, pivot]) * np.where(lower, slope_lower[triangle], slope_upper[triangle])
-    start = np.maximum(np.ceil(np.minimum(x_long, x_short) - 0.5), 0)
-    stop = np.minimum(np.ceil(np.maximum(x_long, x_short) - 0.5) - 1, size - 1)
-    run = start <= stop  # also drops NaN runs of degenerate triangles
-    base = (view_index[triangle[run]] * size + rows[run]) * (size + 1)
-    cells = n_views * size * (size + 1)
-    difference = np.bincount(base + start[run].astype(np.int64), minlength=cells)
-    difference -= np.bincount(base + stop[run].astype(np.int64) + 1, minlength=cells)
-    return np.cumsum(difference.reshape(n_views, size, size + 1), axis=2)[:, :, :size] > 0
+    from .. import _raster
+
+    return _raster._silhouettes(np.ascontiguousarray(column), np.ascontiguousarray(row), np.ascontiguousarray(faces, dtype=np.int64),
+                                face_index.astype(np.int64), view_index.astype(np.int64), n_views, size)  # fmt: skip
 
 
 def lfd_silhouettes(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, renderer: str = "raster") -> np.ndarray:
@@ -298,7 +277,7 @@ def lfd_silhouettes(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, ren
 
     ``renderer="raster"`` scan-converts the triangles (fast, the default); ``"raycast"`` calls
     :func:`rendering.orthographic_silhouettes` (Embree rays: slower, and the same pixels but
-    for the odd one whose centre lies on a triangle edge; BENCHMARKS.md has both measured).
+    for the odd one whose centre lies on a triangle edge; ``benchmarks/bench_metrics.py`` measures both).
     """
     normalised = normalize_for_lfd(mesh)
     directions = light_field_directions().reshape(-1, 3)
@@ -340,13 +319,25 @@ def _zernike_basis(size: int, order: int) -> tuple[np.ndarray, np.ndarray]:
     return inside, np.concatenate([basis.real, basis.imag], axis=1).astype(np.float32)
 
 
+@lru_cache(maxsize=8)
+def _disk_basis(size: int, order: int) -> tuple[np.ndarray, np.ndarray]:
+    """Flat indices of the pixels whose centres lie in the unit disk inscribed in a ``size``² image, and :func:`_zernike_basis` there."""
+    inside, basis = _zernike_basis(size, order)
+    return np.flatnonzero(inside), np.ascontiguousarray(basis)
+
+
 def zernike_magnitudes(images: np.ndarray, order: int = ZERNIKE_ORDER) -> np.ndarray:
     """|Z_nm| of binary images ``[..., S, S]`` on the unit disk inscribed in the image: ``[..., 35]`` for order 10."""
     images = np.asarray(images)
     size = images.shape[-1]
-    inside, basis = _zernike_basis(size, order)
-    flat = images.reshape(-1, size * size)[:, inside].astype(np.float32)
-    moments = flat @ basis
+    from .. import _raster
+
+    flat = images.reshape(-1, size * size)
+    if flat.dtype != bool:
+        flat = flat.astype(np.float64)
+    # The moments: the basis summed over the pixels inside the disk, weighted by the image (a compiled kernel).
+    index, basis = _disk_basis(size, order)
+    moments = _raster._zernike_moments(np.ascontiguousarray(flat), index, basis)
     count = basis.shape[1] // 2
     magnitudes = np.hypot(moments[:, :count], moments[:, count:])
     return magnitudes.reshape(images.shape[:-2] + (count,))
@@ -416,7 +407,20 @@ def _boundary_cycles(images: np.ndarray):
 
 def _outer_contours_flat(images: np.ndarray):
     """Concatenated outer contours of binary images ``[V, H, W]``: points ``[K, 2]`` and, per image,
-    the (start, stop) of its contour in them (start == stop for an empty image)."""
+    the (start, stop) of its contour in them (start == stop for an empty image).
+
+    A compiled kernel (:func:`tutorial_lib._raster._outer_contours`) follows the cracks of
+    :func:`_boundary_cycles` image by image and keeps, per image, the outer boundary
+    (clockwise on screen) with the most cracks, as :func:`_outer_contours_numpy` does with
+    numpy for all images at once (the same points, far faster).
+    """
+    from .. import _raster
+
+    return _raster._outer_contours(np.ascontiguousarray(images, dtype=bool))
+
+
+def _outer_contours_numpy(images: np.ndarray):
+    """:func:`_outer_contours_flat` in numpy (kept as the reference the kernel is tested against)."""
     image, cycle, points = _boundary_cycles(images)
     bounds = np.zeros((len(images), 2), dtype=np.int64)
     if len(image) == 0:
@@ -491,35 +495,46 @@ def contour_fourier(images: np.ndarray, count: int = FOURIER_COEFFICIENTS, sampl
     spectra = np.zeros((len(flat), count))
     found = np.flatnonzero(bounds[:, 1] - bounds[:, 0] >= 3)
     if len(found):
+        from .. import _raster
+
         starts, lengths = bounds[found, 0], bounds[found, 1] - bounds[found, 0]
-        # Close every contour (repeat its first point) and lay them end to end.
-        index = np.repeat(starts - np.cumsum(lengths + 1) + lengths + 1, lengths + 1) + np.arange((lengths + 1).sum())
-        closing = np.cumsum(lengths + 1) - 1
-        index[closing] = starts
-        closed = _smooth_closed(points, starts, lengths, SMOOTHING)[index]
-        step = np.linalg.norm(np.diff(closed, axis=0), axis=1)
-        step[closing[:-1]] = 0.0  # no step from one contour to the next
-        arc = np.concatenate([[0.0], np.cumsum(step)])
-        begin = closing - lengths  # index of each contour's first point in `closed`
-        total = arc[closing] - arc[begin]
-        at = arc[begin, None] + total[:, None] * (np.arange(samples) / samples)[None, :]  # [contours, samples]
-        segment = np.clip(np.searchsorted(arc, at, side="right") - 1, begin[:, None], closing[:, None] - 1)
-        fraction = (at - arc[segment]) / np.maximum(step[segment], 1e-12)
-        resampled = closed[segment] + fraction[..., None] * (closed[segment + 1] - closed[segment])
-        # Centroid of the region each contour encloses (shoelace formula).
-        owner = np.repeat(np.arange(len(found)), lengths + 1)
-        r0, c0 = closed[:-1, 0], closed[:-1, 1]
-        r1, c1 = closed[1:, 0], closed[1:, 1]
-        cross = r0 * c1 - r1 * c0
-        cross[closing[:-1]] = 0.0
-        area = np.bincount(owner[:-1], weights=cross, minlength=len(found)) / 2.0
-        centre = np.stack([np.bincount(owner[:-1], weights=(r0 + r1) * cross, minlength=len(found)),
-                           np.bincount(owner[:-1], weights=(c0 + c1) * cross, minlength=len(found))], axis=1)  # fmt: skip
+        # Smoothing, resampling and the shoelace sums: a compiled kernel (what _contour_sums_numpy does).
+        resampled, area, centre = _raster._resample_contours(points, starts, lengths, samples, SMOOTHING)
+        area = area / 2.0
         degenerate = np.abs(area) < 1e-9
         centre = np.where(degenerate[:, None], resampled.mean(axis=1), centre / (6.0 * np.where(degenerate, 1.0, area))[:, None])
         spectrum = np.abs(np.fft.rfft(np.linalg.norm(resampled - centre[:, None, :], axis=2), axis=1))
         spectra[found] = spectrum[:, 1 : count + 1] / np.maximum(spectrum[:, :1], 1e-12)
     return spectra.reshape(images.shape[:-2] + (count,))
+
+
+def _contour_sums_numpy(points: np.ndarray, starts: np.ndarray, lengths: np.ndarray, samples: int = CONTOUR_SAMPLES):
+    """The numpy arithmetic :func:`tutorial_lib._raster._resample_contours` replaced (kept as the
+    reference it is tested against): resampled contours, signed areas and shoelace moments."""
+    # Close every contour (repeat its first point) and lay them end to end.
+    index = np.repeat(starts - np.cumsum(lengths + 1) + lengths + 1, lengths + 1) + np.arange((lengths + 1).sum())
+    closing = np.cumsum(lengths + 1) - 1
+    index[closing] = starts
+    closed = _smooth_closed(points, starts, lengths, SMOOTHING)[index]
+    step = np.linalg.norm(np.diff(closed, axis=0), axis=1)
+    step[closing[:-1]] = 0.0  # no step from one contour to the next
+    arc = np.concatenate([[0.0], np.cumsum(step)])
+    begin = closing - lengths  # index of each contour's first point in `closed`
+    total = arc[closing] - arc[begin]
+    at = arc[begin, None] + total[:, None] * (np.arange(samples) / samples)[None, :]  # [contours, samples]
+    segment = np.clip(np.searchsorted(arc, at, side="right") - 1, begin[:, None], closing[:, None] - 1)
+    fraction = (at - arc[segment]) / np.maximum(step[segment], 1e-12)
+    resampled = closed[segment] + fraction[..., None] * (closed[segment + 1] - closed[segment])
+    # Centroid of the region each contour encloses (shoelace formula).
+    owner = np.repeat(np.arange(len(starts)), lengths + 1)
+    r0, c0 = closed[:-1, 0], closed[:-1, 1]
+    r1, c1 = closed[1:, 0], closed[1:, 1]
+    cross = r0 * c1 - r1 * c0
+    cross[closing[:-1]] = 0.0
+    area = np.bincount(owner[:-1], weights=cross, minlength=len(starts)) / 2.0
+    centre = np.stack([np.bincount(owner[:-1], weights=(r0 + r1) * cross, minlength=len(starts)),
+                       np.bincount(owner[:-1], weights=(c0 + c1) * cross, minlength=len(starts))], axis=1)  # fmt: skip
+    return resampled, area, centre
 
 
 class LightFieldDescriptor:
@@ -573,7 +588,7 @@ class LightFieldDescriptor:
 
 
 def lfd_descriptor(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, renderer: str = "raster") -> LightFieldDescriptor:
-    """The light field descriptor of a mesh (its cost per mesh is in BENCHMARKS.md, "Metrics")."""
+    """The light field descriptor of a mesh (its cost per mesh: ``benchmarks/bench_metrics.py``)."""
     images = lfd_silhouettes(mesh, resolution, renderer)
     return LightFieldDescriptor(np.concatenate([zernike_magnitudes(images), contour_fourier(images)], axis=-1))
 
@@ -603,8 +618,10 @@ def load_descriptors(path: str | Path) -> dict[str, LightFieldDescriptor]:
         return {str(name): LightFieldDescriptor(c) for name, c in zip(f["names"], f["coefficients"], strict=True)}
 
 
-def _coefficient_weights() -> np.ndarray:
-    return np.concatenate([np.full(35, 1.0 / REGION_SCALE), np.full(FOURIER_COEFFICIENTS, 1.0 / CONTOUR_SCALE)])
+def coefficient_weights() -> np.ndarray:
+    """The LFD's weights of a silhouette's 45 numbers: each part (35 Zernike, 10 Fourier) over its
+    typical distance between different shapes, so that both count alike in the L1 distance."""
+    return np.concatenate([np.full(35, 1.0 / REGION_SCALE), np.full(FOURIER_COEFFICIENTS, 1.0 / CONTOUR_SCALE)]).astype(np.float32)
 
 
 @cache
@@ -645,7 +662,7 @@ def lfd_distance_matrix(a, b=None, return_alignment: bool = False, block_bytes: 
     """
     first = _stack(a)
     second = first if b is None else _stack(b)
-    weights = _coefficient_weights().astype(np.float32)
+    weights = coefficient_weights()
     xa = (first * weights).reshape(-1, 45)
     xb = (second * weights).reshape(-1, 45)
     n, m = len(first), len(second)
@@ -721,4 +738,5 @@ __all__ = [
     "lfd_distance_matrix",
     "lfd_distance",
     "calibrate_scales",
+    "coefficient_weights",
 ]

@@ -22,8 +22,8 @@ How the solids are made: the parts are ``manifold3d.Manifold`` objects and are u
 manifold3d in one batch, then turned into a ``trimesh.Trimesh`` once at the end. (This is the
 same engine that ``trimesh.boolean.union(meshes, engine="manifold")`` calls; building the
 parts directly in manifold3d skips converting every part to and from trimesh, which adds up
-over the thousands of shapes of a dataset: BENCHMARKS.md, "Dataset", times the union both
-ways.) Parts always *overlap* a little where they meet, so the union is one connected solid
+over the thousands of shapes of a dataset; docs/benchmark-log.md, "Shapes: the union of the
+parts", times the union both ways.) Parts always *overlap* a little where they meet, so the union is one connected solid
 rather than pieces touching along a face.
 
 Where things are: :mod:`.primitives` (the parts and their union), :mod:`.registry`
