@@ -217,11 +217,15 @@ def gaussian_blur(pictures: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
 
 
 def jpeg_round_trip(image: torch.Tensor, quality: int) -> torch.Tensor:
-    """A grey picture [H, W] in [0, 1] as it comes back from a JPEG file of ``quality`` (torchvision's libjpeg)."""
-    from torchvision.io import decode_jpeg, encode_jpeg
+    """A grey picture [H, W] in [0, 1] as it comes back from a JPEG file of ``quality`` (Pillow's libjpeg)."""
+    import io
 
-    encoded = encode_jpeg((image.clamp(0, 1) * 255).round().to(torch.uint8)[None], quality=quality)
-    return decode_jpeg(encoded)[0].float() / 255.0
+    from PIL import Image
+
+    file = io.BytesIO()
+    Image.fromarray((image.clamp(0, 1) * 255).round().to(torch.uint8).numpy()).save(file, format="JPEG", quality=quality)
+    with Image.open(file) as decoded:
+        return torch.from_numpy(np.asarray(decoded, dtype=np.float32) / 255.0)
 
 
 def randomise_pictures(images: torch.Tensor, object_size: float, generator: torch.Generator | None = None) -> torch.Tensor:
