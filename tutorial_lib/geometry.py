@@ -85,7 +85,7 @@ def fit_half_extent(resolution: int = VOXEL_RESOLUTION, padding: int = VOXEL_PAD
 #: many by quadric decimation before its voxels and light field are computed: memory and time
 #: then stay bounded whatever the file holds (a 2.6-million-face scan is searched in about
 #: 1 GB), and at 64³ voxels and 128² silhouettes the finer faces are not seen anyway.
-#: ``benchmarks/bench_query_meshes.py`` measures what the light field descriptor loses by it.
+#: ``benchmarks/bench_search.py --query-meshes`` measures what the light field descriptor loses by it.
 QUERY_FACE_BUDGET = 100_000
 #: Where quadric decimation stops short of the budget, vertices are clustered on grids of this
 #: many cells across the mesh, finest first, and no coarser than the last: 1/128 of the mesh's
