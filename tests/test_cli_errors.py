@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 import pytest
 import trimesh
+from command_line import fails_with  # tests/command_line.py
 from PIL import Image
 
 from tutorial_lib import config, provenance, shipping, svr
@@ -36,16 +37,6 @@ def picture(tmp_path):
     image[30:70, 40:60] = 40
     Image.fromarray(image).save(tmp_path / "chair.png")
     return tmp_path / "chair.png"
-
-
-def fails_with(capsys, argv, message, status=1):
-    assert main(argv) == status
-    err = capsys.readouterr().err
-    lines = [line for line in err.strip().splitlines() if "%|" not in line]  # progress bars share stderr
-    assert len(lines) == 1 and lines[0].startswith("error: "), f"expected one error line on stderr, got:\n{err}"
-    assert "Traceback" not in err
-    assert message in lines[0], lines[0]
-    return lines[0]
 
 
 def test_missing_picture(tmp_path, capsys, models):

@@ -20,6 +20,7 @@ import numpy as np
 import psutil
 import pytest
 import trimesh
+from command_line import fails_with, one_error_line  # tests/command_line.py
 
 from tutorial_lib import autoencoder, config, data, geometry, provenance, safety, search
 from tutorial_lib.__main__ import main
@@ -27,23 +28,6 @@ from tutorial_lib.__main__ import main
 COMMAND = [sys.executable, "-m", "tutorial_lib"]
 REPO = Path(__file__).resolve().parents[1]
 QUICK = config.get_profile("quick")
-
-
-def one_error_line(err: str) -> str:
-    """The one line of an error on stderr (progress bars, which share stderr, left out)."""
-    lines = [line for line in err.strip().splitlines() if "%|" not in line and "\r" not in line and line.strip()]
-    assert "Traceback" not in err, err
-    assert lines and lines[-1].startswith("error: "), f"expected an error line on stderr, got:\n{err}"
-    return lines[-1]
-
-
-def fails_with(capsys, argv, message, status=1):
-    assert main(argv) == status
-    err = capsys.readouterr().err
-    lines = [line for line in err.strip().splitlines() if "%|" not in line]
-    assert len(lines) == 1 and lines[0].startswith("error: "), f"expected one error line on stderr, got:\n{err}"
-    assert message in lines[0], lines[0]
-    return lines[0]
 
 
 def partials(folder: Path) -> list[Path]:

@@ -12,21 +12,13 @@ import zlib
 import numpy as np
 import pytest
 import torch
+from command_line import fails_with  # tests/command_line.py
 from PIL import Image
 
 from tutorial_lib import images, picture_files, provenance, rendering, shapes, svr
 from tutorial_lib.__main__ import main
 from tutorial_lib.models import Autoencoder, ImageEncoder
 from tutorial_lib.training import save_checkpoint
-
-
-def fails_with(capsys, argv, message, status=1):
-    assert main(argv) == status
-    err = capsys.readouterr().err
-    lines = [line for line in err.strip().splitlines() if "%|" not in line]
-    assert len(lines) == 1 and lines[0].startswith("error: "), f"expected one error line on stderr, got:\n{err}"
-    assert message in lines[0], lines[0]
-    return lines[0]
 
 
 def object_picture(height=60, width=100, background=255, ink=40):
