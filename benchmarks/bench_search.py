@@ -1,6 +1,7 @@
 """3D search measured as a retrieval system, and how long a query takes.
 
     python benchmarks/bench_search.py [--profile quick] [--views 20] [--repeats 5] [--rows 6006] [--json FILE]
+                                      [--smoke] [--results DIR]
 
 Queries come from the test split, the shapes searched are the training split's, and a result
 is relevant when it is of the query's category (the 13 categories, the same number of training shapes
@@ -41,6 +42,17 @@ index file written before, e.g. by an older version of the library, over the sam
 then says how close the new light field descriptors are to that file's: the largest
 difference, and the Spearman rank correlation of the LFD distances of ``--pairs`` random
 pairs of shapes; and it checks the known answer LFD(A, A) = 0 on every shape.
+
+``--json FILE`` writes the retrieval and latency numbers to a file, and so does ``--results DIR``
+(to ``DIR/search_<profile>.json``).
+
+``--smoke`` checks that the script runs, at toy size: the smoke profile's dataset (65 shapes,
+built under $TUTORIAL_DATA if missing) has no shipped z and no index file, so its index is built
+in memory (timed, as ``--build-index``) with z from the committed quick autoencoder's encoder,
+and the quick models answer the queries; 2 renderings of each test shape as picture and sketch
+queries, one repeat, a replicated index of 130 rows; then the query meshes' table for 2 meshes
+of 4,000 faces and one budget. Its numbers go to ``search_quick.json`` in a temporary folder
+(or ``--results``, outside the repository), never to ``--json``.
 """
 
 from __future__ import annotations
@@ -59,7 +71,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from machine import best_of, machine_lines  # benchmarks/machine.py
+from machine import add_options, best_of, machine_lines, setup, write_results  # benchmarks/machine.py
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -161,14 +173,20 @@ def replicated(index: search.ShapeIndex, rows: int, seed: int = 0) -> search.Sha
     return big
 
 
-def index_build(profile: config.Profile, workers: int | None) -> tuple[search.ShapeIndex, dict]:
-    """Build the profile's index in memory (as ``search --build-index`` does, without saving it): the index and its timing."""
-    from tutorial_lib import autoencoder
+def index_build(s, workers: int | None) -> tuple[search.ShapeIndex, dict]:
+    """Build the dataset's index in memory (as ``search --build-index`` does, without saving it): the index and its timing.
 
-    folder = data.dataset_dir(profile)
-    codes = autoencoder.load_shipped_z(profile)
+    With ``--smoke`` the smoke dataset has no shipped z: the quick autoencoder encodes its voxels (within the timing).
+    """
+    from tutorial_lib import autoencoder, shipping
+
+    if s.smoke:
+        z_from = {"autoencoder_model": shipping.load("autoencoder", s.profile)}
+    else:
+        codes = autoencoder.load_shipped_z(s.profile)
+        z_from = {"codes": {split: codes[f"{split}_z"] for split in data.SPLITS}}
     start = time.perf_counter()
-    index = search.build_index(folder, codes={s: codes[f"{s}_z"] for s in data.SPLITS}, progress=False, workers=workers)
+    index = search.build_index(s.folder, **z_from, progress=False, workers=workers)
     seconds = time.perf_counter() - start
     return index, {"shapes": len(index), "seconds": seconds, "shapes_per_second": len(index) / seconds, "workers": workers or config.default_workers()}
 
@@ -252,7 +270,7 @@ def search_run(path: str, by: str) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="quick")
+    add_options(parser, device=None)  # --profile, --smoke, --results
     parser.add_argument("--views", type=int, default=20, help="renderings of each test shape used as picture and sketch queries")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=6006, help="rows of the replicated index for the latency at scale")
@@ -271,6 +289,13 @@ def main() -> None:
     parser.add_argument("--search-mesh", default=None, metavar="FILE", help="only: search by this mesh file in a subprocess, its time and memory")
     parser.add_argument("--by", nargs="+", default=["lfd", "z"], help="with --search-mesh: the search methods")
     args = parser.parse_args()
+    if args.smoke:
+        if args.json or args.search_mesh:
+            parser.error("--smoke writes toy numbers to --results (a temporary folder by default), not --json, and runs no --search-mesh "
+                         "(its subprocess searches the quick profile's own index)")  # fmt: skip
+        args.views, args.repeats, args.rows, args.pairs, args.threads = 2, 1, 130, 20, 1
+        args.build_index, args.workers = True, args.workers or 2  # the only index of the smoke dataset is the one built here
+        args.meshes, args.faces, args.budgets = 2, 4000, [2000]
     torch.set_num_threads(args.threads)
     print("\n".join(machine_lines()))
     if args.query_meshes or args.search_mesh:
@@ -290,10 +315,11 @@ def main() -> None:
         + " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in vars(args).items() if v not in (None, False)),
     }
 
-    profile = config.get_profile(args.profile)
-    folder = data.dataset_dir(profile)
+    s = setup(args, dataset=args.smoke)  # a real run reads the profile's dataset as it is; --smoke builds the smoke one if missing
+    profile, folder = s.profile, s.folder
+    built = None
     if args.build_index:
-        built, results["index_build"] = index_build(profile, args.workers)
+        built, results["index_build"] = index_build(s, args.workers)
         build = results["index_build"]
         print(f"\nindex build ({build['workers']} workers): {build['shapes']} shapes in {build['seconds']:.1f} s ({build['shapes_per_second']:.1f} shapes/s)")
         if args.compare_index:
@@ -303,10 +329,14 @@ def main() -> None:
                   f"largest relative change of a distance {c['largest_relative_distance_change']:.2e}, largest coefficient difference "
                   f"{c['largest_lfd_difference']:.2e} (LFD, {c['shapes_whose_lfd_differs']} shapes) and {c['largest_view_difference']:.2e} "
                   f"(framed silhouettes); largest LFD(A, A) {c['largest_self_distance']}")  # fmt: skip
+    if args.smoke:
+        index, read_seconds = built, 0.0  # no index file of the smoke dataset: the one just built, nothing read
+    else:
         del built
-    start = time.perf_counter()
-    index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
-    read_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
+        read_seconds = time.perf_counter() - start
+    index.profile = profile  # whose shipped image encoder and autoencoder the picture and mesh queries load
     with tempfile.TemporaryDirectory() as tmp:
         files = query_files(folder, Path(tmp))
         start = time.perf_counter()
@@ -332,8 +362,7 @@ def main() -> None:
             print(f"{key} at {rows} rows: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in times.items()))
 
     if args.latency_only:
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+        save(results, args, s)
         return
     results["retrieval"] = retrieval_table(index, folder, args.views, embedding=not args.no_embedding)
     retrieval = results["retrieval"]
@@ -345,9 +374,18 @@ def main() -> None:
     for method, scores in retrieval["methods"].items():
         print(f"| {method} | {scores['precision@1']:.3f} | {scores['precision@5']:.3f} | {scores['average_precision']:.3f} | {scores['ndcg']:.3f} "
               f"| {scores['queries']} | {retrieval['seconds'][method]:.1f} |")  # fmt: skip
+    if args.smoke:  # the query meshes too, at toy size, so that one smoke run goes through every table
+        loss_table(args.meshes, args.faces, args.budgets)
     print(f"- load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    save(results, args, s)
+
+
+def save(results: dict, args, s) -> None:
+    """``--json FILE`` as always; with ``--smoke`` or ``--results`` also ``<results folder>/search_<profile>.json``."""
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+    if args.smoke or args.results is not None:  # a real run without --results writes only --json, as it always did
+        write_results(s, f"search_{s.profile.name}.json", results)
 
 
 if __name__ == "__main__":
