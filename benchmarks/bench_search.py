@@ -32,7 +32,9 @@ has at least ``--faces`` faces, simplified to each of ``--budgets`` faces by
 in many more faces, as a CAD export gives) and Loop subdivision (a smooth surface, rounder than
 the original, as a scan gives). The tables give the faces reached and the LFD distance between
 the dense mesh and its simplified copy, next to the distances between different shapes.
-``--search-mesh FILE`` runs ``python -m tutorial_lib search FILE --by …`` in a subprocess for each
+``--holdout DIR`` scores the inputs nobody on the project made (``../shared/holdout``) as their
+files are, against the quick index, and nothing else. ``--search-mesh FILE`` runs
+``python -m tutorial_lib search FILE --by …`` in a subprocess for each
 ``--by`` and reports its exit status, wall time and peak memory (needs the quick index).
 
 ``--build-index`` first times building the index of the profile's dataset, as
@@ -268,6 +270,31 @@ def search_run(path: str, by: str) -> None:
         print(result.stderr, file=sys.stderr)
 
 
+def holdout_scores(index: search.ShapeIndex, root: Path) -> dict:
+    """The held-out inputs (``root``/pictures, meshes, sketches, each with ``truth.txt``: ``STEM
+    CATEGORY``), searched as their files are against the training shapes: how many of N have the
+    right category at rank 1 and by a vote of the top 5, per kind of input and method."""
+    from collections import Counter
+
+    plans = {"pictures": ["z"], "meshes": ["z", "lfd"], "sketches": ["z", "lfd"]}
+    scores = {}
+    for folder, methods in plans.items():
+        truth_file = root / folder / "truth.txt"
+        if not truth_file.is_file():
+            continue
+        truth = dict(line.split()[:2] for line in truth_file.read_text().splitlines() if line.strip())
+        files = sorted(p for p in (root / folder).iterdir() if p.stem in truth and p.suffix.lower() in search.IMAGE_SUFFIXES + geometry.MESH_SUFFIXES)
+        for by in methods:
+            top1 = top5 = 0
+            started = time.perf_counter()
+            for path in tqdm(files, desc=f"holdout {folder} by {by}", leave=False):
+                matches = search.search_file(index, path, by=by, k=5, split="train")
+                top1 += matches[0].category == truth[path.stem]
+                top5 += Counter(m.category for m in matches).most_common(1)[0][0] == truth[path.stem]
+            scores[f"{folder} by {by}"] = {"top1": top1, "top5_vote": top5, "n": len(files), "seconds": time.perf_counter() - started}
+    return scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     add_options(parser, device=None)  # --profile, --smoke, --results
@@ -287,6 +314,7 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=300_000, help="with --query-meshes: faces of each dense mesh, at least")
     parser.add_argument("--budgets", type=int, nargs="+", default=[20_000, 50_000, 100_000], help="with --query-meshes: face budgets")
     parser.add_argument("--search-mesh", default=None, metavar="FILE", help="only: search by this mesh file in a subprocess, its time and memory")
+    parser.add_argument("--holdout", default=None, metavar="DIR", help="only: score the held-out inputs of DIR (see holdout_scores) on the index")
     parser.add_argument("--by", nargs="+", default=["lfd", "z"], help="with --search-mesh: the search methods")
     args = parser.parse_args()
     if args.smoke:
@@ -337,6 +365,13 @@ def main() -> None:
         index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
         read_seconds = time.perf_counter() - start
     index.profile = profile  # whose shipped image encoder and autoencoder the picture and mesh queries load
+    if args.holdout:
+        results["holdout"] = holdout_scores(index, Path(args.holdout))
+        print("\n| inputs, method | right at rank 1 | right by a top-5 vote | s |\n| --- | ---: | ---: | ---: |")
+        for key, score in results["holdout"].items():
+            print(f"| {key} | {score['top1']}/{score['n']} | {score['top5_vote']}/{score['n']} | {score['seconds']:.0f} |")
+        save(results, args, s)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         files = query_files(folder, Path(tmp))
         start = time.perf_counter()
