@@ -1,7 +1,7 @@
 """How long the dataset takes to build, where the time goes, and edge sampling beside IM-NET's.
 
     python benchmarks/bench_dataset.py [--shapes 39] [--workers N] [--build-shapes K] [--skip-build]
-                                       [--imnet DIR] [--json FILE]
+                                       [--imnet DIR] [--json FILE] [--smoke] [--results DIR]
 
 Measures, on ``--shapes`` procedural shapes spread evenly over the 13 categories, one core:
 
@@ -19,9 +19,10 @@ Measures, on ``--shapes`` procedural shapes spread evenly over the 13 categories
     which the builder's workers do;
 (e) a whole build with ``data.build_dataset(profile="quick", out=<temporary folder>,
     workers=N)``: shapes per second, and what that means for the full profile (6,006 shapes).
-    By default it builds the whole quick profile; ``--build-shapes K`` builds only K shapes of
-    every category (passed to the builder as ``jobs=``). The compiled kernels are loaded (or,
-    the first time after a change, compiled) inside the build and billed to it.
+    By default it builds the whole quick profile; ``--build-shapes K`` (at least 2: a training
+    and a test shape) builds only K shapes of every category (passed to the builder as
+    ``jobs=``). The compiled kernels are loaded (or, the first time after a change, compiled)
+    inside the build and billed to it.
 
 IM-NET's sampler: ``--imnet DIR`` names a folder holding IM-NET's
 ``vox2pointvaluepair_from_binvox.py`` (from the ``point_sampling`` folder of
@@ -33,8 +34,14 @@ on our 64³ voxels. Both samplers are timed on the same shapes in this one run; 
 IM-NET's total time over ours. Without ``--imnet`` that part is skipped, and the script says so.
 
 Prints the machine and markdown tables; ``--json`` also writes the numbers to a file (e.g.
-``benchmarks/results/dataset_build.json``). Timings are wall-clock on whatever else the machine
-is doing: the load average is printed at the start and the end so that a busy machine shows.
+``benchmarks/results/dataset_build.json``), and so does ``--results DIR`` (to
+``DIR/dataset_build.json``). Timings are wall-clock on whatever else the machine is doing: the
+load average is printed at the start and the end so that a busy machine shows.
+
+``--smoke`` checks that the script runs, at toy size: 5 shapes for (a)–(d) and (f), a build of 2
+shapes of every category (one training, one test) in (e), no IM-NET; the numbers go to
+``dataset_build.json`` in a temporary folder (or ``--results``, outside the repository), never
+to ``--json``.
 """
 
 from __future__ import annotations
@@ -52,7 +59,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from machine import machine_lines  # benchmarks/machine.py
+from machine import add_options, machine_lines, setup, write_results  # benchmarks/machine.py
 
 IMNET_SCRIPT = "vox2pointvaluepair_from_binvox.py"
 
@@ -213,9 +220,17 @@ def main(argv=None) -> int:
     parser.add_argument("--skip-build", action="store_true", help="measure (a)-(d) and (f) only")
     parser.add_argument("--imnet", default=None, metavar="DIR", help=f"a folder holding IM-NET's {IMNET_SCRIPT}: time its sampler beside ours in (b)")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write the numbers to this JSON file")
+    add_options(parser, device=None, profile=False)  # --smoke, --results; (e) always builds the quick profile
     args = parser.parse_args(argv)
+    if args.smoke:
+        if args.json or args.imnet:
+            parser.error("--smoke writes toy numbers to --results (a temporary folder by default), not --json, and runs no --imnet")
+        args.shapes, args.build_shapes, args.workers = 5, 2, args.workers or 2  # two workers: the pool's path, as in a real build
     if args.shapes < 1:
         parser.error("--shapes must be at least 1")
+    if args.build_shapes == 1:
+        parser.error("--build-shapes must be at least 2: the builder needs a training and a test shape of every category")
+    s = setup(args, dataset=False)  # where --smoke's numbers go; (a)-(f) make their own shapes
 
     command = "python benchmarks/bench_dataset.py " + " ".join(f"--{k.replace('_', '-')} {v}" if v is not True else f"--{k.replace('_', '-')}"
                                                                for k, v in vars(args).items() if v not in (None, False, 0))  # fmt: skip
@@ -303,6 +318,8 @@ def main(argv=None) -> int:
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1) + "\n")
         print(f"- numbers written to {args.json}")
+    if args.smoke or args.results is not None:  # a real run without --results writes only --json, as it always did
+        write_results(s, "dataset_build.json", results)
     return 0
 
 

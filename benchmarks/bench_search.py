@@ -1,6 +1,7 @@
 """3D search measured as a retrieval system, and how long a query takes.
 
     python benchmarks/bench_search.py [--profile quick] [--views 20] [--repeats 5] [--rows 6006] [--json FILE]
+                                      [--smoke] [--results DIR]
 
 Queries come from the test split, the shapes searched are the training split's, and a result
 is relevant when it is of the query's category (the 13 categories, the same number of training shapes
@@ -23,6 +24,19 @@ LFD) and a sketch file, against the quick index; and warm against an index of ``
 rows made by repeating the quick index's rows with small noise. That larger index measures
 the cost of exact nearest neighbours at that size, not retrieval quality.
 
+Query meshes with millions of faces (``--query-meshes``, instead of the above): ``--meshes``
+procedural meshes (one per category, round-robin, seeds 100, 101, ...), each subdivided until it
+has at least ``--faces`` faces, simplified to each of ``--budgets`` faces by
+:func:`tutorial_lib.geometry.simplify_mesh` (what ``search`` does above
+``geometry.QUERY_FACE_BUDGET``). Two kinds of dense mesh: midpoint subdivision (the same surface
+in many more faces, as a CAD export gives) and Loop subdivision (a smooth surface, rounder than
+the original, as a scan gives). The tables give the faces reached and the LFD distance between
+the dense mesh and its simplified copy, next to the distances between different shapes.
+``--holdout DIR`` scores the inputs nobody on the project made (``../shared/holdout``) as their
+files are, against the quick index, and nothing else. ``--search-mesh FILE`` runs
+``python -m tutorial_lib search FILE --by …`` in a subprocess for each
+``--by`` and reports its exit status, wall time and peak memory (needs the quick index).
+
 ``--build-index`` first times building the index of the profile's dataset, as
 ``python -m tutorial_lib search --build-index`` does (``search.build_index`` with the shipped
 autoencoder's z, ``--workers`` processes), without saving it. With ``--compare-index FILE`` (an
@@ -30,20 +44,36 @@ index file written before, e.g. by an older version of the library, over the sam
 then says how close the new light field descriptors are to that file's: the largest
 difference, and the Spearman rank correlation of the LFD distances of ``--pairs`` random
 pairs of shapes; and it checks the known answer LFD(A, A) = 0 on every shape.
+
+``--json FILE`` writes the retrieval and latency numbers to a file, and so does ``--results DIR``
+(to ``DIR/search_<profile>.json``).
+
+``--smoke`` checks that the script runs, at toy size: the smoke profile's dataset (65 shapes,
+built under $TUTORIAL_DATA if missing) has no shipped z and no index file, so its index is built
+in memory (timed, as ``--build-index``) with z from the committed quick autoencoder's encoder,
+and the quick models answer the queries; 2 renderings of each test shape as picture and sketch
+queries, one repeat, a replicated index of 130 rows; then the query meshes' table for 2 meshes
+of 4,000 faces and one budget. Its numbers go to ``search_quick.json`` in a temporary folder
+(or ``--results``, outside the repository), never to ``--json``.
 """
 
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
+import resource
+import statistics
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 import torch
-from machine import best_of, machine_lines  # benchmarks/machine.py
+from machine import add_options, best_of, machine_lines, setup, write_results  # benchmarks/machine.py
 from PIL import Image
 from tqdm.auto import tqdm
 
@@ -145,14 +175,20 @@ def replicated(index: search.ShapeIndex, rows: int, seed: int = 0) -> search.Sha
     return big
 
 
-def index_build(profile: config.Profile, workers: int | None) -> tuple[search.ShapeIndex, dict]:
-    """Build the profile's index in memory (as ``search --build-index`` does, without saving it): the index and its timing."""
-    from tutorial_lib import autoencoder
+def index_build(s, workers: int | None) -> tuple[search.ShapeIndex, dict]:
+    """Build the dataset's index in memory (as ``search --build-index`` does, without saving it): the index and its timing.
 
-    folder = data.dataset_dir(profile)
-    codes = autoencoder.load_shipped_z(profile)
+    With ``--smoke`` the smoke dataset has no shipped z: the quick autoencoder encodes its voxels (within the timing).
+    """
+    from tutorial_lib import autoencoder, shipping
+
+    if s.smoke:
+        z_from = {"autoencoder_model": shipping.load("autoencoder", s.profile)}
+    else:
+        codes = autoencoder.load_shipped_z(s.profile)
+        z_from = {"codes": {split: codes[f"{split}_z"] for split in data.SPLITS}}
     start = time.perf_counter()
-    index = search.build_index(folder, codes={s: codes[f"{s}_z"] for s in data.SPLITS}, progress=False, workers=workers)
+    index = search.build_index(s.folder, **z_from, progress=False, workers=workers)
     seconds = time.perf_counter() - start
     return index, {"shapes": len(index), "seconds": seconds, "shapes_per_second": len(index) / seconds, "workers": workers or config.default_workers()}
 
@@ -181,9 +217,87 @@ def compare_descriptors(index: search.ShapeIndex, other_path: Path, pairs: int, 
             "largest_self_distance": self_distance}  # fmt: skip
 
 
+def loss_table(meshes: int, faces: int, budgets: list[int]) -> None:
+    from tutorial_lib import geometry, metrics, shapes
+
+    categories = shapes.CATEGORIES
+    originals = [shapes.make_shape_from_seed(categories[i % len(categories)], 100 + i // len(categories)).mesh for i in range(meshes)]
+    chairs = [metrics.lfd_descriptor(shapes.make_shape_from_seed("chair", 100 + i).mesh) for i in range(5)]
+    same_category = [metrics.lfd_distance(a, b) for a, b in itertools.combinations(chairs, 2)]
+    different = [metrics.lfd_distance(metrics.lfd_descriptor(a), metrics.lfd_descriptor(b)) for a, b in itertools.combinations(originals, 2)]
+    for kind in ("midpoint", "loop"):
+        dense = []
+        for mesh in originals:
+            while len(mesh.faces) < faces:
+                mesh = mesh.subdivide() if kind == "midpoint" else mesh.subdivide_loop()
+            dense.append(mesh)
+        sizes = [len(m.faces) for m in dense]
+        full = [metrics.lfd_descriptor(m) for m in dense]
+        print(f"\n### Query meshes, {kind} subdivision: LFD distance between the dense mesh ({min(sizes):,} to {max(sizes):,} faces, {len(dense)} meshes) "
+              "and its simplified copy\n")  # fmt: skip
+        print("| budget, faces | faces reached (mean, max) | distance mean | min | max | simplification, s |\n| ---: | ---: | ---: | ---: | ---: | ---: |")
+        for budget in budgets:
+            distances, seconds, reached = [], [], []
+            for mesh, descriptor in zip(dense, full, strict=True):
+                started = time.perf_counter()
+                simple = geometry.simplify_mesh(mesh, budget)
+                seconds.append(time.perf_counter() - started)
+                reached.append(len(simple.faces))
+                distances.append(metrics.lfd_distance(descriptor, metrics.lfd_descriptor(simple)))
+            print(f"| {budget:,} | {statistics.mean(reached):,.0f}, {max(reached):,} | {statistics.mean(distances):.2f} | {min(distances):.2f} | "
+                  f"{max(distances):.2f} | {statistics.mean(seconds):.1f} |")  # fmt: skip
+    print("\n| between | mean | min | max |\n| --- | ---: | ---: | ---: |")
+    print(f"| two different chairs ({len(same_category)} pairs) | {statistics.mean(same_category):.2f} | {min(same_category):.2f} | {max(same_category):.2f} |")
+    print(f"| two meshes of different categories ({len(different)} pairs) | {statistics.mean(different):.2f} | {min(different):.2f} | {max(different):.2f} |")
+
+
+def search_run(path: str, by: str) -> None:
+    """One search in a subprocess: its wall time and the peak memory of the child processes so far
+    (this script starts them one at a time, each larger than the last or not, so the maximum is
+    reported per run by starting a fresh interpreter for each)."""
+    code = (
+        "import resource, subprocess, sys, time\n"
+        "started = time.time()\n"
+        f"done = subprocess.run([sys.executable, '-m', 'tutorial_lib', 'search', {path!r}, '--by', {by!r}], capture_output=True, text=True)\n"
+        "peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024\n"
+        "print(f'{done.returncode} {time.time() - started:.1f} {peak:.0f}')\n"
+        "sys.stderr.write(done.stderr[-2000:])\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    status, seconds, peak = result.stdout.split()
+    print(f"| search {os.path.basename(path)} --by {by} | {status} | {seconds} | {peak} |")
+    if status != "0":
+        print(result.stderr, file=sys.stderr)
+
+
+def holdout_scores(index: search.ShapeIndex, root: Path) -> dict:
+    """The held-out inputs (``root``/pictures, meshes, sketches, each with ``truth.txt``: ``STEM
+    CATEGORY``), searched as their files are against the training shapes: how many of N have the
+    right category at rank 1 and by a vote of the top 5, per kind of input and method."""
+    from collections import Counter
+
+    plans = {"pictures": ["z"], "meshes": ["z", "lfd"], "sketches": ["z", "lfd"]}
+    scores = {}
+    for folder, methods in plans.items():
+        truth_file = root / folder / "truth.txt"
+        if not truth_file.is_file():
+            continue
+        truth = dict(line.split()[:2] for line in truth_file.read_text().splitlines() if line.strip())
+        files = sorted(p for p in (root / folder).iterdir() if p.stem in truth and p.suffix.lower() in search.IMAGE_SUFFIXES + geometry.MESH_SUFFIXES)
+        for by in methods:
+            top1 = top5 = 0
+            started = time.perf_counter()
+            for path in tqdm(files, desc=f"holdout {folder} by {by}", leave=False):
+                matches = search.search_file(index, path, by=by, k=5, split="train")
+                top1 += matches[0].category == truth[path.stem]
+                top5 += Counter(m.category for m in matches).most_common(1)[0][0] == truth[path.stem]
+            scores[f"{folder} by {by}"] = {"top1": top1, "top5_vote": top5, "n": len(files), "seconds": time.perf_counter() - started}
+    return scores
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--profile", default="quick")
+    add_options(parser, device=None)  # --profile, --smoke, --results
     parser.add_argument("--views", type=int, default=20, help="renderings of each test shape used as picture and sketch queries")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--rows", type=int, default=6006, help="rows of the replicated index for the latency at scale")
@@ -195,19 +309,45 @@ def main() -> None:
     parser.add_argument("--compare-index", default=None, metavar="FILE", help="with --build-index: compare the new descriptors with this index file's")
     parser.add_argument("--pairs", type=int, default=2000, help="random pairs of shapes for --compare-index's rank correlation")
     parser.add_argument("--json", default=None, help="also write the results to this JSON file")
+    parser.add_argument("--query-meshes", action="store_true", help="only the query meshes' simplification table (see above)")
+    parser.add_argument("--meshes", type=int, default=8, help="with --query-meshes: dense meshes")
+    parser.add_argument("--faces", type=int, default=300_000, help="with --query-meshes: faces of each dense mesh, at least")
+    parser.add_argument("--budgets", type=int, nargs="+", default=[20_000, 50_000, 100_000], help="with --query-meshes: face budgets")
+    parser.add_argument("--search-mesh", default=None, metavar="FILE", help="only: search by this mesh file in a subprocess, its time and memory")
+    parser.add_argument("--holdout", default=None, metavar="DIR", help="only: score the held-out inputs of DIR (see holdout_scores) on the index")
+    parser.add_argument("--by", nargs="+", default=["lfd", "z"], help="with --search-mesh: the search methods")
     args = parser.parse_args()
+    if args.smoke:
+        if args.json or args.search_mesh:
+            parser.error("--smoke writes toy numbers to --results (a temporary folder by default), not --json, and runs no --search-mesh "
+                         "(its subprocess searches the quick profile's own index)")  # fmt: skip
+        args.views, args.repeats, args.rows, args.pairs, args.threads = 2, 1, 130, 20, 1
+        args.build_index, args.workers = True, args.workers or 2  # the only index of the smoke dataset is the one built here
+        args.meshes, args.faces, args.budgets = 2, 4000, [2000]
     torch.set_num_threads(args.threads)
     print("\n".join(machine_lines()))
+    if args.query_meshes or args.search_mesh:
+        if args.search_mesh:
+            print(f"\n### Search by the mesh {args.search_mesh}\n")
+            print("| command | exit status | wall, s | peak memory, MB |\n| --- | ---: | ---: | ---: |")
+            for by in args.by:
+                search_run(args.search_mesh, by)
+        else:
+            loss_table(args.meshes, args.faces, args.budgets)
+        load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+        print(f"\nload average at the end: {load}; this process's peak memory {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        return
     results: dict = {
         "machine": machine_lines(),
         "command": "python benchmarks/bench_search.py "
         + " ".join(f"--{k.replace('_', '-')}" + ("" if v is True else f" {v}") for k, v in vars(args).items() if v not in (None, False)),
     }
 
-    profile = config.get_profile(args.profile)
-    folder = data.dataset_dir(profile)
+    s = setup(args, dataset=args.smoke)  # a real run reads the profile's dataset as it is; --smoke builds the smoke one if missing
+    profile, folder = s.profile, s.folder
+    built = None
     if args.build_index:
-        built, results["index_build"] = index_build(profile, args.workers)
+        built, results["index_build"] = index_build(s, args.workers)
         build = results["index_build"]
         print(f"\nindex build ({build['workers']} workers): {build['shapes']} shapes in {build['seconds']:.1f} s ({build['shapes_per_second']:.1f} shapes/s)")
         if args.compare_index:
@@ -217,10 +357,21 @@ def main() -> None:
                   f"largest relative change of a distance {c['largest_relative_distance_change']:.2e}, largest coefficient difference "
                   f"{c['largest_lfd_difference']:.2e} (LFD, {c['shapes_whose_lfd_differs']} shapes) and {c['largest_view_difference']:.2e} "
                   f"(framed silhouettes); largest LFD(A, A) {c['largest_self_distance']}")  # fmt: skip
+    if args.smoke:
+        index, read_seconds = built, 0.0  # no index file of the smoke dataset: the one just built, nothing read
+    else:
         del built
-    start = time.perf_counter()
-    index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
-    read_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
+        read_seconds = time.perf_counter() - start
+    index.profile = profile  # whose shipped image encoder and autoencoder the picture and mesh queries load
+    if args.holdout:
+        results["holdout"] = holdout_scores(index, Path(args.holdout))
+        print("\n| inputs, method | right at rank 1 | right by a top-5 vote | s |\n| --- | ---: | ---: | ---: |")
+        for key, score in results["holdout"].items():
+            print(f"| {key} | {score['top1']}/{score['n']} | {score['top5_vote']}/{score['n']} | {score['seconds']:.0f} |")
+        save(results, args, s)
+        return
     with tempfile.TemporaryDirectory() as tmp:
         files = query_files(folder, Path(tmp))
         start = time.perf_counter()
@@ -246,8 +397,7 @@ def main() -> None:
             print(f"{key} at {rows} rows: " + ", ".join(f"{k} {1000 * v:.1f} ms" for k, v in times.items()))
 
     if args.latency_only:
-        if args.json:
-            Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+        save(results, args, s)
         return
     results["retrieval"] = retrieval_table(index, folder, args.views, embedding=not args.no_embedding)
     retrieval = results["retrieval"]
@@ -259,9 +409,18 @@ def main() -> None:
     for method, scores in retrieval["methods"].items():
         print(f"| {method} | {scores['precision@1']:.3f} | {scores['precision@5']:.3f} | {scores['average_precision']:.3f} | {scores['ndcg']:.3f} "
               f"| {scores['queries']} | {retrieval['seconds'][method]:.1f} |")  # fmt: skip
+    if args.smoke:  # the query meshes too, at toy size, so that one smoke run goes through every table
+        loss_table(args.meshes, args.faces, args.budgets)
     print(f"- load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    save(results, args, s)
+
+
+def save(results: dict, args, s) -> None:
+    """``--json FILE`` as always; with ``--smoke`` or ``--results`` also ``<results folder>/search_<profile>.json``."""
     if args.json:
         Path(args.json).write_text(json.dumps(results, indent=1, default=str) + "\n")
+    if args.smoke or args.results is not None:  # a real run without --results writes only --json, as it always did
+        write_results(s, f"search_{s.profile.name}.json", results)
 
 
 if __name__ == "__main__":

@@ -33,7 +33,8 @@ from pathlib import Path
 
 from tutorial_lib.config import cpu_model
 
-RESULTS = Path(__file__).resolve().parent / "results"
+REPOSITORY = Path(__file__).resolve().parents[1]
+RESULTS = REPOSITORY / "benchmarks" / "results"
 
 
 # --------------------------------------------------------------------------------------------
@@ -119,9 +120,10 @@ def side_by_side(target, argument_lists) -> tuple[list, float]:
 # --------------------------------------------------------------------------------------------
 
 
-def add_options(parser: argparse.ArgumentParser, device: str | None = "auto") -> None:
-    """``--profile``, ``--smoke``, ``--results`` and (unless ``device`` is None) ``--device``."""
-    parser.add_argument("--profile", default="quick", choices=["quick", "full"], help="whose shipped models and dataset (default quick)")
+def add_options(parser: argparse.ArgumentParser, device: str | None = "auto", profile: bool = True) -> None:
+    """``--profile`` (unless ``profile`` is False), ``--smoke``, ``--results`` and (unless ``device`` is None) ``--device``."""
+    if profile:
+        parser.add_argument("--profile", default="quick", choices=["quick", "full"], help="whose shipped models and dataset (default quick)")
     parser.add_argument("--smoke", action="store_true",
                         help="toy size, to check that the script runs: the committed quick models on the smoke profile's dataset "
                              "(built under $TUTORIAL_DATA if missing), a handful of shapes and steps, results into a temporary folder")  # fmt: skip
@@ -151,16 +153,21 @@ def setup(args, dataset: bool = True) -> Setup:
     """Resolve ``args`` once: profiles, the dataset (built if missing, unless ``dataset`` is False), device, results folder.
 
     With ``--smoke`` the models are the committed ``quick`` ones (small and always there) and the
-    data the ``smoke`` profile's; results go to a fresh temporary folder unless ``--results``.
+    data the ``smoke`` profile's; results go to a fresh temporary folder unless ``--results``,
+    which must then lie outside the repository (toy numbers never land among the real ones).
+    A script without ``--profile`` (``add_options(profile=False)``) is given the quick profile.
     """
     from tutorial_lib import config, data
 
-    profile = config.get_profile("quick" if args.smoke else args.profile)
-    data_profile = config.get_profile("smoke" if args.smoke else args.profile)
+    name = getattr(args, "profile", "quick")
+    profile = config.get_profile("quick" if args.smoke else name)
+    data_profile = config.get_profile("smoke" if args.smoke else name)
+    results = Path(args.results if args.results is not None else tempfile.mkdtemp(prefix="benchmark_") if args.smoke else RESULTS)
+    if args.smoke and results.resolve().is_relative_to(REPOSITORY):
+        raise SystemExit(f"--smoke --results {results}: a folder inside the repository; give one outside it (or none: a temporary folder)")
     folder = data.ensure_dataset(data_profile) if dataset else data.dataset_dir(data_profile)
     device = config.get_device(getattr(args, "device", "cpu"))
-    results = args.results if args.results is not None else Path(tempfile.mkdtemp(prefix="benchmark_")) if args.smoke else RESULTS
-    return Setup(profile, data_profile, folder, device, args.smoke, Path(results))
+    return Setup(profile, data_profile, folder, device, args.smoke, results)
 
 
 def spread(total: int, count: int | None) -> list[int]:

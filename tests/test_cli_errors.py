@@ -11,6 +11,7 @@ import h5py
 import numpy as np
 import pytest
 import trimesh
+from command_line import fails_with  # tests/command_line.py
 from PIL import Image
 
 from tutorial_lib import config, provenance, shipping, svr
@@ -36,16 +37,6 @@ def picture(tmp_path):
     image[30:70, 40:60] = 40
     Image.fromarray(image).save(tmp_path / "chair.png")
     return tmp_path / "chair.png"
-
-
-def fails_with(capsys, argv, message, status=1):
-    assert main(argv) == status
-    err = capsys.readouterr().err
-    lines = [line for line in err.strip().splitlines() if "%|" not in line]  # progress bars share stderr
-    assert len(lines) == 1 and lines[0].startswith("error: "), f"expected one error line on stderr, got:\n{err}"
-    assert "Traceback" not in err
-    assert message in lines[0], lines[0]
-    return lines[0]
 
 
 def test_missing_picture(tmp_path, capsys, models):
@@ -81,11 +72,10 @@ def test_bad_resolution(tmp_path, capsys, models, picture, resolution):
     fails_with(capsys, argv, f"resolution {resolution} is not supported")
 
 
-def test_resolution_that_is_not_a_number(tmp_path, capsys, picture):
-    with pytest.raises(SystemExit) as stop:  # argparse's own one-line error, status 2
-        main(["reconstruct", str(picture), "--out", str(tmp_path / "x.obj"), "--resolution", "high"])
-    assert stop.value.code == 2
-    assert "invalid int value: 'high'" in capsys.readouterr().err
+@pytest.mark.parametrize("resolution", ["high", "64.5"])
+def test_resolution_that_is_not_a_number(tmp_path, capsys, picture, resolution):
+    # argparse's errors too are one line and exit status 1, like every other error
+    fails_with(capsys, ["reconstruct", str(picture), "--out", str(tmp_path / "x.obj"), "--resolution", resolution], f"invalid int value: '{resolution}'")
 
 
 def test_checkpoint_of_another_architecture(tmp_path, capsys, models, picture):
@@ -178,3 +168,80 @@ def test_mesh_outputs_are_never_half_written(tmp_path):
     path = geometry.save_mesh(trimesh.creation.box(), tmp_path / "box.obj")
     assert path.is_file() and [p.name for p in tmp_path.iterdir()] == ["box.obj"]
     assert len(trimesh.load(path, force="mesh").faces) == 12
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments: one line and exit status 1 like every other error, all checked before any model loads
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["search", "q.png", "--by", "zz"], "search: argument --by: invalid choice: 'zz' (choose from 'z', 'lfd')"),
+    (["search", "q.png", "--profile", "quik"], "search: argument --profile: invalid choice: 'quik'"),
+    (["reconstruct", "q.png", "--out", "x.obj", "--profile", "quik"], "reconstruct: argument --profile: invalid choice: 'quik'"),
+    (["data", "build", "--profile", "quik"], "data build: argument --profile: invalid choice: 'quik'"),
+    (["search", "q.png", "--top", "0"], "argument --top: expected a whole number of at least 1, got 0"),
+    (["search", "q.png", "--top", "-1"], "argument --top: expected a whole number of at least 1, got -1"),
+    (["search", "q.png", "--top", "five"], "argument --top: expected a whole number, got 'five'"),
+    (["data", "build", "--workers", "0"], "argument --workers: expected a whole number of at least 1, got 0"),
+    (["data", "build", "--up", "+q"], "argument --up: axis '+q' must be one of +x, -x, +y, -y, +z, -z"),
+    (["data", "build", "--front", "-w"], "argument --front: axis '-w' must be one of +x, -x, +y, -y, +z, -z"),
+    (["reconstruct", "q.png"], "the following arguments are required: --out"),
+    ([], "the following arguments are required: command"),
+])  # fmt: skip
+def test_argument_errors_are_one_line_and_exit_status_1(capsys, argv, message):
+    fails_with(capsys, argv, message)
+
+
+def test_a_negative_axis_can_be_written_after_its_option():
+    from tutorial_lib.__main__ import _joined_axes, build_parser
+
+    args = build_parser().parse_args(_joined_axes(["data", "build", "--source", "meshes", "--up", "+z", "--front", "-x"]))
+    assert (args.up, args.front) == ("+z", "-x")
+    args = build_parser().parse_args(_joined_axes(["data", "build", "--front", "-Y", "--up", "-z"]))
+    assert (args.up, args.front) == ("-z", "-y")
+
+
+def test_up_and_front_on_one_axis_are_refused_before_any_work(tmp_path, capsys, monkeypatch):
+    from tutorial_lib import data
+
+    monkeypatch.setattr(data, "build_dataset", lambda *a, **k: pytest.fail("the build started"))
+    fails_with(capsys, ["data", "build", "--source", str(tmp_path), "--up", "+y", "--front", "-y"], "up '+y' and front '-y' must be different axes")
+
+
+def test_a_data_build_out_that_is_a_file_is_refused(tmp_path, capsys):
+    (tmp_path / "taken").write_text("a file")
+    fails_with(capsys, ["data", "build", "--out", str(tmp_path / "taken")], f"{tmp_path / 'taken'}: is a file; give a folder name")
+
+
+@pytest.fixture
+def no_index(monkeypatch):
+    """The search index must not be read (or built): the arguments are refused first."""
+    from tutorial_lib import search
+
+    monkeypatch.setattr(search, "load_index", lambda *a, **k: pytest.fail("the index was loaded"))
+    monkeypatch.setattr(search, "build_profile_index", lambda *a, **k: pytest.fail("the index was built"))
+
+
+@pytest.mark.parametrize("sheet, message", [
+    ("results.txt", "results.txt: choose a picture file name for --sheet"),
+    ("a_folder.png", "a_folder.png: is a folder; give a picture file name"),
+    ("a_file/results.png", "a_file is a file, not a folder"),
+])  # fmt: skip
+def test_sheet_is_checked_before_the_index_or_any_model(tmp_path, capsys, picture, no_index, sheet, message):
+    (tmp_path / "a_folder.png").mkdir()
+    (tmp_path / "a_file").write_text("not a folder")
+    fails_with(capsys, ["search", str(picture), "--sheet", str(tmp_path / sheet)], message)
+
+
+def test_an_unwritable_sheet_or_out_is_refused_first(tmp_path, capsys, picture, no_index, monkeypatch):
+    import os
+
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda path, mode, **k: False if str(path) == str(tmp_path / "locked") else real(path, mode, **k))
+    (tmp_path / "locked").mkdir()
+    fails_with(
+        capsys, ["search", str(picture), "--sheet", str(tmp_path / "locked" / "s.png")], f"{tmp_path / 'locked' / 's.png'}: cannot write it: permission denied"
+    )
+    argv = ["reconstruct", str(picture), "--out", str(tmp_path / "locked" / "x.obj"), "--autoencoder", str(tmp_path / "none.pt")]
+    fails_with(capsys, argv, f"{tmp_path / 'locked' / 'x.obj'}: cannot write it: permission denied")

@@ -19,12 +19,71 @@ saves the checkpoint and says how to resume (exit status 130).
 from __future__ import annotations
 
 import argparse
+import os
+import re
 import sys
 
 
+class UsageError(ValueError):
+    """A command line that cannot be parsed: one line, exit status 1, like every other error."""
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, with its errors as :class:`UsageError` (one line, exit status 1) instead of the usage and exit status 2."""
+
+    def error(self, message: str):
+        raise UsageError(f"{self.prog.removeprefix('python -m tutorial_lib').strip() or 'tutorial_lib'}: {message} (see --help)")
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value}")
+    return value
+
+
+def _axis(text: str) -> str:
+    """An axis of --up/--front: +x, -x, +y, -y, +z, -z (also X, -Z, ...)."""
+    if not re.fullmatch(r"[+-]?[xyz]", text.strip().lower()):
+        raise argparse.ArgumentTypeError(f"axis {text!r} must be one of +x, -x, +y, -y, +z, -z")
+    return text.strip().lower()
+
+
+def _joined_axes(argv: list[str]) -> list[str]:
+    """``--front -x`` as ``--front=-x``: argparse would take ``-x`` for an option."""
+    out, i = [], 0
+    while i < len(argv):
+        if argv[i] in ("--up", "--front") and i + 1 < len(argv) and re.fullmatch(r"[+-]\w{1,8}", argv[i + 1]):
+            out.append(f"{argv[i]}={argv[i + 1]}")
+            i += 2
+        else:
+            out.append(argv[i])
+            i += 1
+    return out
+
+
+def _data_root_exists() -> None:
+    """A ``TUTORIAL_DATA`` that does not exist (a typo) is named, rather than a dataset built there from scratch."""
+    value = os.environ.get("TUTORIAL_DATA")
+    if value and not os.path.isdir(os.path.expanduser(value)):
+        raise FileNotFoundError(f"TUTORIAL_DATA={value}: no such folder; point TUTORIAL_DATA at the folder that holds your datasets, "
+                                "or build one there first with `python -m tutorial_lib data build --profile quick`")  # fmt: skip
+
+
+SHEET_SUFFIXES = (".png", ".jpg", ".jpeg", ".pdf", ".svg", ".webp", ".tif", ".tiff")
+
+
 def _data_build(args) -> int:
+    from . import geometry, safety
     from .config import get_profile
     from .data import build_dataset
+
+    geometry.orientation_matrix(args.up, args.front)  # up and front on one axis: refused before any work
+    if args.out:
+        safety.check_writable(args.out, "folder", folder=True)
 
     report = build_dataset(get_profile(args.profile), out=args.out, source=args.source, workers=args.workers, seed=args.seed, up=args.up, front=args.front)
     print(report.summary())
@@ -46,6 +105,8 @@ def _data_info(args) -> int:
 def _data_foreign(args) -> int:
     from .config import get_profile
     from .foreign_rendering import build_foreign_set
+
+    _data_root_exists()
 
     index = build_foreign_set(get_profile(args.profile), views=args.views, seed=args.seed, out=args.out)
     print(f"{index}: {args.views} foreign JPEG picture(s) of every test shape, beside it (test only: no training reads them)")
@@ -91,6 +152,21 @@ def _train(args) -> int:
 def _search(args) -> int:
     import time
 
+    from . import geometry, picture_files, safety
+
+    # Every argument is checked first, and the query read: while the process is still small (no
+    # torch, no index, no model), so that a giant query's reading adds nothing to the peak memory.
+    if args.sheet:
+        if os.path.splitext(args.sheet)[1].lower() not in SHEET_SUFFIXES:
+            raise ValueError(f"{args.sheet}: choose a picture file name for --sheet ({', '.join(SHEET_SUFFIXES)})")
+        safety.check_writable(args.sheet, "picture file")
+    if args.query is not None:
+        if picture_files.query_kind(args.query) == "picture":
+            picture_files.read_grey(args.query)
+        else:
+            geometry.load_mesh(args.query, max_faces=geometry.QUERY_FACE_BUDGET)  # checked, and simplified above the face budget
+    _data_root_exists()
+
     from . import config, search
 
     profile = config.get_profile(args.profile)
@@ -102,16 +178,22 @@ def _search(args) -> int:
             return 0
     if args.query is None:
         raise ValueError("give a QUERY file (a picture or a mesh), or --build-index")
-    search.query_kind(args.query)  # a missing or unsupported file is named before the index is loaded or built
     index = search.load_index(profile)
+    rows = len(index) if args.split == "all" else int((index.splits == args.split).sum())
+    if args.top > rows:
+        raise ValueError(f"--top {args.top}: the index of {search.index_path(profile)} holds {rows} shapes"
+                         + ("" if args.split == "all" else f" in the {args.split} split") + f"; give --top between 1 and {rows}")  # fmt: skip
     matches = search.search_file(index, args.query, by=args.by, k=args.top, split=None if args.split == "all" else args.split)
     print(search.format_matches(matches))
     if args.sheet:
         import matplotlib
 
+        from .provenance import atomic_path
+
         matplotlib.use("Agg")
         fig = search.contact_sheet(search.query_preview(args.query), matches, index, title=f"{args.query} (by {args.by})")
-        fig.savefig(args.sheet, dpi=110, bbox_inches="tight")
+        with atomic_path(args.sheet) as tmp:  # never a half-written sheet under the asked-for name
+            fig.savefig(tmp, dpi=110, bbox_inches="tight", format=os.path.splitext(args.sheet)[1].lower().lstrip(".").replace("jpg", "jpeg"))
         print(f"contact sheet: {args.sheet}")
     return 0
 
@@ -119,12 +201,16 @@ def _search(args) -> int:
 def _reconstruct(args) -> int:
     import time
 
-    from . import autoencoder, config, geometry, images, shipping, svr
+    from . import geometry, picture_files, safety
 
     started = time.perf_counter()
-    # Every argument is checked before a model is loaded or run.
-    images.read_image(args.image)
+    # Every argument is checked before a model is loaded or run (and before torch is imported).
+    picture_files.read_grey(args.image)  # unreadable, blank or dark-background pictures are refused here
     geometry.check_mesh_path(args.out)
+    safety.check_writable(args.out, "mesh file")
+    _data_root_exists()
+    from . import autoencoder, config, shipping, svr
+
     autoencoder.check_resolution(args.resolution)
     profile, device = config.get_profile(args.profile), config.get_device(args.device)
     autoencoder_path = args.autoencoder or shipping.paths("autoencoder", profile).weights
@@ -153,7 +239,7 @@ def _add_training_options(parser: argparse.ArgumentParser, evaluate_help: str, s
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m tutorial_lib", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = OneLineParser(prog="python -m tutorial_lib", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
 
     data = commands.add_parser("data", help="build or inspect a dataset").add_subparsers(dest="action", required=True)
@@ -161,17 +247,17 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--profile", default="quick", choices=["quick", "full"])
     build.add_argument("--source", default=None, help="folder of meshes in category sub-folders (ShapeNet/ModelNet layout)")
     build.add_argument("--out", default=None, help="output folder (default: <data root>/<profile>, or <data root>/<source name>)")
-    build.add_argument("--workers", type=int, default=None, help="worker processes (default: all cores, at most 8)")
+    build.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores, at most 8)")
     build.add_argument("--seed", type=int, default=0)
-    build.add_argument("--up", default="+y", help="up axis of --source meshes, e.g. +z for ModelNet")
-    build.add_argument("--front", default="-z", help="front axis of --source meshes")
+    build.add_argument("--up", default="+y", type=_axis, help="up axis of --source meshes, e.g. +z for ModelNet")
+    build.add_argument("--front", default="-z", type=_axis, help="front axis of --source meshes, e.g. --front -x")
     build.set_defaults(run=_data_build)
     info = data.add_parser("info", help="print the keys, shapes and attributes of a dataset file")
     info.add_argument("file")
     info.set_defaults(run=_data_info)
     foreign = data.add_parser("foreign", help="render the test shapes the way another project would (colour, texture, lights, JPEG): a test set")
     foreign.add_argument("--profile", default="quick", choices=["quick", "full"])
-    foreign.add_argument("--views", type=int, default=2, help="pictures per test shape")
+    foreign.add_argument("--views", type=_positive, default=2, help="pictures per test shape")
     foreign.add_argument("--seed", type=int, default=0)
     foreign.add_argument("--out", default=None, help="output folder (default: <data root>/<profile>_foreign)")
     foreign.set_defaults(run=_data_foreign)
@@ -213,7 +299,7 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("query", nargs="?", default=None, help="a picture (PNG/JPG) or a mesh (.obj/.off/.ply/.stl)")
     find.add_argument("--by", default="z", choices=["z", "lfd"],
                       help="z: the encoders' code (default); lfd: light field descriptor (a picture is then read as a sketch's silhouette)")  # fmt: skip
-    find.add_argument("--top", type=int, default=5, help="how many shapes to list")
+    find.add_argument("--top", type=_positive, default=5, help="how many shapes to list (1 to the number of shapes in the index)")
     find.add_argument("--sheet", default=None, help="also write a contact sheet (query beside its results) to this PNG")
     find.add_argument("--split", default="all", choices=["all", "train", "test"], help="search only these shapes")
     find.add_argument("--profile", default="quick", choices=["quick", "full"])
@@ -223,33 +309,48 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .training import TrainingInterrupted
+    from .safety import Stopped, end_workers, stop_on_signals
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
-    args = build_parser().parse_args([a for a in argv if a != "--debug"])
+    try:
+        args = build_parser().parse_args(_joined_axes([a for a in argv if a != "--debug"]))
+    except UsageError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    stop_on_signals()  # SIGTERM, SIGHUP, SIGINT: worker processes end at once, temporary files are removed
     try:
         return args.run(args)
-    except TrainingInterrupted as stop:
-        if stop.checkpoint is not None:
-            print(f"interrupted at step {stop.step}; checkpoint saved to {stop.checkpoint}. "
-                  "Run the same command again to resume.", file=sys.stderr)  # fmt: skip
-        else:
-            print(f"interrupted at step {stop.step} (no checkpoint was asked for)", file=sys.stderr)
-        return 130
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as stop:
+        training = sys.modules.get(f"{__package__}.training")  # not imported (torch) unless a command trained
+        if training is not None and isinstance(stop, training.TrainingInterrupted):
+            if stop.checkpoint is not None:
+                print(f"interrupted at step {stop.step}; checkpoint saved to {stop.checkpoint}. "
+                      "Run the same command again to resume.", file=sys.stderr)  # fmt: skip
+            else:
+                print(f"interrupted at step {stop.step} (no checkpoint was asked for)", file=sys.stderr)
+            return 130
+        signum = getattr(stop, "signum", 2)
+        end_workers()
+        name = str(stop) if isinstance(stop, Stopped) and signum != 2 else "interrupted"
+        print(f"{name}; run the same command again to continue", file=sys.stderr)
+        return 128 + signum
     except Exception as error:  # a user's mistake or a broken file: one line, not a traceback
         if debug:
             raise
-        message = str(error).strip().splitlines()[0] if str(error).strip() else ""
-        known = isinstance(error, (OSError, ValueError, KeyError, ImportError))
-        print(
-            f"error: {message}" if known and message else f"error: {type(error).__name__}: {message} (run again with --debug for the traceback)",
-            file=sys.stderr,
-        )
+        end_workers()
+        print(f"error: {_one_line(error)}", file=sys.stderr)
         return 1
+
+
+def _one_line(error: Exception) -> str:
+    """The one line an error is reported as: its message (an OS error with the file it concerns), else its type and message."""
+    message = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if isinstance(error, OSError) and getattr(error, "filename", None) and error.strerror:
+        return f"{error.filename}: {error.strerror.lower() if error.strerror[:1].isupper() else error.strerror}"
+    if isinstance(error, (OSError, ValueError, KeyError, ImportError)) and message:
+        return message
+    return f"{type(error).__name__}: {message} (run again with --debug for the traceback)"
 
 
 if __name__ == "__main__":

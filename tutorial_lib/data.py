@@ -40,7 +40,7 @@ import h5py
 import numpy as np
 import trimesh
 
-from . import config
+from . import config, safety
 from .config import IMAGE_SIZE, POINT_BUDGETS, VIEWS_PER_SHAPE, VOXEL_RESOLUTION
 
 SCHEMA_VERSION = 1
@@ -223,7 +223,7 @@ def write_split(path: str | Path, records, attrs: dict) -> None:
     layout = first["layout"] if "chunks" in first else {key: _chunk_array(first, key).shape for key in CHUNKED}
     texts = {key: [] for key in ("names", "categories", "variants")}
     meshes = {"mesh_vertices": [], "mesh_faces": []}
-    with atomic_path(path) as tmp, h5py.File(tmp, "w") as f:
+    with atomic_path(path) as tmp, safety.hdf5_for_writing(tmp, path) as f:
         arrays = {key: f.create_dataset(key, (n,) + tuple(shape), dtype=CHUNKED[key], chunks=(1,) + tuple(shape), compression="gzip",
                                         compression_opts=COMPRESSION_LEVEL, shuffle=True)
                   for key, shape in layout.items()}  # fmt: skip
@@ -518,10 +518,7 @@ def build_dataset(
     ``source``) are skipped and listed in the report. ``jobs`` replaces the planned list of
     shapes (e.g. a subset, for benchmarks).
     """
-    from tqdm.auto import tqdm
-
     start = time.time()
-    settings = profile.dataset
     if source is not None:
         jobs = jobs if jobs is not None else source_jobs(source, seed=seed, up=up, front=front)
         folder = Path(out) if out else config.data_root() / Path(source).name
@@ -529,6 +526,15 @@ def build_dataset(
         jobs = jobs if jobs is not None else procedural_jobs(profile, seed)
         folder = Path(out) if out else dataset_dir(profile)
     builder = builder_settings(profile, source, seed, len(jobs), up, front)
+    with safety.writer_lock(folder, "data build"):  # a second build of the folder waits, then finds it done
+        return _build_in(folder, builder, jobs, profile.dataset.views_per_shape, seed, workers, progress, start)
+
+
+def _build_in(folder: Path, builder: dict, jobs: list[ShapeJob], views_per_shape: int, seed: int, workers: int | None,
+              progress: bool, start: float) -> BuildReport:  # fmt: skip
+    """:func:`build_dataset`'s work in ``folder``, which the caller holds the writer's lock of."""
+    from tqdm.auto import tqdm
+
     if is_complete(folder, builder):
         return BuildReport(folder, {s: read_attrs(split_path(folder, s))["shapes_in_split"] for s in SPLITS}, {}, 0.0, 0)
     if is_complete(folder):
@@ -536,41 +542,43 @@ def build_dataset(
 
     parts_dir = folder / "parts"
     stamp = folder / "parts_builder.json"
-    if parts_dir.exists() and (not stamp.exists() or json.loads(stamp.read_text()) != builder):
+    if parts_dir.exists() and safety.read_json(stamp, what="build settings file") != builder:
         # Parts of an interrupted build with other settings (or older code) must not be mixed in.
         for old in parts_dir.glob("*.npz"):
             old.unlink()
         for name in ("failures.json", "repaired.json"):
             (folder / name).unlink(missing_ok=True)
     parts_dir.mkdir(parents=True, exist_ok=True)
-    stamp.write_text(json.dumps(builder))
+    safety.write_json(stamp, builder)
     failures_file, repaired_file = folder / "failures.json", folder / "repaired.json"
-    failed = json.loads(failures_file.read_text()) if failures_file.exists() else {}
-    repaired = json.loads(repaired_file.read_text()) if repaired_file.exists() else {}
+    failed = safety.read_json(failures_file, {}, what="list of failed shapes")
+    repaired = safety.read_json(repaired_file, {}, what="list of repaired shapes")
     todo = [j for j in jobs if not _part_path(parts_dir, j.name).exists() and j.name not in failed]
     workers = workers or config.default_workers()
     bar = tqdm(total=len(jobs), initial=len(jobs) - len(todo), desc=f"building {folder.name}", unit="shape", disable=not progress, mininterval=1.0)
     if todo:
-        if workers == 1:
-            results = (_build_and_store(job, parts_dir, settings.views_per_shape) for job in todo)
-        else:
-            from . import _raster, provenance  # noqa: F401  (imported here once, inherited by the workers on fork)
+        pool = None
+        try:  # from the pool's start: a signal while the jobs are handed out also closes the bar first
+            if workers == 1:
+                results = (_build_and_store(job, parts_dir, views_per_shape) for job in todo)
+            else:
+                from . import _raster, provenance  # noqa: F401  (imported here once, inherited by the workers on fork)
 
-            _raster.warm_up()  # compile or load the kernels once, here, before the workers start (they inherit them)
-            pool = ProcessPoolExecutor(max_workers=workers)
-            futures = [pool.submit(_build_and_store, job, parts_dir, settings.views_per_shape) for job in todo]
-            results = (future.result() for future in as_completed(futures))
-        try:
+                _raster.warm_up()  # compile or load the kernels once, here, before the workers start (they inherit them)
+                pool = ProcessPoolExecutor(max_workers=workers, initializer=safety.worker_setup)
+                futures = [pool.submit(_build_and_store, job, parts_dir, views_per_shape) for job in todo]
+                results = (future.result() for future in as_completed(futures))
             for name, error, repair in results:
                 if error:
                     failed[name] = error
-                    failures_file.write_text(json.dumps(failed, indent=1))
+                    safety.write_json(failures_file, failed, indent=1)
                 if repair:
                     repaired[name] = repair
-                    repaired_file.write_text(json.dumps(repaired, indent=1))
+                    safety.write_json(repaired_file, repaired, indent=1)
                 bar.update()
         finally:
-            if workers != 1:
+            bar.close()  # before any error is printed: the error's line is not glued to the bar
+            if pool is not None:
                 pool.shutdown(cancel_futures=True)
     bar.close()
 
@@ -590,7 +598,7 @@ def build_dataset(
     shutil.rmtree(parts_dir, ignore_errors=True)  # also the temporary file of a write that a kill -9 cut short
     stamp.unlink(missing_ok=True)
     if failed:
-        failures_file.write_text(json.dumps(failed, indent=1))
+        safety.write_json(failures_file, failed, indent=1)
     return BuildReport(folder, counts, failed, time.time() - start, len(todo), repaired)
 
 

@@ -17,9 +17,9 @@ without downloading anything:
 * background white or a light grey, and JPEG compression at a quality drawn per picture.
 
 Everything is drawn from a seed: the picture of (shape, view) depends only on the seed, the
-shape's index and the view number, not on what else is rendered. Rays are cast with the same
-intersector as the dataset's renderer (:func:`tutorial_lib.geometry.ray_intersector`, Embree
-through trimesh when available).
+shape's index and the view number, not on what else is rendered. Rays are cast by
+:func:`tutorial_lib.geometry.ray_intersector` (Embree through trimesh when available), the ray
+caster the dataset's compiled renderer is tested against.
 
 The set built by :func:`build_foreign_set` (CLI ``python -m tutorial_lib data foreign``) is for
 testing only: nothing in the training code reads it.

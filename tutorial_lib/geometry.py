@@ -81,37 +81,400 @@ def fit_half_extent(resolution: int = VOXEL_RESOLUTION, padding: int = VOXEL_PAD
 # --------------------------------------------------------------------------------------------
 
 
-def load_mesh(path: str | Path) -> trimesh.Trimesh:
+#: A mesh given as a query (search by mesh) with more faces than this is simplified to this
+#: many by quadric decimation before its voxels and light field are computed: memory and time
+#: then stay bounded whatever the file holds (a 2.6-million-face scan is searched in about
+#: 1 GB), and at 64³ voxels and 128² silhouettes the finer faces are not seen anyway.
+#: ``benchmarks/bench_search.py --query-meshes`` measures what the light field descriptor loses by it.
+QUERY_FACE_BUDGET = 100_000
+#: Where quadric decimation stops short of the budget, vertices are clustered on grids of this
+#: many cells across the mesh, finest first, and no coarser than the last: 1/128 of the mesh's
+#: size is about a pixel of the light field's silhouettes and half a 64³ voxel. A mesh that
+#: still has more faces is used with them (slower, in the same bounded memory).
+CLUSTER_GRIDS = (1024, 512, 256, 128)
+#: CPU seconds the quadric decimation of one mesh may take (a 2.6-million-face torus takes about 5).
+DECIMATION_CPU_SECONDS = 20
+#: Coordinates whose overall size lies outside this range are rescaled to size 1 when a mesh is
+#: loaded: merging vertices at a fixed tolerance means nothing at ×1e-30, and overflows at ×1e30.
+SANE_EXTENT = (1e-4, 1e6)
+
+
+def load_mesh(path: str | Path, max_faces: int | None = None) -> trimesh.Trimesh:
     """Read a triangle mesh from ``.obj/.off/.stl/.ply`` (and glTF), with errors that name the file.
 
     Scenes (several objects in one file) are merged into one mesh. Raises ``FileNotFoundError``
-    for a missing file and :class:`MeshError` for a file that holds no usable triangles.
+    for a missing file and :class:`MeshError` for a file that holds no usable triangles or
+    non-finite (NaN, inf) coordinates. A mesh whose size is outside :data:`SANE_EXTENT` is
+    scaled to size 1 (its position and scale mean nothing to the dataset or the search, which
+    normalise every mesh). With ``max_faces``, a mesh with more faces is simplified to that
+    many (:func:`simplify_mesh`); the largest files are then read without trimesh's copies
+    (binary STL, triangle OFF), so the memory stays near that of the file's own arrays.
     """
     path = Path(path)
+    if path.is_dir():
+        raise MeshError(f"{path}: is a folder, not a mesh file")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     if path.suffix.lower() not in MESH_SUFFIXES:
         raise MeshError(f"{path}: unsupported file type {path.suffix!r}; expected one of {MESH_SUFFIXES}")
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns, max_faces)
+    if key in _LAST_LOADED:  # the command line reads its query once to check it, and again to search with it
+        return _LAST_LOADED[key].copy()
+    arrays = _read_large_mesh(path) if max_faces is not None and (_face_count(path) or 0) > max_faces else None
+    if arrays is not None:  # straight from the file's arrays to the simplified mesh: no full-size trimesh
+        mesh = _simplify_arrays(*_checked_arrays(arrays, str(path)), max_faces, str(path))
+        check_mesh(mesh, str(path))
+    else:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # numpy's warnings from inside trimesh: the checks below say what is wrong
+                loaded = trimesh.load(path, force="mesh", process=False)
+        except Exception as exc:  # trimesh raises many kinds of errors for broken files
+            raise MeshError(
+                f"{path}: could not be read as a mesh ({type(exc).__name__}: {str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"
+            ) from None
+        if not isinstance(loaded, trimesh.Trimesh):
+            raise MeshError(f"{path}: holds no triangles (got {type(loaded).__name__})")
+        mesh = _tidy(loaded, str(path), max_faces)
+    _LAST_LOADED.clear()
+    _LAST_LOADED[key] = mesh
+    return mesh.copy()
+
+
+_LAST_LOADED: dict = {}  # (file, size, modification time, max_faces) -> the mesh load_mesh made of it last
+
+
+def _tidy(mesh: trimesh.Trimesh, name: str, max_faces: int | None) -> trimesh.Trimesh:
+    """Check an unprocessed mesh, bring its size into :data:`SANE_EXTENT`, merge its vertices
+    (trimesh's processing), or simplify it to ``max_faces``."""
+    if len(mesh.faces) and len(mesh.vertices):
+        as_read = np.asarray(mesh.vertices)
+        vertices, _ = _checked_arrays([as_read, np.asarray(mesh.faces)], name)
+        if vertices is not as_read:  # brought to size 1
+            mesh.vertices = vertices
+    check_mesh(mesh, name, area=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if max_faces is not None and len(mesh.faces) > max_faces:
+            mesh = simplify_mesh(mesh, max_faces, name=name)  # processed, and remembers the full mesh's centre of mass
+        else:
+            mesh.process()
+    check_mesh(mesh, name)
+    return mesh
+
+
+def _checked_arrays(arrays: list, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """``[vertices, faces]`` of a mesh as read, checked: faces that name missing vertices and non-finite
+    coordinates are refused (before trimesh's processing, which drops NaN vertices without a word),
+    and coordinates outside :data:`SANE_EXTENT` are brought to size 1. The list is emptied, so that
+    the caller holds no second reference to arrays that may be large."""
+    vertices, faces = arrays
+    arrays.clear()
+    if len(faces) == 0 or len(vertices) == 0:
+        raise MeshError(f"{name}: the mesh is empty (no faces)")
+    if faces.min() < 0 or faces.max() >= len(vertices):
+        raise MeshError(f"{name}: faces refer to vertices that do not exist (indices up to {faces.max()}, {len(vertices)} vertices)")
+    _check_finite(vertices, name)
+    extent = float(np.ptp(vertices, axis=0).max())
+    if extent == 0:
+        raise MeshError(f"{name}: every vertex lies at the same point")
+    if not SANE_EXTENT[0] <= extent <= SANE_EXTENT[1]:
+        vertices = (vertices - vertices.mean(axis=0)) / extent
+    return vertices, faces
+
+
+def _check_finite(vertices: np.ndarray, name: str) -> None:
+    finite = np.isfinite(np.asarray(vertices)).all(axis=1)
+    if not finite.all():
+        bad = np.flatnonzero(~finite)
+        raise MeshError(
+            f"{name}: the mesh has non-finite vertex coordinates (NaN or inf): {len(bad)} of its {len(finite)} vertices, the first at index {bad[0]}"
+        )
+
+
+def simplify_mesh(mesh: trimesh.Trimesh, max_faces: int, name: str = "mesh") -> trimesh.Trimesh:
+    """``mesh`` with about ``max_faces`` faces (at most, but where clustering at :data:`CLUSTER_GRIDS` cannot get there), standing for the full mesh.
+
+    Vertices that coincide are merged first (a binary STL stores every triangle's corners
+    apart). Then quadric edge-collapse decimation (fast-simplification) reduces the faces; where
+    it stops short of the budget (it refuses collapses that would fold the surface or leave
+    slivers, which finely subdivided meshes are full of), the vertices are clustered on the grids
+    of :data:`CLUSTER_GRIDS`, finest first, until the budget is met or the coarsest was used. Every
+    vertex is then moved onto the nearest vertex of the full mesh, its farthest ones kept
+    (:func:`_snap_to`), and the result remembers the full mesh's centre of mass
+    (:func:`center_of_mass` answers with it until the vertices move): the dataset's normalisation
+    and the light field descriptor centre every shape there, and a simplified surface that is no
+    longer closed would otherwise be centred on its surface (about 2 % of its size away, enough to
+    move its light field descriptor as far as a rotation does). A mesh with at most ``max_faces``
+    faces comes back as it is.
+    """
+    if len(mesh.faces) <= max_faces:
+        return mesh
+    return _simplify_arrays(np.asarray(mesh.vertices), np.asarray(mesh.faces), max_faces, name)
+
+
+def _simplify_arrays(vertices: np.ndarray, faces: np.ndarray, max_faces: int, name: str) -> trimesh.Trimesh:
+    """:func:`simplify_mesh` of a mesh given as arrays."""
+    vertices, faces = _merge_coincident(vertices, faces)
+    original = np.asarray(vertices, dtype=np.float64)
+    centre = _centre_of_mass(vertices, faces)
+    if len(faces) > max_faces:
+        vertices, faces = _decimate(vertices, faces, int(max_faces), name)  # None: it ran out of its CPU time; clustering takes over
+    size = float(np.ptp(vertices, axis=0).max())
+    for cells in CLUSTER_GRIDS:
+        if len(faces) <= max_faces:
+            break
+        vertices, faces = _cluster_vertices(np.asarray(vertices, dtype=np.float64), faces, size / cells)
+    vertices, faces = _snap_to(original, np.asarray(vertices, dtype=np.float64), np.asarray(faces, dtype=np.int64), centre)
+    if len(faces) == 0:
+        raise MeshError(f"{name}: nothing is left of the mesh after simplifying it to {max_faces} faces")
+    out = trimesh.Trimesh(vertices=vertices, faces=faces, process=True)
+    out.metadata["center_of_mass"] = (centre.tolist(), _vertices_key(out.vertices))
+    return out
+
+
+def _decimate(vertices: np.ndarray, faces: np.ndarray, target: int, name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Quadric decimation (fast-simplification) to ``target`` faces, in a child process where ``fork`` exists.
+
+    The library keeps its working arrays (about 200 bytes a face) in global C++ vectors for the
+    life of the process that called it: in a child, that memory goes back when it ends, and the
+    caller never holds it (a 2.6-million-face mesh would otherwise keep half a gigabyte). The
+    child may use :data:`DECIMATION_CPU_SECONDS` of CPU time (not wall time: the result must not
+    depend on how busy the machine is); a mesh that takes longer (finely subdivided flat faces
+    make the library refuse collapse after collapse) comes back as it was, for the clustering.
+    """
+    import multiprocessing
+    import signal
+
+    vertices, faces = np.ascontiguousarray(vertices, dtype=np.float32), np.ascontiguousarray(faces, dtype=np.int32)
+    if "fork" not in multiprocessing.get_all_start_methods():
+        return _decimate_here(vertices, faces, target)
+    context = multiprocessing.get_context("fork")
+    receive, send = context.Pipe(duplex=False)
+    child = context.Process(target=_decimate_child, args=(vertices, faces, target, send), daemon=True)
+    child.start()
+    send.close()
     try:
-        loaded = trimesh.load(path, force="mesh", process=True)
-    except Exception as exc:  # trimesh raises many kinds of errors for broken files
-        raise MeshError(f"{path}: could not be read as a mesh ({type(exc).__name__}: {exc})") from exc
-    if not isinstance(loaded, trimesh.Trimesh):
-        raise MeshError(f"{path}: holds no triangles (got {type(loaded).__name__})")
-    check_mesh(loaded, name=str(path))
-    return loaded
+        result = receive.recv()
+    except EOFError:
+        child.join()
+        if child.exitcode == -signal.SIGXCPU:
+            return vertices, faces
+        raise MeshError(f"{name}: its simplification to {target} faces stopped (exit status {child.exitcode}; out of memory?)") from None
+    finally:
+        receive.close()
+    child.join()
+    if isinstance(result, BaseException):
+        raise result
+    return result
 
 
-def check_mesh(mesh: trimesh.Trimesh, name: str = "mesh") -> None:
-    """Raise :class:`MeshError` (naming ``name``) for an empty, flat or non-finite mesh."""
+def _decimate_here(vertices: np.ndarray, faces: np.ndarray, target: int) -> tuple[np.ndarray, np.ndarray]:
+    import fast_simplification
+
+    return fast_simplification.simplify(vertices, faces, target_count=target)
+
+
+def _decimate_child(vertices, faces, target, send) -> None:
+    import resource
+
+    from .safety import worker_setup
+
+    worker_setup()  # ends with its parent
+    used = resource.getrusage(resource.RUSAGE_SELF)
+    limit = int(used.ru_utime + used.ru_stime + DECIMATION_CPU_SECONDS)
+    resource.setrlimit(resource.RLIMIT_CPU, (limit, resource.getrlimit(resource.RLIMIT_CPU)[1]))  # SIGXCPU ends it there
+    try:
+        send.send(_decimate_here(vertices, faces, target))
+    except Exception as exc:  # noqa: BLE001  (any error goes back to the parent, which raises it)
+        send.send(exc)
+    finally:
+        send.close()
+
+
+def _vertices_key(vertices: np.ndarray) -> str:
+    import hashlib
+
+    return hashlib.sha1(np.ascontiguousarray(vertices, dtype=np.float64).tobytes()).hexdigest()
+
+
+def _snap_to(original: np.ndarray, vertices: np.ndarray, faces: np.ndarray, centre: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each vertex moved to the nearest of the ``original`` vertices, the faces that lost a corner by
+    it dropped, and the original's farthest vertices from ``centre`` (in length and along an axis) kept.
+
+    Quadric decimation puts a merged vertex where the error is least, often a little outside a
+    curved surface, and clustering at the mean of its cell, inside; and either may remove the
+    vertex farthest out. The light field descriptor scales every shape by its farthest vertex
+    (and the dataset's normalisation by its largest coordinate), so one vertex out of place would
+    resize the whole silhouette: on the original vertices, with its extremes, the simplified
+    surface reaches exactly as far as the full one.
+    """
+    from scipy.spatial import cKDTree
+
+    _, nearest = cKDTree(original).query(vertices)
+    offsets = original - centre
+    for extreme in (int(np.argmax(np.einsum("ij,ij->i", offsets, offsets))), int(np.argmax(np.abs(offsets).max(axis=1)))):
+        if extreme not in nearest:
+            nearest[int(np.argmin(np.linalg.norm(vertices - original[extreme], axis=1)))] = extreme
+    snapped, index = np.unique(nearest, return_inverse=True)
+    faces = index.reshape(-1)[faces]
+    faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
+    return original[snapped].astype(np.float64), faces
+
+
+def _centre_of_mass(vertices: np.ndarray, faces: np.ndarray, chunk: int = 1_000_000) -> np.ndarray:
+    """:func:`center_of_mass` of a mesh given as arrays, a million faces at a time (no trimesh caches):
+    the volume centroid when the surface is closed, consistently wound and of positive volume,
+    else the area-weighted centroid of the surface."""
+    n = len(vertices)
+    forward = (faces.astype(np.int64) * n + np.roll(faces, -1, axis=1)).ravel()
+    backward = (np.roll(faces, -1, axis=1).astype(np.int64) * n + faces).ravel()
+    forward.sort()
+    backward.sort()
+    closed = bool(np.all(forward[1:] != forward[:-1]) and np.array_equal(forward, backward))
+    del forward, backward
+    volume, moment, area, surface = 0.0, np.zeros(3), 0.0, np.zeros(3)
+    for i in range(0, len(faces), chunk):
+        a, b, c = (vertices[faces[i : i + chunk, k]].astype(np.float64) for k in range(3))
+        cross = np.cross(b - a, c - a)
+        signed = np.einsum("ij,ij->i", a, np.cross(b, c)) / 6.0
+        volume += signed.sum()
+        moment += (signed[:, None] * (a + b + c)).sum(axis=0) / 4.0
+        areas = np.linalg.norm(cross, axis=1) / 2.0
+        area += areas.sum()
+        surface += (areas[:, None] * (a + b + c)).sum(axis=0) / 3.0
+    if closed and volume > 0:
+        return moment / volume
+    return surface / max(area, np.finfo(float).tiny)
+
+
+def _cluster_vertices(vertices: np.ndarray, faces: np.ndarray, cell: float) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices in one grid cell of side ``cell`` merged into their mean; faces that lost a corner, and repeated faces, dropped."""
+    cells = np.floor((vertices - vertices.min(axis=0)) / cell).astype(np.int64)
+    keys = (cells[:, 0] << 42) | (cells[:, 1] << 21) | cells[:, 2]  # one number per cell (grids up to 2**21 cells across)
+    _, cluster, counts = np.unique(keys, return_inverse=True, return_counts=True)
+    cluster = cluster.reshape(-1)
+    merged = np.zeros((len(counts), 3))
+    np.add.at(merged, cluster, vertices)
+    merged /= counts[:, None]
+    faces = cluster.astype(np.int32)[faces]
+    faces = faces[(faces[:, 0] != faces[:, 1]) & (faces[:, 1] != faces[:, 2]) & (faces[:, 0] != faces[:, 2])]
+    corners = np.ascontiguousarray(np.sort(faces, axis=1))  # a face and its repeats (any order of corners) share one 12-byte key
+    first = np.unique(corners.view(np.dtype((np.void, 12))).ravel(), return_index=True)[1]
+    return merged, faces[np.sort(first)]
+
+
+def _merge_coincident(vertices: np.ndarray, faces: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Vertices with exactly the same float32 coordinates merged into one, the faces renumbered.
+
+    Each vertex's 12 bytes are hashed to one 64-bit number, whose sort is fast and small (about 30
+    bytes a vertex, where trimesh's merge takes ten times that); the groups are then checked to
+    hold equal coordinates, and a collision of the hash falls back to sorting the 12-byte keys.
+    """
+    keys = np.ascontiguousarray(vertices, dtype=np.float32)
+    bits = keys.view(np.uint32)
+    hashed = bits[:, 0].astype(np.uint64) * np.uint64(0x9E3779B97F4A7C15)
+    hashed ^= bits[:, 1].astype(np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+    hashed ^= bits[:, 2].astype(np.uint64) * np.uint64(0x165667B19E3779F9)
+    _, first, inverse = np.unique(hashed, return_index=True, return_inverse=True)
+    del hashed
+    if len(first) == len(keys):
+        return vertices, faces
+    merged = keys[first]
+    if not np.array_equal(merged[inverse.reshape(-1)], keys):  # two different vertices with one hash
+        unique, inverse = np.unique(keys.view(np.dtype((np.void, 12))).ravel(), return_inverse=True)
+        merged = unique.view(np.float32).reshape(-1, 3)
+    return merged, inverse.reshape(-1).astype(np.int32)[faces]
+
+
+def _face_count(path: Path) -> int | None:
+    """The number of faces a mesh file declares (binary STL, PLY, OFF) or holds (OBJ, by its ``f`` lines),
+    read without loading the mesh; None where it cannot tell (glTF, ASCII STL, a damaged header)."""
+    import mmap
+
+    suffix = path.suffix.lower()
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+            if suffix == ".stl" and len(head) >= 84 and not head.lstrip().startswith(b"solid"):
+                count = int(np.frombuffer(head[80:84], "<u4")[0])
+                return count if path.stat().st_size == 84 + 50 * count else None
+            if suffix == ".ply" and b"end_header" in head:
+                for line in head.split(b"end_header")[0].splitlines():
+                    words = line.split()
+                    if words[:2] == [b"element", b"face"] and len(words) == 3:
+                        return int(words[2])
+                return None
+            if suffix == ".off":
+                numbers = _off_header(head)
+                return numbers[1] if numbers else None
+            if suffix == ".obj" and path.stat().st_size:
+                with mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                    text = mapped[:]
+                return text.count(b"\nf ") + text.startswith(b"f ")
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _off_header(head: bytes) -> tuple[int, int, int] | None:
+    """(vertices, faces, offset of the first vertex line) of an OFF file's start, or None."""
+    lines, offset = [], 0
+    for line in head.splitlines(keepends=True):
+        offset += len(line)
+        text = line.split(b"#")[0].strip()
+        if text:
+            lines.append(text)
+        if len(lines) == 2 or (lines and lines[0].startswith(b"OFF") and len(lines[0].split()) == 4):
+            break
+    words = b" ".join(lines).split()
+    if not words or words[0] != b"OFF" or len(words) < 3:
+        return None
+    return int(words[1]), int(words[2]), offset
+
+
+def _read_large_mesh(path: Path) -> list[np.ndarray] | None:
+    """[vertices, faces] of a binary STL or an OFF file of triangles, read with numpy alone; None for other files."""
+    suffix = path.suffix.lower()
+    if suffix == ".stl" and (count := _face_count(path)) is not None:
+        record = np.dtype([("normal", "<f4", (3,)), ("corners", "<f4", (3, 3)), ("attribute", "<u2")])
+        corners = np.fromfile(path, dtype=record, count=count, offset=84)["corners"].reshape(-1, 3)
+        return list(_merge_coincident(corners, np.arange(len(corners), dtype=np.int32).reshape(-1, 3)))
+    if suffix == ".off":
+        raw = path.read_bytes()
+        header = _off_header(raw[:4096])
+        if header is None or b"#" in raw[header[2] :]:
+            return None
+        n_vertices, n_faces, offset = header
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            numbers = np.fromstring(raw[offset:], sep=" ")  # noqa: NPY201  (text mode: one pass, no list of strings)
+        del raw
+        if len(numbers) != 3 * n_vertices + 4 * n_faces or np.any(numbers[3 * n_vertices :: 4] != 3):
+            return None  # polygons, colours or a damaged file: trimesh's reader says what it makes of them
+        faces = numbers[3 * n_vertices :].reshape(-1, 4)[:, 1:].astype(np.int64)
+        return [numbers[: 3 * n_vertices].reshape(-1, 3), faces]
+    return None
+
+
+def check_mesh(mesh: trimesh.Trimesh, name: str = "mesh", area: bool = True) -> None:
+    """Raise :class:`MeshError` (naming ``name``) for an empty, flat or non-finite mesh.
+
+    "Flat" (zero surface area) is judged relative to the mesh's size, so a mesh in units of
+    10⁻³⁰ or 10³⁰ is not mistaken for one; ``area=False`` skips that test.
+    """
     if not isinstance(mesh, trimesh.Trimesh):
         raise MeshError(f"{name}: expected a trimesh.Trimesh, got {type(mesh).__name__}")
     if len(mesh.faces) == 0 or len(mesh.vertices) == 0:
         raise MeshError(f"{name}: the mesh is empty (no faces)")
-    if not np.all(np.isfinite(mesh.vertices)):
-        raise MeshError(f"{name}: the mesh has non-finite vertex coordinates (NaN or inf)")
-    if mesh.area <= 0:
-        raise MeshError(f"{name}: the mesh has zero surface area (all faces degenerate)")
+    _check_finite(mesh.vertices, name)
+    if area:
+        extent = float(np.ptp(np.asarray(mesh.vertices), axis=0).max())
+        with np.errstate(over="ignore", invalid="ignore"):
+            relative = float(mesh.area) / extent**2 if extent > 0 else 0.0
+        if not relative > 1e-12:
+            raise MeshError(f"{name}: the mesh has zero surface area (all faces degenerate)")
 
 
 _AXES = {"x": 0, "y": 1, "z": 2}
@@ -141,7 +504,14 @@ def orientation_matrix(up: str = "+y", front: str = "-z") -> np.ndarray:
 
 
 def center_of_mass(mesh: trimesh.Trimesh) -> np.ndarray:
-    """Volume centroid of a closed mesh; the area-weighted surface centroid of an open one."""
+    """Volume centroid of a closed mesh; the area-weighted surface centroid of an open one.
+
+    A mesh simplified by :func:`simplify_mesh` answers with the centre of mass of the full mesh
+    it stands for, for as long as its vertices are not moved.
+    """
+    recorded = mesh.metadata.get("center_of_mass") if isinstance(getattr(mesh, "metadata", None), dict) else None
+    if recorded is not None and recorded[1] == _vertices_key(mesh.vertices):
+        return np.array(recorded[0], dtype=np.float64)
     if mesh.is_volume:
         return np.asarray(mesh.center_mass, dtype=np.float64)
     return np.asarray(mesh.triangles_center.T @ mesh.area_faces / mesh.area, dtype=np.float64)
@@ -474,8 +844,10 @@ def check_mesh_path(path: str | Path) -> Path:
 
 
 def save_mesh(mesh: trimesh.Trimesh, path: str | Path) -> Path:
-    """Write a mesh as ``.obj``, ``.ply``, ``.stl`` or ``.off`` (chosen by the suffix)."""
+    """Write a mesh as ``.obj``, ``.ply``, ``.stl`` or ``.off`` (chosen by the suffix); an empty mesh is refused, never written."""
     path = check_mesh_path(path)
+    if len(mesh.faces) == 0:
+        raise MeshError(f"{path}: not written: the mesh is empty (no faces)")
     from .provenance import atomic_path
 
     with atomic_path(path) as tmp:  # never a half-written mesh under the asked-for name

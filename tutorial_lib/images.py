@@ -1,6 +1,9 @@
 """Pictures in: reading a user's picture, framing it like the renderings, and the crops the image networks read.
 
-* :func:`read_image` – a PNG/JPG (grey, RGB or RGBA) as float pixels, or a one-line error naming the file.
+* :func:`read_image` – a picture file (PNG, JPG, TIFF, GIF, WebP, ...; grey, RGB, RGBA, 16-bit or
+  float) as float pixels, or a one-line error naming the file; :func:`read_grey` – the same in
+  grey with its background made white. Both live in :mod:`tutorial_lib.picture_files` (no torch),
+  with EXIF orientation, animations, giant pictures and decompression bombs.
 * :func:`load_image` – a picture framed like our renderings: the object centred on a white
   137×137 canvas, scaled to the size objects have in the dataset's renderings
   (:func:`rendering_object_size`, :func:`frame_like_renderings`, :func:`object_box`).
@@ -19,13 +22,21 @@ import torch.nn.functional as F
 
 from . import config, data
 from .config import CROP_SIZE, IMAGE_SIZE
+from .picture_files import (  # noqa: F401  (pictures in: read without torch, re-exported here)
+    BORDER_FRACTION,
+    DARKEST_BACKGROUND,
+    IMAGE_SUFFIXES,
+    MAX_PIXELS,
+    PIXEL_BUDGET,
+    ImageError,
+    background_level,
+    read_grey,
+    read_image,
+    whiten_background,
+)
 
 #: A pixel darker than this (in [0, 1], white = 1) belongs to the object, not the background.
 BACKGROUND_THRESHOLD = 0.95
-
-
-class ImageError(ValueError):
-    """An image file that cannot be used, with the file named in the message."""
 
 
 def object_box(image: np.ndarray, threshold: float = BACKGROUND_THRESHOLD) -> tuple[int, int, int, int] | None:
@@ -64,43 +75,17 @@ def frame_like_renderings(grey: np.ndarray, object_size: float, size: int = IMAG
     return canvas
 
 
-def read_image(path: str | Path) -> np.ndarray:
-    """The pixels of a picture file as float32 [H, W, 3 or 4] in [0, 1], or a one-line error naming it.
-
-    Missing, empty, truncated and non-image files all raise (``FileNotFoundError`` or
-    :class:`ImageError`), so a command can check its input before any model runs.
-    """
-    from PIL import Image, UnidentifiedImageError
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such image file")
-    if path.stat().st_size == 0:
-        raise ImageError(f"{path}: the file is empty")
-    try:
-        with Image.open(path) as opened:
-            opened.load()
-            image = opened.convert("RGBA") if opened.mode in ("RGBA", "LA", "P", "PA") else opened.convert("RGB")
-    except UnidentifiedImageError:
-        raise ImageError(f"{path}: not an image file that PIL can read (PNG, JPG, ...)") from None
-    except (OSError, SyntaxError, ValueError) as exc:  # PIL reports truncated or corrupt data as these
-        raise ImageError(f"{path}: a damaged or truncated image ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})") from None
-    return np.asarray(image, dtype=np.float32) / 255.0
-
-
 def load_image(path: str | Path, object_size: float | None = None, profile: config.Profile | None = None) -> np.ndarray:
     """A picture file as a grey float32 [137, 137] image in [0, 1], framed like the renderings.
 
-    Grey, RGB and RGBA files are accepted; a transparent background becomes white (the
-    renderings' background). Colours become grey by luminance. ``object_size`` is the longer
+    Grey, RGB and RGBA files are accepted (:func:`read_grey`); a transparent background becomes
+    white (the renderings' background), and so does a light-grey one. Colours become grey by
+    luminance. ``object_size`` is the longer
     side of the object in pixels; by default the median of ``profile``'s training renderings
     (a shipped image encoder carries its own: ``model.object_size``).
     """
     path = Path(path)
-    rgba = read_image(path)
-    rgb, alpha = (rgba[..., :3], rgba[..., 3:]) if rgba.shape[-1] == 4 else (rgba, np.ones_like(rgba[..., :1]))
-    rgb = rgb * alpha + (1 - alpha)  # composite on white
-    grey = rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+    grey = read_grey(path)
     if object_size is None:
         if profile is None:
             raise ValueError(f"{path}: give the object size to frame the picture at, or the profile whose renderings to measure it on")
@@ -232,11 +217,15 @@ def gaussian_blur(pictures: torch.Tensor, sigmas: torch.Tensor) -> torch.Tensor:
 
 
 def jpeg_round_trip(image: torch.Tensor, quality: int) -> torch.Tensor:
-    """A grey picture [H, W] in [0, 1] as it comes back from a JPEG file of ``quality`` (torchvision's libjpeg)."""
-    from torchvision.io import decode_jpeg, encode_jpeg
+    """A grey picture [H, W] in [0, 1] as it comes back from a JPEG file of ``quality`` (Pillow's libjpeg)."""
+    import io
 
-    encoded = encode_jpeg((image.clamp(0, 1) * 255).round().to(torch.uint8)[None], quality=quality)
-    return decode_jpeg(encoded)[0].float() / 255.0
+    from PIL import Image
+
+    file = io.BytesIO()
+    Image.fromarray((image.clamp(0, 1) * 255).round().to(torch.uint8).numpy()).save(file, format="JPEG", quality=quality)
+    with Image.open(file) as decoded:
+        return torch.from_numpy(np.asarray(decoded, dtype=np.float32) / 255.0)
 
 
 def randomise_pictures(images: torch.Tensor, object_size: float, generator: torch.Generator | None = None) -> torch.Tensor:

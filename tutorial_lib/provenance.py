@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 from . import config
+from .safety import LIVE_TEMPORARIES, WriteError, is_write_failure  # noqa: F401  (WriteError: re-exported)
 
 
 class CheckpointError(ValueError):
@@ -40,17 +41,28 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
     An interrupted write (Ctrl-C, kill -9, a full disk) leaves the old file, or none, never a
     half-written one. The temporary name keeps the suffix, so writers that look at it (HDF5,
-    trimesh's exporters) still know the format.
+    trimesh's exporters) still know the format; it is ``.NAME.PID.partial.SUFFIX``, so that a
+    later run can tell the leftovers of a process that no longer exists
+    (:func:`tutorial_lib.safety.remove_stale_partials`). A full disk, a refused permission or a
+    read-only file system raise :class:`WriteError`, one line naming ``path``.
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.stem}.{os.getpid()}.partial{path.suffix}")  # per process: two writers never share one
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        LIVE_TEMPORARIES.add(tmp)
         yield tmp
         os.replace(tmp, path)
+    except Exception as exc:
+        if is_write_failure(exc):
+            raise WriteError(path, exc) from None
+        raise
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        LIVE_TEMPORARIES.discard(tmp)
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
 
 
 def git_commit() -> str:
@@ -149,6 +161,26 @@ def read_manifest(path: str | Path) -> dict:
         return json.loads(path.read_text())
     except json.JSONDecodeError as exc:
         raise CheckpointError(f"{path}: not a JSON manifest ({exc.msg}, line {exc.lineno})") from None
+
+
+def read_arrays(path: str | Path, required: tuple[str, ...] = (), what: str = "array file") -> dict:
+    """Every array of an ``.npz`` file, read whole; a cut-short, damaged or foreign file raises
+    :class:`CheckpointError` naming it (never a bare ``BadZipFile`` or ``EOFError``)."""
+    import zipfile
+    import zlib
+
+    path = Path(path)
+    try:
+        with np.load(path, allow_pickle=False) as f:
+            arrays = {k: f[k] for k in f.files}
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise CheckpointError(f"{path}: a damaged or cut-short {what} ({first})") from None
+    if not isinstance(arrays, dict) or any(k not in arrays for k in required):
+        raise CheckpointError(f"{path}: not a {what} of this library (it holds {sorted(arrays)}, not {list(required)})")
+    return arrays
 
 
 def check_belongs_to(what: str, recorded: str | None, actual: str, model_file: str | Path, partner_file: str | Path) -> None:

@@ -35,6 +35,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import sys
+import warnings
+import zipfile
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,7 +47,7 @@ import torch
 import torch.nn.functional as F
 import trimesh
 
-from . import config, data, metrics, provenance
+from . import config, data, metrics, provenance, safety
 
 #: Bumped whenever the file's content or a descriptor's definition changes: older files are refused.
 FORMAT_VERSION = 2  # 2: light field descriptors summed in float64 by the compiled kernels (the same bits on every machine)
@@ -117,19 +121,9 @@ def silhouette_descriptors(masks: np.ndarray, contour: np.ndarray | None = None)
 def _grey(image) -> np.ndarray:
     """A grey float image in [0, 1] (white = 1) from a path, a uint8/float/bool array."""
     if isinstance(image, (str, Path)):
-        from PIL import Image, UnidentifiedImageError
+        from . import images
 
-        path = Path(image)
-        if not path.is_file():
-            raise FileNotFoundError(f"{path}: no such image file")
-        try:
-            with Image.open(path) as opened:
-                opened.load()
-                rgba = np.asarray(opened.convert("RGBA"), dtype=np.float32) / 255.0
-        except (UnidentifiedImageError, OSError) as exc:
-            raise _image_error(f"{path}: not a readable image ({exc})") from None
-        rgb = rgba[..., :3] * rgba[..., 3:] + (1 - rgba[..., 3:])  # transparent → white
-        return rgb @ np.array([0.299, 0.587, 0.114], np.float32)
+        return images.read_grey(image)  # EXIF, 16-bit, animations, giant pictures, a light-grey background: images.read_image
     array = np.asarray(image)
     if array.dtype == bool:
         return np.where(array, 0.0, 1.0).astype(np.float32)  # True = ink
@@ -287,7 +281,7 @@ class ShapeIndex:
             with np.load(path, allow_pickle=False) as f:
                 meta = json.loads(str(f["meta"]))
                 arrays = {k: f[k] for k in cls.ARRAYS}
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile, zlib.error) as exc:  # cut short, or not an index at all
             raise StaleIndexError(f"{path}: not a search index ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})") from None
         if meta.get("format_version") != FORMAT_VERSION:
             raise StaleIndexError(
@@ -367,7 +361,11 @@ class ShapeIndex:
         from . import autoencoder, geometry
 
         mesh, name = _mesh(mesh)
-        voxels = geometry.voxelize(geometry.normalize_mesh(mesh), config.VOXEL_RESOLUTION, name=name)
+        with warnings.catch_warnings(record=True) as caught:  # an open mesh: said in one plain line, not as a Python warning
+            warnings.simplefilter("always")
+            voxels = geometry.voxelize(geometry.normalize_mesh(mesh), config.VOXEL_RESOLUTION, name=name)
+        for warning in caught:
+            print(str(warning.message), file=sys.stderr)
         return autoencoder.encode(self.load_autoencoder(), voxels[None]).numpy()[0]
 
     def by_picture(self, image, k: int = 5, split: str | None = None) -> list[Match]:
@@ -390,12 +388,13 @@ class ShapeIndex:
 
 
 def _mesh(mesh) -> tuple[trimesh.Trimesh, str]:
+    """A query mesh, simplified above :data:`tutorial_lib.geometry.QUERY_FACE_BUDGET` faces (memory and time stay bounded)."""
     from . import geometry
 
     if isinstance(mesh, (str, Path)):
-        return geometry.load_mesh(mesh), str(mesh)
+        return geometry.load_mesh(mesh, max_faces=geometry.QUERY_FACE_BUDGET), str(mesh)
     geometry.check_mesh(mesh)
-    return mesh, "mesh"
+    return geometry.simplify_mesh(mesh, geometry.QUERY_FACE_BUDGET), "mesh"
 
 
 # --------------------------------------------------------------------------------------------
@@ -434,6 +433,7 @@ def _stored_descriptors(job: tuple[Path, int, int]) -> tuple[np.ndarray, np.ndar
 def _one_torch_thread() -> None:
     # Each worker process is one of several on the cores already: more threads would fight.
     torch.set_num_threads(1)
+    safety.worker_setup()  # ends with its parent, and on SIGTERM removes its temporary files
 
 
 #: Shapes per task of a worker: few enough to keep the progress bar moving, enough to open each file rarely.
@@ -523,6 +523,11 @@ def build_profile_index(profile: config.Profile, progress: bool = True) -> Shape
     z are the shipped autoencoder's (``autoencoder_<profile>_z.npz``). The image encoder that
     :meth:`ShapeIndex.by_picture` loads is checked, when loaded, to have learned those same z.
     """
+    with safety.writer_lock(data.dataset_dir(profile), "search index build"):  # two builds of one index: the second waits
+        return _build_profile_index(profile, progress)
+
+
+def _build_profile_index(profile: config.Profile, progress: bool) -> ShapeIndex:
     from . import autoencoder, shipping
 
     folder = data.ensure_dataset(profile, progress=progress)
@@ -566,22 +571,7 @@ def load_index(profile: config.Profile, build: bool = True, progress: bool = Tru
 # Query files (the CLI)
 # --------------------------------------------------------------------------------------------
 
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
-
-
-def query_kind(path: str | Path) -> str:
-    """``"picture"`` or ``"mesh"`` by the file's suffix; a missing or unsupported file raises an error naming it."""
-    from .geometry import MESH_SUFFIXES
-
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such query file")
-    suffix = path.suffix.lower()
-    if suffix in IMAGE_SUFFIXES:
-        return "picture"
-    if suffix in MESH_SUFFIXES:
-        return "mesh"
-    raise ValueError(f"{path}: unsupported query file type {suffix!r}; give a picture ({', '.join(IMAGE_SUFFIXES)}) or a mesh ({', '.join(MESH_SUFFIXES)})")
+from .picture_files import IMAGE_SUFFIXES, query_kind  # noqa: E402, F401  (torch-free: the command line checks its query first)
 
 
 def search_file(index: ShapeIndex, path: str | Path, by: str = "z", k: int = 5, split: str | None = None) -> list[Match]:
@@ -600,7 +590,7 @@ def query_preview(path: str | Path) -> np.ndarray:
         return _grey(path)
     from . import geometry, viz
 
-    return viz.render_mesh_image(geometry.normalize_mesh(geometry.load_mesh(path)), size=128)
+    return viz.render_mesh_image(geometry.normalize_mesh(geometry.load_mesh(path, max_faces=geometry.QUERY_FACE_BUDGET)), size=128)
 
 
 # --------------------------------------------------------------------------------------------

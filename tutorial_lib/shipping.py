@@ -44,7 +44,6 @@ import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import numpy as np
 import torch
 
 from . import config, data, provenance
@@ -226,11 +225,8 @@ def read_z_file(path: str | Path) -> dict:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no shipped z (train the autoencoder with `python -m tutorial_lib train ae --ship`)")
-    try:
-        with np.load(path, allow_pickle=False) as f:
-            return {k: (f[k].tolist() if f[k].dtype.kind in "US" else f[k]) for k in f.files}
-    except Exception as exc:  # a truncated or foreign file: zipfile, OSError, ValueError, EOFError
-        raise CheckpointError(f"{path}: not a readable z file ({type(exc).__name__})") from None
+    arrays = provenance.read_arrays(path, ("train_z", "test_z"), "z file")
+    return {k: (v.tolist() if v.dtype.kind in "US" else v) for k, v in arrays.items()}
 
 
 def load(kind: str | Kind, profile: Profile, path: str | Path | None = None, device: torch.device = CPU,

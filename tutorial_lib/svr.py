@@ -35,7 +35,7 @@ import torch.nn.functional as F
 
 from . import config, data, provenance
 from .config import Profile
-from .images import augment, center_crop, load_image, randomise_pictures, rendering_object_size
+from .images import ImageError, augment, center_crop, load_image, randomise_pictures, rendering_object_size
 from .models import ImageEncoder
 from .training import EpochBatches, RunOptions, cosine_schedule, recalibrate_batch_norm, resolve_precision, train
 
@@ -88,22 +88,21 @@ def make_image_encoder(profile: Profile) -> ImageEncoder:
     return ImageEncoder(width=profile.image_encoder.width)
 
 
-def train_image_encoder(train_file: str | Path, codes: np.ndarray, model: torch.nn.Module, run: RunOptions, batch_size: int = 32,
-                        learning_rate: float = 1e-3, randomise: bool = False, evaluate=None):  # fmt: skip
-    """Train an image encoder to predict ``codes`` from every view of a split (Adam, cosine decay).
+def train_image_encoder(dataset: ImageCodes, model: torch.nn.Module, run: RunOptions, batch_size: int = 32, learning_rate: float = 1e-3,
+                        object_size: float | None = None, evaluate=None):  # fmt: skip
+    """Train an image encoder to predict the z of ``dataset`` from every view of its split (Adam, cosine decay).
 
     Every step takes ``batch_size`` (shape, view) pairs from shuffled epochs over all views of
     all shapes, crops and flips them at random (:func:`z_loss`), and regresses z with MSE.
-    With ``randomise`` the pictures are first randomised (:func:`randomised_z_loss`), and the
-    batch-norm statistics are recomputed on randomised pictures too. With ``run.checkpoint`` the
-    run can be stopped and continued where it stopped.
+    With an ``object_size`` (the framing of :func:`rendering_object_size`) the pictures are first
+    randomised (:func:`randomised_z_loss`), and the batch-norm statistics are recomputed on
+    randomised pictures too. With ``run.checkpoint`` the run can be stopped and continued where it stopped.
     """
-    dataset = ImageCodes(train_file, codes)
-    object_size = rendering_object_size(train_file) if randomise else None
+    randomise = object_size is not None
     optimizer = torch.optim.Adam(model.parameters(), lr=learning_rate)
     record = {"model": "image_encoder", "steps": run.steps, "batch_size": batch_size, "learning_rate": learning_rate,
-              "architecture": dict(getattr(model, "config", {})), "dataset": data.read_attrs(train_file).get("fingerprint"),
-              "autoencoder_z": provenance.array_fingerprint(codes), "randomise_pictures": randomise,
+              "architecture": dict(getattr(model, "config", {})), "dataset": data.read_attrs(dataset.images.path).get("fingerprint"),
+              "autoencoder_z": provenance.array_fingerprint(dataset.codes.numpy()), "randomise_pictures": randomise,
               "precision": run.precision}  # fmt: skip
     loss_fn = randomised_z_loss(object_size) if randomise else z_loss
     history = train(model, optimizer, loss_fn, EpochBatches(dataset, batch_size, run.seed), run, scheduler=cosine_schedule(optimizer, run.steps),
@@ -165,19 +164,20 @@ def train_svr(profile: Profile, run: RunOptions, model: ImageEncoder | None = No
     codes = codes if codes is not None else autoencoder.load_shipped_z(profile)
     config.seed_everything(run.seed)  # before the model is built: the seed fixes the initial weights too
     model = model if model is not None else make_image_encoder(profile)
+    train_file = data.split_path(folder, "train")
+    dataset = ImageCodes(train_file, codes["train_z"])  # every training picture, read once (training and batch-norm statistics)
+    object_size = rendering_object_size(train_file) if settings.randomise_pictures else None
     evaluate = None
     if run.evaluate_every:
         images, targets = test_views(data.split_path(folder, "test")), torch.as_tensor(codes["test_z"], dtype=torch.float32)
-        calibration = ImageCodes(data.split_path(folder, "train"), codes["train_z"])
-        object_size = rendering_object_size(data.split_path(folder, "train")) if settings.randomise_pictures else None
 
         def evaluate(m):
             # with the batch-norm statistics of the current weights (a cheaper version of the end's)
-            recalibrate_image_encoder(m, calibration, images=640, seed=run.seed, object_size=object_size)
+            recalibrate_image_encoder(m, dataset, images=640, seed=run.seed, object_size=object_size)
             return {"test_z_mse": F.mse_loss(predict_z(m, images), targets).item()}
 
-    return train_image_encoder(data.split_path(folder, "train"), codes["train_z"], model, run, batch_size=settings.batch_size,
-                               learning_rate=settings.learning_rate, randomise=settings.randomise_pictures, evaluate=evaluate)  # fmt: skip
+    return train_image_encoder(dataset, model, run, batch_size=settings.batch_size, learning_rate=settings.learning_rate,
+                               object_size=object_size, evaluate=evaluate)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -211,6 +211,7 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
     """
     from . import autoencoder, geometry
 
+    name = image if isinstance(image, (str, Path)) else "the picture"
     if isinstance(image, (str, Path)):
         image = load_image(image, object_size=getattr(image_model, "object_size", None), profile=profile)
     z = predict_z(image_model, np.asarray(image, np.float32)[None])[0]
@@ -219,6 +220,9 @@ def reconstruct_from_image(image, image_model: torch.nn.Module, autoencoder_mode
         occupancy, _ = geometry.keep_main_parts(occupancy, 0.5)
     mesh = geometry.marching_cubes(occupancy, 0.5)
     if out is not None:
+        if len(mesh.faces) == 0:
+            raise ImageError(f"{name}: the models see no shape in it (the decoded "
+                             f"occupancy never reaches 0.5), so {out} was not written; try a picture of one object, centred, on a plain light background")  # fmt: skip
         geometry.save_mesh(mesh, out)
     return mesh
 

@@ -27,8 +27,11 @@ from .rendering import render_views
 
 def save_figure(fig, name: str, dpi: int = 110) -> Path:
     """Save ``fig`` as ``<figures dir>/<name>.png`` and return the path (see :func:`config.figures_dir`)."""
+    from .provenance import atomic_path
+
     path = figures_dir() / f"{name}.png"
-    fig.savefig(path, dpi=dpi, bbox_inches="tight")
+    with atomic_path(path) as tmp:  # a full disk or a kill leaves the old figure, never half of one
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight", format="png")
     return path
 
 

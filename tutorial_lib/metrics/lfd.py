@@ -90,6 +90,8 @@ ZERNIKE_ORDER = 10
 CONTOUR_SAMPLES = 128
 FOURIER_COEFFICIENTS = 10
 LIGHT_FIELD_SEED = 2003
+#: Views of one pass of the scan conversion: at most this many (face, view) pairs (about 200 MB).
+RASTER_PAIRS = 1_000_000
 #: Mean L1 distances between the Zernike (resp. contour Fourier) coefficients of silhouettes of
 #: different shapes: see point 6 above.
 REGION_SCALE = 1.8
@@ -280,7 +282,10 @@ def lfd_silhouettes(mesh: trimesh.Trimesh, resolution: int = LFD_RESOLUTION, ren
     normalised = normalize_for_lfd(mesh)
     directions = light_field_directions().reshape(-1, 3)
     if renderer == "raster":
-        images = _rasterize(normalised, directions, resolution)
+        # The scan conversion holds about 200 bytes per (face, view) pair: the views go in groups
+        # small enough to keep that under RASTER_PAIRS pairs (every view at once up to 10,000 faces).
+        step = max(1, min(len(directions), RASTER_PAIRS // max(1, len(normalised.faces))))
+        images = np.concatenate([_rasterize(normalised, directions[i : i + step], resolution) for i in range(0, len(directions), step)])
     elif renderer == "raycast":
         from ..rendering import orthographic_silhouettes
 
@@ -570,9 +575,12 @@ class LightFieldDescriptor:
         return lfd_distance(self, other)
 
     def save(self, path: str | Path) -> Path:
-        path = Path(path)
-        np.save(path, self.coefficients)
-        return path if path.suffix == ".npy" else path.with_name(path.name + ".npy")
+        from ..provenance import atomic_path
+
+        path = Path(path) if str(path).endswith(".npy") else Path(f"{path}.npy")  # as np.save names it
+        with atomic_path(path) as tmp, open(tmp, "wb") as f:
+            np.save(f, self.coefficients)
+        return path
 
     @classmethod
     def load(cls, path: str | Path) -> LightFieldDescriptor:
@@ -596,8 +604,11 @@ def lfd_descriptors(meshes: Mapping[str, trimesh.Trimesh] | Iterable[trimesh.Tri
 
 def save_descriptors(descriptors: Mapping[str, LightFieldDescriptor], path: str | Path) -> Path:
     """Write ``{name: descriptor}`` to one ``.npz`` file."""
-    path = Path(path)
-    np.savez_compressed(path, names=np.array(list(descriptors)), coefficients=np.stack([np.asarray(d) for d in descriptors.values()]))
+    from ..provenance import atomic_path
+
+    path = Path(path) if str(path).endswith(".npz") else Path(f"{path}.npz")  # as np.savez_compressed names it
+    with atomic_path(path) as tmp, open(tmp, "wb") as f:
+        np.savez_compressed(f, names=np.array(list(descriptors)), coefficients=np.stack([np.asarray(d) for d in descriptors.values()]))
     return path
 
 
