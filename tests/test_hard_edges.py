@@ -277,10 +277,15 @@ def test_a_contact_sheet_and_an_index_are_written_atomically(quick_root, tmp_pat
 # --------------------------------------------------------------------------------------------
 
 
+def _as_from_a_terminal():
+    """SIGINT and SIGHUP as a command typed in a terminal has them, whatever this test process
+    inherited (a background job ignores SIGINT, a run under ``nohup`` SIGHUP)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGHUP, signal.SIG_DFL)
+
+
 def start(argv, env):
-    # SIGINT as a terminal sends it, whatever this test process inherited (background jobs ignore it).
-    return subprocess.Popen([*COMMAND, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
-                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))  # fmt: skip
+    return subprocess.Popen([*COMMAND, *argv], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, preexec_fn=_as_from_a_terminal)
 
 
 def wait_for(condition, process, seconds=300):
@@ -388,7 +393,14 @@ sys.exit(main(["search", "--build-index"]))
 def test_a_signal_during_the_index_build_ends_every_worker(tmp_path, box_dataset, signum):
     root = tmp_path / "data"
     box_dataset(root / "quick", shapes=150)
-    build = subprocess.Popen([sys.executable, "-c", INDEX_BUILD], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env_with(TUTORIAL_DATA=root))
+    build = subprocess.Popen(
+        [sys.executable, "-c", INDEX_BUILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env_with(TUTORIAL_DATA=root),
+        preexec_fn=_as_from_a_terminal,
+    )
     wait_for(lambda: len(psutil.Process(build.pid).children(recursive=True)) >= 2, build)
     time.sleep(1.0)  # the workers are at work
     status, err = stop_and_check(build, signum, root)
