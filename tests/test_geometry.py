@@ -90,6 +90,39 @@ def test_orientation_matrix_is_a_rotation():
         geometry.orientation_matrix("+y", "-y")
 
 
+def test_the_24_quarter_turns_are_24_different_rotations():
+    turns = geometry.axis_aligned_orientations()
+    matrices = [geometry.orientation_matrix(up, front) for up, front in turns]
+    assert turns[0] == ("+y", "-z") and np.array_equal(matrices[0], np.eye(3))
+    assert len({m.astype(int).tobytes() for m in matrices}) == 24
+    for m in matrices:
+        assert np.linalg.det(m) == pytest.approx(1.0) and set(np.abs(m).ravel()) == {0.0, 1.0}
+
+
+def test_default_front_is_the_usual_z_up_turn():
+    # ModelNet's Z-up file: the usual turn of 90 degrees about X takes +Z to +Y and +Y to -Z (the front).
+    assert geometry.default_front("+z") == "+y" and geometry.default_front("-z") == "-y"
+    assert geometry.default_front("+y") == "-z" and geometry.default_front("+x") == "-z"
+    turn = geometry.orientation_matrix("+z", geometry.default_front("+z"))
+    np.testing.assert_array_equal(turn @ [0, 0, 1], [0, 1, 0])
+    np.testing.assert_array_equal(turn @ [0, 1, 0], [0, 0, -1])
+    np.testing.assert_array_equal(turn @ [1, 0, 0], [1, 0, 0])
+
+
+def test_turning_the_grid_is_voxelising_the_turned_mesh():
+    # No symmetry and no face on a plane of voxel centres (where the rays' direction decides a tie).
+    blobs = [trimesh.creation.icosphere(2, radius=r).apply_translation(t) for r, t in
+             [(0.5, (0, 0, 0)), (0.3, (0.7, 0.2, 0.1)), (0.2, (0.1, 0.9, -0.3)), (0.25, (-0.2, 0.1, 0.8))]]  # fmt: skip
+    mesh = trimesh.convex.convex_hull(np.concatenate([b.vertices for b in blobs]))
+    as_is = geometry.voxelize(geometry.normalize_mesh(mesh), 64)
+    for up, front in geometry.axis_aligned_orientations():
+        turned = geometry.voxelize(geometry.normalize_mesh(mesh, up=up, front=front), 64)
+        rotated = geometry.rotate_voxels(as_is, up, front)
+        assert rotated.flags.c_contiguous
+        assert (rotated & turned).sum() / (rotated | turned).sum() > 0.99, (up, front)
+        assert rotated.sum() == as_is.sum()
+
+
 def test_open_mesh_is_voxelised_by_filling_with_a_warning(sphere):
     closed = geometry.voxelize(sphere, 64)
     holed = sphere.copy()

@@ -503,6 +503,41 @@ def orientation_matrix(up: str = "+y", front: str = "-z") -> np.ndarray:
     return source  # orthonormal: maps source coordinates to the canonical frame
 
 
+def default_front(up: str) -> str:
+    """The front that goes with ``up`` when only ``up`` is given: the axis that the smallest
+    rotation taking ``up`` to +Y takes to −Z. ``+y``: ``-z`` (nothing turns); ``+z`` (ModelNet):
+    ``+y``, the usual Z-up to Y-up turn of 90° about X; ``-z``: ``-y``; ``±x`` and ``-y``: ``-z``
+    (a turn about Z leaves Z where it is)."""
+    spec = up.strip().lower()
+    return {"+z": "+y", "z": "+y", "-z": "-y"}.get(spec, "-z")
+
+
+def axis_aligned_orientations() -> list[tuple[str, str]]:
+    """The 24 ways a mesh file can be turned by quarter turns, as ``(up, front)`` pairs in the
+    words of :func:`orientation_matrix` (the file's up and front axes); the dataset's own
+    (``+y``, ``-z``) first. Six axes for up, four for the front at right angles to it."""
+    axes = ["+y", "-z", "+z", "-y", "+x", "-x"]
+    pairs = [(up, front) for up in axes for front in ["-z", "+x", "+z", "-x", "+y", "-y"] if up[1] != front[1]]
+    assert len(pairs) == 24 and pairs[0] == ("+y", "-z")
+    return pairs
+
+
+def rotate_voxels(voxels: np.ndarray, up: str = "+y", front: str = "-z") -> np.ndarray:
+    """The grid of a mesh normalised as it is, turned as :func:`normalize_mesh` with ``up`` and
+    ``front`` would have turned the mesh first: an axis permutation and flips of the grid.
+
+    Normalising commutes with quarter turns (the centre of mass turns with the mesh, the largest
+    coordinate magnitude that sets the scale does not change, the grid's voxel centres are
+    symmetric about the origin), so this is the grid of the turned mesh up to the voxels whose
+    centre lies on the surface itself, a tie that the direction of the voxeliser's rays decides.
+    """
+    rotation = orientation_matrix(up, front)  # rows: new axis i = sign × old axis source[i]
+    source = np.abs(rotation).argmax(axis=1)
+    turned = np.transpose(voxels, tuple(source) + tuple(range(3, voxels.ndim)))
+    flips = tuple(i for i in range(3) if rotation[i, source[i]] < 0)
+    return np.ascontiguousarray(np.flip(turned, axis=flips) if flips else turned)  # torch takes no negative strides
+
+
 def center_of_mass(mesh: trimesh.Trimesh) -> np.ndarray:
     """Volume centroid of a closed mesh; the area-weighted surface centroid of an open one.
 
