@@ -209,6 +209,23 @@ def test_up_and_front_on_one_axis_are_refused_before_any_work(tmp_path, capsys, 
     fails_with(capsys, ["data", "build", "--source", str(tmp_path), "--up", "+y", "--front", "-y"], "up '+y' and front '-y' must be different axes")
 
 
+def test_up_alone_takes_the_usual_front_and_search_checks_its_axes_first(tmp_path, capsys, monkeypatch):
+    from tutorial_lib import data
+
+    class Report:
+        def summary(self):
+            return "built"
+
+    seen = {}
+    monkeypatch.setattr(data, "build_dataset", lambda *a, **k: seen.update(k) or Report())
+    assert main(["data", "build", "--source", str(tmp_path), "--up", "+z"]) == 0  # ModelNet's words: --up +z alone is enough
+    assert (seen["up"], seen["front"]) == ("+z", "+y")
+    fails_with(capsys, ["search", str(tmp_path / "q.obj"), "--up", "+z", "--front", "-z"], "up '+z' and front '-z' must be different axes")
+    picture = tmp_path / "q.png"
+    Image.new("L", (64, 64), 255).save(picture)
+    fails_with(capsys, ["search", str(picture), "--up", "+z"], f"{picture}: --up and --front turn a mesh; a picture has no axes to give")
+
+
 def test_a_data_build_out_that_is_a_file_is_refused(tmp_path, capsys):
     (tmp_path / "taken").write_text("a file")
     fails_with(capsys, ["data", "build", "--out", str(tmp_path / "taken")], f"{tmp_path / 'taken'}: is a file; give a folder name")

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import trimesh
+from PIL import Image
 
 from tutorial_lib import config, data, geometry, images, metrics, search, svr
 from tutorial_lib.autoencoder import encode, make_autoencoder
@@ -95,6 +96,34 @@ def test_mesh_query_by_z_finds_its_own_voxelisation(tmp_path, box_dataset):
         found = index.by_mesh(mesh, k=1, split="train")[0]
         # 0 up to float32 rounding: the encoder sees a batch of one here, of four above
         assert found.row == i and found.distance == pytest.approx(0.0, abs=1e-5) and found.split == "train"
+
+
+def test_mesh_in_its_own_axes_is_found_upright(tmp_path, box_dataset, chair_like):
+    """A chair whose file is Z up (turned 90 degrees about X) is searched upright without being told."""
+    config.seed_everything(0)
+    folder = box_dataset(tmp_path / "boxes", shapes=5)
+    model = make_autoencoder(QUICK)
+    meshes = [*_meshes(), geometry.normalize_mesh(chair_like)]
+    codes = encode(model, np.stack([geometry.voxelize(m) for m in meshes])).numpy()
+    index = search.build_index(folder, codes={"train": codes, "test": codes}, progress=False)
+    index.autoencoder_model = model
+    file_axes = np.eye(4)
+    file_axes[:3, :3] = geometry.orientation_matrix("+z", "+y").T  # the chair's up is now the file's +Z, its front +Y
+    z_up = chair_like.copy().apply_transform(file_axes)
+    path = geometry.save_mesh(z_up, tmp_path / "chair_z_up.obj")
+
+    found = search.search_file(index, path, k=2, split="train")
+    assert (found.orientation.up, found.orientation.front, found.orientation.chosen) == ("+z", "+y", True)
+    assert found[0].row == 4 and found[0].distance == pytest.approx(0.0, abs=1e-5)
+    assert found.orientation.as_is_distance > 0.01 and "chosen of 24" in str(found.orientation)
+    told = search.search_file(index, path, k=1, split="train", up="+z")  # the front follows: +y
+    assert (told.orientation.up, told.orientation.front, told.orientation.chosen) == ("+z", "+y", False)
+    assert told[0].row == 4 and told[0].distance == pytest.approx(0.0, abs=1e-5)
+    as_is = index.by_mesh(z_up, k=1, split="train", up="+y", front="-z")
+    assert as_is[0].distance > 0.01
+    Image.fromarray(np.full((137, 137), 255, np.uint8)).save(tmp_path / "query.png")
+    with pytest.raises(ValueError, match="picture has no axes"):
+        search.search_file(index, tmp_path / "query.png", up="+z")
 
 
 def test_rotated_copy_is_found_first_by_lfd(box_index):

@@ -1,6 +1,6 @@
 """Command line: ``python -m tutorial_lib <command> ...``.
 
-    python -m tutorial_lib data build --profile quick|full [--source DIR] [--workers N] [--out DIR]
+    python -m tutorial_lib data build --profile quick|full [--source DIR [--up AXIS --front AXIS]] [--workers N] [--out DIR]
     python -m tutorial_lib data info FILE.hdf5
     python -m tutorial_lib data foreign --profile quick|full [--views N] [--seed S] [--out DIR]
     python -m tutorial_lib train ae --profile quick|full [--recipe fast|fast-augmented|paper] [--steps N] [--minutes M] [--ship]
@@ -8,7 +8,7 @@
     python -m tutorial_lib train classifier --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train gan --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R] [--drop-fragments]
-    python -m tutorial_lib search QUERY [--by z|lfd] [--top K] [--sheet results.png] [--split all|train|test]
+    python -m tutorial_lib search QUERY [--by z|lfd] [--top K] [--sheet results.png] [--split all|train|test] [--up AXIS --front AXIS]
     python -m tutorial_lib search --build-index [--profile quick|full]
 
 Errors are one line on stderr (the file and the problem) with exit status 1; add --debug
@@ -81,6 +81,7 @@ def _data_build(args) -> int:
     from .config import get_profile
     from .data import build_dataset
 
+    args.front = args.front or geometry.default_front(args.up)
     geometry.orientation_matrix(args.up, args.front)  # up and front on one axis: refused before any work
     if args.out:
         safety.check_writable(args.out, "folder", folder=True)
@@ -160,8 +161,13 @@ def _search(args) -> int:
         if os.path.splitext(args.sheet)[1].lower() not in SHEET_SUFFIXES:
             raise ValueError(f"{args.sheet}: choose a picture file name for --sheet ({', '.join(SHEET_SUFFIXES)})")
         safety.check_writable(args.sheet, "picture file")
+    if args.up is not None or args.front is not None:
+        up = args.up or "+y"
+        geometry.orientation_matrix(up, args.front or geometry.default_front(up))  # up and front on one axis: refused before any work
     if args.query is not None:
         if picture_files.query_kind(args.query) == "picture":
+            if args.up is not None or args.front is not None:
+                raise ValueError(f"{args.query}: --up and --front turn a mesh; a picture has no axes to give")
             picture_files.read_grey(args.query)
         else:
             geometry.load_mesh(args.query, max_faces=geometry.QUERY_FACE_BUDGET)  # checked, and simplified above the face budget
@@ -183,7 +189,9 @@ def _search(args) -> int:
     if args.top > rows:
         raise ValueError(f"--top {args.top}: the index of {search.index_path(profile)} holds {rows} shapes"
                          + ("" if args.split == "all" else f" in the {args.split} split") + f"; give --top between 1 and {rows}")  # fmt: skip
-    matches = search.search_file(index, args.query, by=args.by, k=args.top, split=None if args.split == "all" else args.split)
+    matches = search.search_file(index, args.query, by=args.by, k=args.top, split=None if args.split == "all" else args.split, up=args.up, front=args.front)
+    if matches.orientation is not None:
+        print(matches.orientation)
     print(search.format_matches(matches))
     if args.sheet:
         import matplotlib
@@ -250,7 +258,8 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--workers", type=_positive, default=None, help="worker processes (default: all cores, at most 8)")
     build.add_argument("--seed", type=int, default=0)
     build.add_argument("--up", default="+y", type=_axis, help="up axis of --source meshes, e.g. +z for ModelNet")
-    build.add_argument("--front", default="-z", type=_axis, help="front axis of --source meshes, e.g. --front -x")
+    build.add_argument("--front", default=None, type=_axis,
+                       help="front axis of --source meshes, e.g. --front -x (default: -z, or +y with --up +z, -y with --up -z)")  # fmt: skip
     build.set_defaults(run=_data_build)
     info = data.add_parser("info", help="print the keys, shapes and attributes of a dataset file")
     info.add_argument("file")
@@ -302,6 +311,9 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--top", type=_positive, default=5, help="how many shapes to list (1 to the number of shapes in the index)")
     find.add_argument("--sheet", default=None, help="also write a contact sheet (query beside its results) to this PNG")
     find.add_argument("--split", default="all", choices=["all", "train", "test"], help="search only these shapes")
+    find.add_argument("--up", default=None, type=_axis,
+                      help="a mesh's up axis, e.g. +z for ModelNet (default, by z: the best of the 24 quarter turns, printed)")  # fmt: skip
+    find.add_argument("--front", default=None, type=_axis, help="a mesh's front axis (default: -z, or +y with --up +z, -y with --up -z)")
     find.add_argument("--profile", default="quick", choices=["quick", "full"])
     find.add_argument("--build-index", action="store_true", help="(re)build the index next to the dataset")
     find.set_defaults(run=_search)

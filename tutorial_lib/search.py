@@ -76,6 +76,33 @@ class Match:
     row: int  # the shape's row in the index searched
 
 
+@dataclass(frozen=True)
+class Orientation:
+    """How a query mesh was turned before it was encoded: the file's ``up`` and ``front`` axes (the
+    words of ``data build --up/--front``), given or chosen among the 24 quarter-turn orientations
+    as the one whose z lies nearest to a shape of the index (:meth:`ShapeIndex.oriented_mesh_z`)."""
+
+    up: str
+    front: str
+    chosen: bool
+    distance: float | None = None  # z distance to the nearest shape, turned so
+    as_is_distance: float | None = None  # ... and as the file is
+
+    def __str__(self) -> str:
+        words = f"--up {self.up} --front {self.front}"
+        if not self.chosen:
+            return f"orientation: {words} (given)"
+        return (f"orientation: {words}, chosen of 24 quarter turns (nearest shape at z distance {self.distance:.2f}; "
+                f"{self.as_is_distance:.2f} as the file is); give --up and --front to choose yourself")  # fmt: skip
+
+
+class Matches(list):
+    """The rows of a search, nearest first (a list of :class:`Match`), and the query mesh's
+    :class:`Orientation` when there was one."""
+
+    orientation: Orientation | None = None
+
+
 def format_matches(matches: list[Match]) -> str:
     """Ranked results as an aligned text table."""
     lines = [f"{'rank':>4}  {'name':20s} {'category':12s} {'split':6s} {'distance':>10s}"]
@@ -341,9 +368,9 @@ class ShapeIndex:
         order = np.lexsort((self.names, distances))
         return order if split is None else order[self.splits[order] == split]
 
-    def matches(self, distances: np.ndarray, k: int = 5, split: str | None = None) -> list[Match]:
+    def matches(self, distances: np.ndarray, k: int = 5, split: str | None = None) -> Matches:
         rows = self.ranking(distances, split)[:k]
-        return [Match(i + 1, str(self.names[r]), str(self.categories[r]), str(self.splits[r]), float(distances[r]), int(r)) for i, r in enumerate(rows)]
+        return Matches(Match(i + 1, str(self.names[r]), str(self.categories[r]), str(self.splits[r]), float(distances[r]), int(r)) for i, r in enumerate(rows))
 
     # ---- queries --------------------------------------------------------------------------
 
@@ -356,9 +383,9 @@ class ShapeIndex:
             image = images.load_image(image, object_size=getattr(model, "object_size", None), profile=self.profile)
         return svr.predict_z(model, _grey(image)[None])[0].numpy()
 
-    def mesh_z(self, mesh) -> np.ndarray:
-        """z of a mesh (file or trimesh): normalised to the dataset's conventions, voxelised at 64³, encoded."""
-        from . import autoencoder, geometry
+    def mesh_voxels(self, mesh) -> np.ndarray:
+        """A mesh (file or trimesh) normalised as it is (no turn) and voxelised at 64³."""
+        from . import geometry
 
         mesh, name = _mesh(mesh)
         with warnings.catch_warnings(record=True) as caught:  # an open mesh: said in one plain line, not as a Python warning
@@ -366,18 +393,74 @@ class ShapeIndex:
             voxels = geometry.voxelize(geometry.normalize_mesh(mesh), config.VOXEL_RESOLUTION, name=name)
         for warning in caught:
             print(str(warning.message), file=sys.stderr)
+        return voxels
+
+    def mesh_z(self, mesh, up: str = "+y", front: str = "-z") -> np.ndarray:
+        """z of a mesh (file or trimesh) whose up and front axes are ``up`` and ``front``: turned
+        to the dataset's conventions, normalised, voxelised at 64³, encoded."""
+        from . import autoencoder, geometry
+
+        voxels = geometry.rotate_voxels(self.mesh_voxels(mesh), up, front)
         return autoencoder.encode(self.load_autoencoder(), voxels[None]).numpy()[0]
+
+    def oriented_mesh_z(self, mesh, up: str | None = None, front: str | None = None, split: str | None = None) -> tuple[np.ndarray, Orientation]:
+        """z of a mesh file in its own axes, and how it was turned.
+
+        With ``up`` (and ``front``, by default :func:`tutorial_lib.geometry.default_front`) the
+        mesh is turned as told. Without either, it is voxelised once and the grid is turned to
+        each of the 24 quarter-turn orientations (:func:`tutorial_lib.geometry.rotate_voxels`),
+        all 24 are encoded in one batch, and the orientation whose z lies nearest to a shape of
+        the index (of ``split`` if given) wins: a chair on its back encodes to a z that no
+        upright shape has, because the encoder has only ever seen shapes upright. Ties go to
+        the file's own axes, which come first.
+        """
+        from . import autoencoder, geometry
+
+        if up is not None or front is not None:
+            up = up or "+y"
+            front = front or geometry.default_front(up)
+            return self.mesh_z(mesh, up, front), Orientation(up, front, chosen=False)
+        voxels = self.mesh_voxels(mesh)
+        turns = geometry.axis_aligned_orientations()
+        grids = np.stack([geometry.rotate_voxels(voxels, u, f) for u, f in turns])
+        z = autoencoder.encode(self.load_autoencoder(), grids, batch=len(grids)).numpy()
+        rows = slice(None) if split is None else self.splits == split
+        nearest = self.z_distances(z)[:, rows].min(axis=1)
+        best = int(np.argmin(nearest))  # the first of equals: the file's own axes come first
+        return z[best], Orientation(*turns[best], chosen=True, distance=float(nearest[best]), as_is_distance=float(nearest[0]))
 
     def by_picture(self, image, k: int = 5, split: str | None = None) -> list[Match]:
         """The ``k`` shapes whose z is nearest to the z the image encoder reads from a picture."""
         return self.matches(self.z_distances(self.picture_z(image))[0], k, split)
 
-    def by_mesh(self, mesh, k: int = 5, by: str = "z", split: str | None = None) -> list[Match]:
-        """The ``k`` shapes nearest to a mesh (file or trimesh): by its z (``by="z"``) or its light field descriptor (``"lfd"``)."""
+    def by_mesh(self, mesh, k: int = 5, by: str = "z", split: str | None = None, up: str | None = None, front: str | None = None) -> Matches:
+        """The ``k`` shapes nearest to a mesh (file or trimesh): by its z (``by="z"``) or its light field descriptor (``"lfd"``).
+
+        The mesh's own axes: ``up`` and ``front`` as in ``data build`` (``+z`` for ModelNet). By z
+        without them, the best of the 24 quarter turns is chosen (:meth:`oriented_mesh_z`); by LFD
+        the file is searched as it is, since the LFD distance already takes the best of 60
+        rotations of each of 10 light fields. Either way ``.orientation`` of the result says how
+        the mesh was turned (``None``: as it is).
+        """
         if by == "z":
-            return self.matches(self.z_distances(self.mesh_z(mesh))[0], k, split)
+            z, orientation = self.oriented_mesh_z(mesh, up, front, split)
+            found = self.matches(self.z_distances(z)[0], k, split)
+            found.orientation = orientation
+            return found
         if by == "lfd":
             mesh, _ = _mesh(mesh)
+            if up is not None or front is not None:
+                from . import geometry
+
+                up = up or "+y"
+                front = front or geometry.default_front(up)
+                turn = np.eye(4)
+                turn[:3, :3] = geometry.orientation_matrix(up, front)
+                mesh = mesh.copy()
+                mesh.apply_transform(turn)
+                found = self.matches(self.lfd_distances(metrics.lfd_descriptor(mesh))[0], k, split)
+                found.orientation = Orientation(up, front, chosen=False)
+                return found
             return self.matches(self.lfd_distances(metrics.lfd_descriptor(mesh))[0], k, split)
         raise ValueError(f"unknown search method {by!r}: use one of {METHODS}")
 
@@ -574,14 +657,18 @@ def load_index(profile: config.Profile, build: bool = True, progress: bool = Tru
 from .picture_files import IMAGE_SUFFIXES, query_kind  # noqa: E402, F401  (torch-free: the command line checks its query first)
 
 
-def search_file(index: ShapeIndex, path: str | Path, by: str = "z", k: int = 5, split: str | None = None) -> list[Match]:
+def search_file(index: ShapeIndex, path: str | Path, by: str = "z", k: int = 5, split: str | None = None,
+                up: str | None = None, front: str | None = None) -> Matches:  # fmt: skip
     """Search with a file: a picture by z (``by="z"``) or as a sketch against the LFD silhouettes
-    (``by="lfd"``); a mesh by z or by its light field descriptor."""
+    (``by="lfd"``); a mesh by z or by its light field descriptor, in its own axes (``up``, ``front``:
+    see :meth:`ShapeIndex.by_mesh`)."""
     if by not in METHODS:
         raise ValueError(f"unknown search method {by!r}: use one of {METHODS}")
     if query_kind(path) == "picture":
+        if up is not None or front is not None:
+            raise ValueError(f"{path}: --up and --front turn a mesh; a picture has no axes to give")
         return index.by_picture(path, k, split) if by == "z" else index.by_sketch(path, k, split)
-    return index.by_mesh(path, k, by, split)
+    return index.by_mesh(path, k, by, split, up=up, front=front)
 
 
 def query_preview(path: str | Path) -> np.ndarray:
