@@ -32,6 +32,12 @@ has at least ``--faces`` faces, simplified to each of ``--budgets`` faces by
 in many more faces, as a CAD export gives) and Loop subdivision (a smooth surface, rounder than
 the original, as a scan gives). The tables give the faces reached and the LFD distance between
 the dense mesh and its simplified copy, next to the distances between different shapes.
+``--orientations`` (instead of the above): every test mesh turned by a random quarter turn (one
+of the 24, seeded) and saved as an ``.obj`` file, as a mesh in its own axes reaches ``search``;
+then searched against the training shapes by z with the automatic orientation (the default),
+by z told its axes (``--up/--front``, the upright result), by z as the file is, and by LFD as the
+file is; the same for the upright files (where the automatic choice must not lose anything).
+Reports rank-1 precision, how often the automatic choice was the true turn, and the query times.
 ``--holdout DIR`` scores the inputs nobody on the project made (``../shared/holdout``) as their
 files are, against the quick index, and nothing else. ``--search-mesh FILE`` runs
 ``python -m tutorial_lib search FILE --by …`` in a subprocess for each
@@ -270,6 +276,43 @@ def search_run(path: str, by: str) -> None:
         print(result.stderr, file=sys.stderr)
 
 
+def orientation_table(index: search.ShapeIndex, folder: Path, tmp: Path, seed: int = 0) -> dict:
+    """Test meshes turned at random by quarter turns, searched by the default method and the others (see the docstring)."""
+    test_file = data.split_path(folder, "test")
+    categories = data.read_split(test_file, ("categories",))["categories"]
+    turns = geometry.axis_aligned_orientations()
+    rng = np.random.default_rng(seed)
+    right: dict[str, int] = {}
+    seconds: dict[str, list] = {}
+    true_turn = 0
+    for i in tqdm(range(len(categories)), desc="orientations"):
+        upright = data.read_mesh(test_file, i)
+        up, front = turns[int(rng.integers(1, len(turns)))]  # never the upright one: that is the "upright files" rows
+        turned = upright.copy()
+        back = np.eye(4)
+        back[:3, :3] = geometry.orientation_matrix(up, front).T  # the file whose up is `up` and front `front`
+        turned.apply_transform(back)
+        for kind, mesh, axes in (("upright", upright, ("+y", "-z")), ("turned", turned, (up, front))):
+            path = tmp / f"{kind}_{i}.obj"
+            geometry.save_mesh(mesh, path)
+            for method, by, given in (("z, automatic (default)", "z", (None, None)), ("z, told its axes", "z", axes),
+                                      ("z, as the file is", "z", ("+y", "-z")), ("LFD, as the file is", "lfd", (None, None))):  # fmt: skip
+                if kind == "upright" and method in ("z, told its axes",):
+                    continue  # the same as "as the file is" for an upright file
+                started = time.perf_counter()
+                found = search.search_file(index, path, by=by, k=1, split="train", up=given[0], front=given[1])
+                key = f"{kind} files: {method}"
+                seconds.setdefault(key, []).append(time.perf_counter() - started)
+                right[key] = right.get(key, 0) + (found[0].category == categories[i])
+                if kind == "turned" and method.startswith("z, automatic"):
+                    chosen = found.orientation
+                    true_turn += (chosen.up, chosen.front) == (up, front)
+    n = len(categories)
+    table = {key: {"precision@1": right[key] / n, "right": right[key], "queries": n, "median_seconds": statistics.median(seconds[key]),
+                   "max_seconds": max(seconds[key])} for key in right}  # fmt: skip
+    return {"methods": table, "automatic_chose_the_true_turn": true_turn, "turned_queries": n, "seed": seed}
+
+
 def holdout_scores(index: search.ShapeIndex, root: Path) -> dict:
     """The held-out inputs (``root``/pictures, meshes, sketches, each with ``truth.txt``: ``STEM
     CATEGORY``), searched as their files are against the training shapes: how many of N have the
@@ -314,6 +357,7 @@ def main() -> None:
     parser.add_argument("--faces", type=int, default=300_000, help="with --query-meshes: faces of each dense mesh, at least")
     parser.add_argument("--budgets", type=int, nargs="+", default=[20_000, 50_000, 100_000], help="with --query-meshes: face budgets")
     parser.add_argument("--search-mesh", default=None, metavar="FILE", help="only: search by this mesh file in a subprocess, its time and memory")
+    parser.add_argument("--orientations", action="store_true", help="only: test meshes turned at random by quarter turns (see above)")
     parser.add_argument("--holdout", default=None, metavar="DIR", help="only: score the held-out inputs of DIR (see holdout_scores) on the index")
     parser.add_argument("--by", nargs="+", default=["lfd", "z"], help="with --search-mesh: the search methods")
     args = parser.parse_args()
@@ -365,6 +409,18 @@ def main() -> None:
         index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
         read_seconds = time.perf_counter() - start
     index.profile = profile  # whose shipped image encoder and autoencoder the picture and mesh queries load
+    if args.orientations:
+        with tempfile.TemporaryDirectory() as tmp:
+            results["orientations"] = table = orientation_table(index, folder, Path(tmp))
+        print(f"\n### Test meshes in their own axes: each of the {table['turned_queries']} test meshes turned by a random quarter turn "
+              f"(seed {table['seed']}), searched against the training shapes\n")  # fmt: skip
+        print("| files, method | precision@1 | right | median s a query | max s |\n| --- | ---: | ---: | ---: | ---: |")
+        for key, score in table["methods"].items():
+            print(f"| {key} | {score['precision@1']:.3f} | {score['right']}/{score['queries']} | {score['median_seconds']:.2f} | {score['max_seconds']:.2f} |")
+        print(f"\nthe automatic orientation was the true turn for {table['automatic_chose_the_true_turn']} of {table['turned_queries']} turned files")
+        print(f"- load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        save(results, args, s)
+        return
     if args.holdout:
         results["holdout"] = holdout_scores(index, Path(args.holdout))
         print("\n| inputs, method | right at rank 1 | right by a top-5 vote | s |\n| --- | ---: | ---: | ---: |")
