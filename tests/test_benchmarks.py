@@ -73,7 +73,8 @@ SMOKE = {
          r"\| method \| precision@1 \| precision@5 \| mAP \| nDCG \| queries \|",
          r"\| z by picture \| [01]\.\d{3} \| [01]\.\d{3} \| [01]\.\d{3} \| [01]\.\d{3} \| 78 \|",  # 2 views of each of the 39 test shapes
          r"\| LFD by shape \| [01]\.\d{3} \| [01]\.\d{3} \| [01]\.\d{3} \| [01]\.\d{3} \| 39 \|",
-         r"\| 2,000 \| [\d,]+, [\d,]+ \| \d+\.\d\d \|"],  # the query meshes simplified to 2,000 faces, and their LFD distance
+         r"\| 2,000 \| [\d,]+, [\d,]+ \| \d+\.\d\d \|",  # the query meshes simplified to 2,000 faces, and their LFD distance
+         r"\| turned files: z, automatic \(default\) \| [01]\.\d{3} \| [012]/2 \|"],  # two test meshes turned by a quarter turn
         ["search_quick.json"],
     ),
 }  # fmt: skip
