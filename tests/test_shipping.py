@@ -26,10 +26,10 @@ def scratch(tmp_path, monkeypatch):
 def test_every_kind_is_rebuilt_through_the_one_registry_of_networks():
     from tutorial_lib.models import MODELS
 
-    assert set(shipping.KINDS) == {"autoencoder", "image_encoder", "classifier", "gan"}
+    assert set(shipping.KINDS) == {"autoencoder", "image_encoder", "classifier", "gan", "sketch_encoder"}
     for kind in shipping.KINDS.values():
         assert kind.network in MODELS and hasattr(kind.module(), kind.train) and hasattr(kind.module(), "shipped_manifest")
-    assert {k for k, kind in shipping.KINDS.items() if kind.learns_z} == {"image_encoder", "gan"}
+    assert {k for k, kind in shipping.KINDS.items() if kind.learns_z} == {"image_encoder", "gan", "sketch_encoder"}
 
 
 def test_paths_are_the_committed_folder_for_committed_models_else_the_data_root(scratch):

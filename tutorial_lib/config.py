@@ -130,6 +130,17 @@ class GanSettings:
 
 
 @dataclass(frozen=True)
+class SketchEncoderSettings:
+    """The sketch encoder of notebook 09 (``sketches``): the image encoder's ResNet fine-tuned on line drawings."""
+
+    drawings_per_shape: int = 4  # drawings of each training shape, each from its own view and style
+    test_drawings_per_shape: int = 4  # drawings of each test shape it is scored on (seeds never used in training)
+    batch_size: int = 32
+    steps: int = 4000  # optimiser steps (Adam, cosine decay), started from the shipped image encoder's weights
+    learning_rate: float = 3e-4  # a third of the image encoder's: it starts from trained weights
+
+
+@dataclass(frozen=True)
 class Profile:
     """Everything that differs between a laptop run and a paper-scale run."""
 
@@ -139,6 +150,7 @@ class Profile:
     image_encoder: ImageEncoderSettings
     classifier: ClassifierSettings = ClassifierSettings()
     gan: GanSettings = GanSettings()
+    sketch_encoder: SketchEncoderSettings = SketchEncoderSettings()
     evaluation_shapes: int | None = None  # test shapes a shipped model is scored on (None: every one)
 
 
@@ -167,6 +179,7 @@ PROFILES: dict[str, Profile] = {
         image_encoder=ImageEncoderSettings(width=64, batch_size=64, steps=60000, learning_rate=1e-3),
         classifier=ClassifierSettings(width=64, batch_size=64, steps=20000, learning_rate=1e-3, adversarial_from_step=14000),
         gan=GanSettings(width=2048, batch_size=64, steps=20000, n_critic=5, learning_rate=1e-4),
+        sketch_encoder=SketchEncoderSettings(drawings_per_shape=8, test_drawings_per_shape=2, batch_size=64, steps=20000),
     ),
     "smoke": Profile(
         name="smoke",
@@ -179,6 +192,7 @@ PROFILES: dict[str, Profile] = {
         image_encoder=ImageEncoderSettings(width=64, batch_size=8, steps=4, learning_rate=1e-3),
         classifier=ClassifierSettings(width=64, batch_size=8, steps=4, learning_rate=1e-3, adversarial_from_step=2),
         gan=GanSettings(width=2048, batch_size=8, steps=4, n_critic=2, learning_rate=1e-4),
+        sketch_encoder=SketchEncoderSettings(drawings_per_shape=1, test_drawings_per_shape=1, batch_size=8, steps=4),
         evaluation_shapes=1,  # scoring a paper-width decoder on a 64³ grid is slow on a CPU
     ),
 }

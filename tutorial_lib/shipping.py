@@ -81,6 +81,9 @@ KINDS: dict[str, Kind] = {
     "classifier": Kind("classifier", "category classifier", "CategoryResNet", "classification", "train_classifier", "train classifier",
                        reads_pixels=True),
     "gan": Kind("gan", "latent GAN", "Generator", "gan", "train_gan", "train gan", learns_z=True, needs=("autoencoder",)),
+    # Reads drawings made from the dataset's meshes, not its renderings; starts from the image encoder's weights.
+    "sketch_encoder": Kind("sketch_encoder", "sketch encoder", "ImageEncoder", "sketches", "train_sketch_encoder", "train sketch",
+                           learns_z=True, needs=("autoencoder", "image_encoder")),
 }  # fmt: skip
 
 #: The build settings a model does not depend on (tutorial_lib.data.builder_settings): what the
@@ -328,6 +331,9 @@ def stale_reasons(kind: str | Kind, profile: Profile, manifest_path: str | Path 
             reasons.append(f"{ae_files.extra['z']}: its z (fingerprint {z}) are not the ones {path} records ({manifest.get('z_fingerprint')})")
     if kind.learns_z and manifest.get("autoencoder_z") != ae.get("z_fingerprint"):
         reasons.append(f"{path}: learned the z {manifest.get('autoencoder_z')!r}, the shipped autoencoder's are {ae.get('z_fingerprint')!r}")
+    own = getattr(kind.module(), "stale_reasons", None)  # what only this kind depends on (the sketch encoder: its drawings)
+    if own is not None:
+        reasons += own(manifest, path, profile)
     return reasons
 
 
