@@ -7,8 +7,9 @@
     python -m tutorial_lib train svr --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train classifier --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib train gan --profile quick|full [--steps N] [--minutes M] [--ship]
+    python -m tutorial_lib train sketch --profile quick|full [--steps N] [--minutes M] [--ship]
     python -m tutorial_lib reconstruct IMAGE --out MESH.obj|.ply [--profile quick|full] [--resolution R] [--drop-fragments]
-    python -m tutorial_lib search QUERY [--by z|lfd] [--top K] [--sheet results.png] [--split all|train|test] [--up AXIS --front AXIS]
+    python -m tutorial_lib search QUERY [--by z|lfd] [--top K] [--sheet results.png] [--split all|train|test] [--up AXIS --front AXIS] [--as auto|sketch|picture]
     python -m tutorial_lib search --build-index [--profile quick|full]
 
 Errors are one line on stderr (the file and the problem) with exit status 1; add --debug
@@ -115,7 +116,7 @@ def _data_foreign(args) -> int:
 
 
 def _train(args) -> int:
-    """``train ae|svr|classifier|gan``: every kind through the same lifecycle (tutorial_lib.shipping)."""
+    """``train ae|svr|classifier|gan|sketch``: every kind through the same lifecycle (tutorial_lib.shipping)."""
     from . import config, data, distributed, shipping
     from .training import RunOptions
 
@@ -189,9 +190,10 @@ def _search(args) -> int:
     if args.top > rows:
         raise ValueError(f"--top {args.top}: the index of {search.index_path(profile)} holds {rows} shapes"
                          + ("" if args.split == "all" else f" in the {args.split} split") + f"; give --top between 1 and {rows}")  # fmt: skip
-    matches = search.search_file(index, args.query, by=args.by, k=args.top, split=None if args.split == "all" else args.split, up=args.up, front=args.front)
-    if matches.orientation is not None:
-        print(matches.orientation)
+    matches = search.search_file(index, args.query, by=args.by, k=args.top, split=None if args.split == "all" else args.split, up=args.up,
+                                 front=args.front, read_as=args.read_as)  # fmt: skip
+    if matches.reading():
+        print(matches.reading())
     print(search.format_matches(matches))
     if args.sheet:
         import matplotlib
@@ -290,6 +292,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(latent_gan, evaluate_help="log COV/MMD/1-NNA in z space of generated against test z every N steps",
                           ship_help="write data/checkpoints/gan_<profile>.* (the generator and its manifest)")  # fmt: skip
     latent_gan.set_defaults(run=_train, kind="gan")
+    sketch = train.add_parser("sketch", help="the sketch encoder: a line drawing → the autoencoder's z (starts from the image encoder)")
+    _add_training_options(sketch, evaluate_help="(not used by this recipe)",
+                          ship_help="score on drawings of the test shapes and write data/checkpoints/sketch_encoder_<profile>.*")  # fmt: skip
+    sketch.set_defaults(run=_train, kind="sketch_encoder")
 
     rec = commands.add_parser("reconstruct", help="a 3D mesh from one picture (PNG/JPG; grey, RGB or RGBA)")
     rec.add_argument("image", help="the picture: one object, on a white or transparent background")
@@ -314,6 +320,8 @@ def build_parser() -> argparse.ArgumentParser:
     find.add_argument("--up", default=None, type=_axis,
                       help="a mesh's up axis, e.g. +z for ModelNet (default, by z: the best of the 24 quarter turns, printed)")  # fmt: skip
     find.add_argument("--front", default=None, type=_axis, help="a mesh's front axis (default: -z, or +y with --up +z, -y with --up -z)")
+    find.add_argument("--as", dest="read_as", default="auto", choices=["auto", "sketch", "picture"],
+                      help="read a picture as a line drawing (the sketch encoder) or a rendering/photo (the image encoder); auto guesses")  # fmt: skip
     find.add_argument("--profile", default="quick", choices=["quick", "full"])
     find.add_argument("--build-index", action="store_true", help="(re)build the index next to the dataset")
     find.set_defaults(run=_search)

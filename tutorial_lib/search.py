@@ -97,10 +97,23 @@ class Orientation:
 
 
 class Matches(list):
-    """The rows of a search, nearest first (a list of :class:`Match`), and the query mesh's
-    :class:`Orientation` when there was one."""
+    """The rows of a search, nearest first (a list of :class:`Match`), and how the query was read:
+    the query mesh's :class:`Orientation` when there was one, and a picture's ``read_as``
+    (``"sketch"`` or ``"picture"``; ``guessed`` when the automatic guess chose it)."""
 
     orientation: Orientation | None = None
+    read_as: str | None = None
+    guessed: bool = False
+
+    def reading(self) -> str | None:
+        """One line on how the query was read, for the command line (None: nothing to say)."""
+        if self.orientation is not None:
+            return str(self.orientation)
+        if self.read_as is None:
+            return None
+        other = "picture" if self.read_as == "sketch" else "sketch"
+        what = "a line drawing, by the sketch encoder" if self.read_as == "sketch" else "a picture, by the image encoder"
+        return f"read as {what}" + (f" (guessed; --as {other} to read it as a {other})" if self.guessed else "")
 
 
 def format_matches(matches: list[Match]) -> str:
@@ -258,6 +271,7 @@ class ShapeIndex:
         self.profile: config.Profile | None = None
         self.autoencoder_model = None
         self.image_model = None
+        self.sketch_model = None
         n = len(self.names)
         for key in self.ARRAYS:
             if len(getattr(self, key)) != n:
@@ -338,6 +352,12 @@ class ShapeIndex:
         if self.image_model is None:
             self.image_model = self._shipped("image_encoder")
         return self.image_model
+
+    def load_sketch_encoder(self):
+        """The sketch encoder that makes a drawing query's z (the profile's shipped one unless set)."""
+        if self.sketch_model is None:
+            self.sketch_model = self._shipped("sketch_encoder")
+        return self.sketch_model
 
     # ---- distances (queries × rows) ------------------------------------------------------
 
@@ -432,6 +452,16 @@ class ShapeIndex:
     def by_picture(self, image, k: int = 5, split: str | None = None) -> list[Match]:
         """The ``k`` shapes whose z is nearest to the z the image encoder reads from a picture."""
         return self.matches(self.z_distances(self.picture_z(image))[0], k, split)
+
+    def drawing_z(self, image) -> np.ndarray:
+        """z of a line drawing (file or array): read by :func:`tutorial_lib.sketches.drawing_input`, then the sketch encoder."""
+        from . import sketches
+
+        return sketches.predict_drawing_z(self.load_sketch_encoder(), [image])[0].numpy()
+
+    def by_drawing(self, image, k: int = 5, split: str | None = None) -> Matches:
+        """The ``k`` shapes whose z is nearest to the z the sketch encoder reads from a line drawing."""
+        return self.matches(self.z_distances(self.drawing_z(image))[0], k, split)
 
     def by_mesh(self, mesh, k: int = 5, by: str = "z", split: str | None = None, up: str | None = None, front: str | None = None) -> Matches:
         """The ``k`` shapes nearest to a mesh (file or trimesh): by its z (``by="z"``) or its light field descriptor (``"lfd"``).
@@ -656,18 +686,41 @@ def load_index(profile: config.Profile, build: bool = True, progress: bool = Tru
 
 from .picture_files import IMAGE_SUFFIXES, query_kind  # noqa: E402, F401  (torch-free: the command line checks its query first)
 
+#: How a picture file is read by z: ``auto`` guesses (:func:`tutorial_lib.sketches.looks_like_drawing`).
+READ_AS = ("auto", "sketch", "picture")
+
 
 def search_file(index: ShapeIndex, path: str | Path, by: str = "z", k: int = 5, split: str | None = None,
-                up: str | None = None, front: str | None = None) -> Matches:  # fmt: skip
+                up: str | None = None, front: str | None = None, read_as: str = "auto") -> Matches:  # fmt: skip
     """Search with a file: a picture by z (``by="z"``) or as a sketch against the LFD silhouettes
     (``by="lfd"``); a mesh by z or by its light field descriptor, in its own axes (``up``, ``front``:
-    see :meth:`ShapeIndex.by_mesh`)."""
+    see :meth:`ShapeIndex.by_mesh`).
+
+    By z, a picture is read as a line drawing by the sketch encoder or as a rendering or
+    photograph by the image encoder: ``read_as="sketch"`` or ``"picture"``, or ``"auto"`` to
+    let :func:`tutorial_lib.sketches.looks_like_drawing` guess. ``.read_as`` of the result says
+    which it was.
+    """
     if by not in METHODS:
         raise ValueError(f"unknown search method {by!r}: use one of {METHODS}")
+    if read_as not in READ_AS:
+        raise ValueError(f"unknown reading {read_as!r}: use one of {READ_AS}")
     if query_kind(path) == "picture":
         if up is not None or front is not None:
             raise ValueError(f"{path}: --up and --front turn a mesh; a picture has no axes to give")
-        return index.by_picture(path, k, split) if by == "z" else index.by_sketch(path, k, split)
+        if by == "lfd":
+            return index.by_sketch(path, k, split)
+        if read_as == "auto":
+            from . import sketches
+
+            read_as = "sketch" if sketches.looks_like_drawing(path) else "picture"
+            guessed = True
+        else:
+            guessed = False
+        found = index.by_drawing(path, k, split) if read_as == "sketch" else index.by_picture(path, k, split)
+        found = found if isinstance(found, Matches) else Matches(found)
+        found.read_as, found.guessed = read_as, guessed
+        return found
     return index.by_mesh(path, k, by, split, up=up, front=front)
 
 
