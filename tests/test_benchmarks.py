@@ -77,6 +77,13 @@ SMOKE = {
          r"\| turned files: z, automatic \(default\) \| [01]\.\d{3} \| [012]/2 \|"],  # two test meshes turned by a quarter turn
         ["search_quick.json"],
     ),
+    "bench_sketch.py": (
+        ["--smoke"],
+        [r"\| sketch encoder \(z\) \| [01]\.\d{3} \| \d+/39 \|",  # one drawing of each of the 39 test shapes
+         r"\| default \(automatic guess\) \| [01]\.\d{3} \| \d+/39 \|",
+         r"the automatic guess: \d+/39 drawings read as drawings; \d+/39 renderings read as pictures"],
+        ["sketch_quick.json"],
+    ),
 }  # fmt: skip
 
 
