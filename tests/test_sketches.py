@@ -174,3 +174,35 @@ def test_the_shipped_sketch_encoder_answers_the_same_at_any_size_and_pen():
     nearest = [int(np.argmin(((codes["train_z"] - row) ** 2).sum(axis=1))) for row in z]
     categories = {codes["train_categories"][i] for i in nearest}
     assert len(categories) == 1, [codes["train_names"][i] for i in nearest]
+
+
+def test_an_interrupted_drawing_set_continues_where_it_stopped(tmp_path, box_dataset, monkeypatch):
+    from tutorial_lib import data
+
+    folder = box_dataset(tmp_path / "boxes", shapes=20)  # two groups of 16 and 4 shapes
+    split = data.split_path(folder, "train")
+    made = []
+    original = sketches._drawings_of_rows
+
+    def interrupted(job):
+        if made:
+            raise KeyboardInterrupt  # Ctrl-C during the second group
+        made.append(job[1])
+        return original(job)
+
+    monkeypatch.setattr(sketches, "_drawings_of_rows", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        sketches.ensure_drawings(split, 1, progress=False, workers=1)
+    assert not sketches.drawing_set_path(split, 1).exists() and made == [0]
+
+    def counted(job):
+        made.append(job[1])
+        return original(job)
+
+    monkeypatch.setattr(sketches, "_drawings_of_rows", counted)
+    arrays = sketches.ensure_drawings(split, 1, progress=False, workers=1)
+    assert made == [0, 16]  # only the second group was drawn again
+    assert arrays["pictures"].shape == (20, 1, 137, 137)
+    whole, _ = sketches.drawings_of(data.read_mesh(split, 17), 1, sketches.drawing_seed(0, 0, 17))
+    np.testing.assert_array_equal(arrays["pictures"][17], whole)
+    assert sorted(p.name for p in folder.iterdir() if p.name.startswith("drawings_")) == [sketches.drawing_set_path(split, 1).name]

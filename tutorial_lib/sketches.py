@@ -340,7 +340,9 @@ def drawing_set_path(split_file: str | Path, count: int, seed: int = 0) -> Path:
 def ensure_drawings(split_file: str | Path, count: int, seed: int = 0, progress: bool = True, workers: int | None = None) -> dict:
     """The drawings of every shape of a split file: ``pictures [N, count, 137, 137]`` (uint8) and
     ``views [N, count, 2]``; made once, in worker processes with a progress bar, and kept beside
-    the split file (:func:`drawing_set_path`; written whole or not at all)."""
+    the split file (:func:`drawing_set_path`; written whole or not at all). An interrupted run
+    keeps the groups of shapes it finished (in a folder beside it) and continues from them."""
+    import shutil
     from concurrent.futures import ProcessPoolExecutor
 
     from tqdm.auto import tqdm
@@ -351,33 +353,38 @@ def ensure_drawings(split_file: str | Path, count: int, seed: int = 0, progress:
     path = drawing_set_path(split_file, count, seed)
     if path.is_file():
         return provenance.read_arrays(path, ("pictures", "views"), "drawing set")
+    parts = path.with_suffix(".parts")
+    parts.mkdir(exist_ok=True)
     stream = _SPLIT_STREAMS.get(split_file.stem, 2)
     with data.open_split(split_file) as f:
         shapes = len(f["mesh_vertices"])
     tasks = [(split_file, start, min(start + 16, shapes), count, stream, seed) for start in range(0, shapes, 16)]
-    workers = min(workers or config.default_workers(), len(tasks))
-    bar = tqdm(total=shapes, desc=f"drawings of {split_file.name}", disable=not progress)
-    pictures, views = [], []
+    part = {task: parts / f"{task[1]:06d}.npz" for task in tasks}
+    todo = [task for task in tasks if not part[task].is_file()]
+    workers = min(workers or config.default_workers(), max(1, len(todo)))
+    bar = tqdm(total=shapes, initial=shapes - sum(t[2] - t[1] for t in todo), desc=f"drawings of {split_file.name}", disable=not progress)
+    pool = None
     if workers == 1:
-        made = map(_drawings_of_rows, tasks)
-        pool = None
+        made = map(_drawings_of_rows, todo)
     else:
         from .search import _one_torch_thread
 
         pool = ProcessPoolExecutor(max_workers=workers, initializer=_one_torch_thread)
-        made = pool.map(_drawings_of_rows, tasks)
+        made = pool.map(_drawings_of_rows, todo)
     try:
-        for p, v in made:
-            pictures.append(p)
-            views.append(v)
-            bar.update(len(p))
+        for task, (pictures, views) in zip(todo, made):
+            with provenance.atomic_path(part[task]) as tmp:
+                np.savez(tmp, pictures=pictures, views=views)
+            bar.update(len(pictures))
     finally:
         bar.close()
         if pool is not None:
             pool.shutdown(cancel_futures=True)
-    arrays = {"pictures": np.concatenate(pictures), "views": np.concatenate(views)}
+    done = [provenance.read_arrays(part[task], ("pictures", "views"), "drawing set") for task in tasks]
+    arrays = {key: np.concatenate([d[key] for d in done]) for key in ("pictures", "views")}
     with provenance.atomic_path(path) as tmp:
         np.savez(tmp, **arrays)
+    shutil.rmtree(parts, ignore_errors=True)
     return arrays
 
 
