@@ -38,7 +38,7 @@ def model_steps(profile, device):
     from tutorial_lib import data, search, shipping
 
     steps = [("dataset", lambda: data.ensure_dataset(profile))]
-    for kind in ("autoencoder", "image_encoder", "classifier", "gan"):
+    for kind in ("autoencoder", "image_encoder", "classifier", "gan", "sketch_encoder"):
         steps.append((shipping.KINDS[kind].title, lambda kind=kind: shipping.ensure(kind, profile, device=device)))
     steps.append(("search index", lambda: search.load_index(profile, build=True)))  # read when up to date, else built and saved
     return steps
