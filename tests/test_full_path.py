@@ -54,8 +54,16 @@ def test_make_full_at_toy_size_trains_what_is_missing_resumes_and_runs_the_noteb
     # ... is continued by the pipeline, which then trains the image encoder and runs notebook 07.
     out = _run(["scripts/run_notebooks.py", "--profile", "smoke", "--out", str(tmp_path / "notebooks"), "--only", "07"], env)
     order = [line.split(":")[0] for line in out.splitlines() if line.startswith("[") and "]: " in line or line.startswith("07_metrics.ipynb: ")]
-    assert order == ["[dataset]", "[autoencoder]", "[image encoder]", "[category classifier]", "[latent GAN]", "[sketch encoder]", "[search index]",
-                     "07_metrics.ipynb"]
+    assert order == [
+        "[dataset]",
+        "[autoencoder]",
+        "[image encoder]",
+        "[category classifier]",
+        "[latent GAN]",
+        "[sketch encoder]",
+        "[search index]",
+        "07_metrics.ipynb",
+    ]
     assert "no smoke autoencoder" in out and "no smoke image encoder" in out
     history = json.loads((runs / "autoencoder_smoke_fast.pt.history.json").read_text())
     assert history["step"] == list(range(1, smoke.autoencoder.steps + 1))  # one run, resumed: every step once
