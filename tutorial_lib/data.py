@@ -31,7 +31,6 @@ import hashlib
 import json
 import shutil
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -305,10 +304,9 @@ def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
         shape = make_shape(job.category, shape_rng)
         mesh, variant = shape.mesh, shape.variant
     mesh = geometry.normalize_mesh(mesh, up=job.up, front=job.front)
-    repaired = "" if mesh.is_watertight else "not watertight: its surface was voxelised and the enclosed space filled"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # an open mesh is reported through the record's "repaired"
-        voxels = geometry.voxelize(mesh, VOXEL_RESOLUTION, name=job.source or job.name)
+    label, notes = job.source or job.name, []
+    voxels = geometry.voxelize(mesh, VOXEL_RESOLUTION, name=label, report=notes.append)  # a mesh that needs more than parity says so here
+    repaired = "; ".join(note.removeprefix(f"{label}: ") for note in notes)  # listed in the build's summary, under the shape's name
     if not voxels.any():
         raise geometry.MeshError(f"{job.source or job.name}: voxelises to an empty grid (too thin or open)")
     samples = point_sampling.sample_all_resolutions(voxels, sample_rng)

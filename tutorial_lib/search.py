@@ -35,8 +35,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
-import warnings
 import zipfile
 import zlib
 from dataclasses import dataclass
@@ -361,11 +359,7 @@ class ShapeIndex:
         from . import autoencoder, geometry
 
         mesh, name = _mesh(mesh)
-        with warnings.catch_warnings(record=True) as caught:  # an open mesh: said in one plain line, not as a Python warning
-            warnings.simplefilter("always")
-            voxels = geometry.voxelize(geometry.normalize_mesh(mesh), config.VOXEL_RESOLUTION, name=name)
-        for warning in caught:
-            print(str(warning.message), file=sys.stderr)
+        voxels = geometry.voxelize(geometry.normalize_mesh(mesh), config.VOXEL_RESOLUTION, name=name)  # an open mesh is said in one line on stderr
         return autoencoder.encode(self.load_autoencoder(), voxels[None]).numpy()[0]
 
     def by_picture(self, image, k: int = 5, split: str | None = None) -> list[Match]:
