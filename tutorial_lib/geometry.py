@@ -633,7 +633,8 @@ def _why_not_parity(mesh: trimesh.Trimesh) -> str:
     if mesh.is_watertight:
         bodies = mesh.body_count
         return "" if bodies == 1 else f"{bodies} closed parts, which may overlap"
-    _, uses = np.unique(mesh.edges_sorted, axis=0, return_counts=True)
+    edges = mesh.edges_sorted.astype(np.int64)
+    _, uses = np.unique(edges[:, 0] * len(mesh.vertices) + edges[:, 1], return_counts=True)  # faces per edge
     boundary, shared = int((uses == 1).sum()), int((uses > 2).sum())
     reasons = [f"{boundary} boundary edge{'s' * (boundary != 1)}"] if boundary else []
     if shared:
