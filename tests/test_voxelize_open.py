@@ -271,3 +271,10 @@ def test_method_names():
         geometry.voxelize(holed, 16, method="parity", name="holed.obj")
     with pytest.raises(ValueError, match="'auto', 'parity' or 'winding'"):
         geometry.voxelize(holed, 16, method="fill")
+
+
+def test_builds_from_mesh_files_record_the_voxeliser_and_procedural_builds_do_not():
+    quick = config.get_profile("quick")
+    assert data.builder_settings(quick)["versions"] == data.GENERATOR_VERSIONS  # the shipped models' settings, unchanged
+    from_files = data.builder_settings(quick, source="meshes")
+    assert from_files["versions"] == {**data.GENERATOR_VERSIONS, "voxelise": 2}  # a folder built before is rebuilt, not reused
