@@ -123,13 +123,16 @@ def test_turning_the_grid_is_voxelising_the_turned_mesh():
         assert rotated.sum() == as_is.sum()
 
 
-def test_open_mesh_is_voxelised_by_filling_with_a_warning(sphere):
+def test_open_mesh_is_voxelised_by_its_winding_number_and_said_in_one_line(sphere):
     closed = geometry.voxelize(sphere, 64)
     holed = sphere.copy()
     holed.update_faces(np.arange(len(holed.faces))[20:])  # punch a small hole
     assert not holed.is_watertight
-    with pytest.warns(UserWarning, match="not watertight"):
-        filled = geometry.voxelize(holed, 64, name="holed.obj")
+    lines = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no Python warning: one line through report
+        filled = geometry.voxelize(holed, 64, name="holed.obj", report=lines.append)
+    assert len(lines) == 1 and lines[0].startswith("holed.obj: not watertight (") and lines[0].endswith("; filled by its winding number")
     assert (filled != closed).sum() / closed.sum() < 0.01
     with pytest.raises(MeshError, match="holed.obj.*watertight"):
         geometry.voxelize(holed, 64, method="parity", name="holed.obj")

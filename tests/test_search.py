@@ -126,6 +126,22 @@ def test_mesh_in_its_own_axes_is_found_upright(tmp_path, box_dataset, chair_like
         search.search_file(index, tmp_path / "query.png", up="+z")
 
 
+def test_an_open_mesh_query_is_said_in_one_line_and_encoded_from_its_winding_voxels(tmp_path, box_dataset, capsys):
+    config.seed_everything(0)
+    model = make_autoencoder(QUICK)
+    index = search.build_index(box_dataset(tmp_path / "boxes", shapes=4), autoencoder_model=model, progress=False)
+    box = trimesh.creation.box([0.8, 0.2, 0.4])
+    open_box = box.copy()
+    open_box.update_faces(~np.isclose(box.face_normals[:, 0], -1))  # one side missing: 4 boundary edges
+    path = tmp_path / "open_box.obj"
+    open_box.export(path)
+    capsys.readouterr()
+    z = index.mesh_z(path)
+    assert capsys.readouterr().err == f"{path}: not watertight (4 boundary edges); filled by its winding number\n"
+    voxels = geometry.voxelize(geometry.normalize_mesh(geometry.load_mesh(path)), report=lambda line: None)
+    np.testing.assert_allclose(z, encode(model, voxels[None]).numpy()[0], atol=1e-5)
+
+
 def test_rotated_copy_is_found_first_by_lfd(box_index):
     index, folder = box_index
     rotation = np.eye(4)

@@ -31,7 +31,6 @@ import hashlib
 import json
 import shutil
 import time
-import warnings
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -51,6 +50,11 @@ SCHEMA_VERSION = 1
 #: Rendering 2: the same cameras, light and shading, pixels found by a z-buffer instead of Embree's
 #: rays (on every 10th quick shape, 29 of 100 million pixels differ, at shadow edges and silhouettes).
 GENERATOR_VERSIONS = {"shapes": 1, "rendering": 2, "point_sampling": 1}
+#: Builds from mesh files also record this version of the voxeliser's answer for meshes that are
+#: not one watertight piece (``versions.voxelise``): 2 fills them by their generalised winding
+#: number (1: surface samples, hole filling and a trim). Procedural shapes are all watertight and
+#: of one piece, voxelised by parity as before, so their settings (and shipped models) are unchanged.
+SOURCE_VOXELISER_VERSION = 2
 SPLITS = ("train", "test")
 RESOLUTIONS = tuple(POINT_BUDGETS)  # (16, 32, 64)
 IMNET_KEYS = ("voxels", "points_16", "values_16", "points_32", "values_32", "points_64", "values_64")
@@ -305,10 +309,9 @@ def build_shape(job: ShapeJob, views_per_shape: int = VIEWS_PER_SHAPE) -> dict:
         shape = make_shape(job.category, shape_rng)
         mesh, variant = shape.mesh, shape.variant
     mesh = geometry.normalize_mesh(mesh, up=job.up, front=job.front)
-    repaired = "" if mesh.is_watertight else "not watertight: its surface was voxelised and the enclosed space filled"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # an open mesh is reported through the record's "repaired"
-        voxels = geometry.voxelize(mesh, VOXEL_RESOLUTION, name=job.source or job.name)
+    label, notes = job.source or job.name, []
+    voxels = geometry.voxelize(mesh, VOXEL_RESOLUTION, name=label, report=notes.append)  # a mesh that needs more than parity says so here
+    repaired = "; ".join(note.removeprefix(f"{label}: ") for note in notes)  # listed in the build's summary, under the shape's name
     if not voxels.any():
         raise geometry.MeshError(f"{job.source or job.name}: voxelises to an empty grid (too thin or open)")
     samples = point_sampling.sample_all_resolutions(voxels, sample_rng)
@@ -491,11 +494,12 @@ def builder_settings(profile: config.Profile, source: str | Path | None = None, 
         from .shapes import CATEGORIES
 
         shapes = len(CATEGORIES) * profile.dataset.shapes_per_category
+    versions = dict(GENERATOR_VERSIONS) | ({"voxelise": SOURCE_VOXELISER_VERSION} if source else {})
     return {"profile": profile.name, "source": str(source) if source else "procedural", "seed": seed,
             "shapes": shapes, "views_per_shape": profile.dataset.views_per_shape, "up": up, "front": front,
             "resolution": VOXEL_RESOLUTION, "padding": config.VOXEL_PADDING,
             "point_budgets": {str(k): v for k, v in POINT_BUDGETS.items()}, "image_size": IMAGE_SIZE,
-            "image_padding": config.IMAGE_PADDING, "edge_window": 7, "versions": dict(GENERATOR_VERSIONS)}  # fmt: skip
+            "image_padding": config.IMAGE_PADDING, "edge_window": 7, "versions": versions}  # fmt: skip
 
 
 def build_dataset(
