@@ -56,6 +56,8 @@ SILHOUETTE_REACH = 0.9
 #: A sketch pixel darker than this (white = 1) is ink.
 INK_THRESHOLD = 0.95
 METHODS = ("z", "lfd")
+#: A quarter turn of a query mesh is chosen only when it brings the mesh this much (a fraction) nearer to a stored shape.
+TURN_MARGIN = 0.02
 
 
 class StaleIndexError(ValueError):
@@ -424,8 +426,8 @@ class ShapeIndex:
         each of the 24 quarter-turn orientations (:func:`tutorial_lib.geometry.rotate_voxels`),
         all 24 are encoded in one batch, and the orientation whose z lies nearest to a shape of
         the index (of ``split`` if given) wins: a chair on its back encodes to a z that no
-        upright shape has, because the encoder has only ever seen shapes upright. Ties go to
-        the file's own axes, which come first.
+        upright shape has, because the encoder has only ever seen shapes upright. A turn must
+        bring the mesh :data:`TURN_MARGIN` nearer than the file's own axes do, else those stay.
         """
         from . import autoencoder, geometry
 
@@ -439,7 +441,9 @@ class ShapeIndex:
         z = autoencoder.encode(self.load_autoencoder(), grids, batch=len(grids)).numpy()
         rows = slice(None) if split is None else self.splits == split
         nearest = self.z_distances(z)[:, rows].min(axis=1)
-        best = int(np.argmin(nearest))  # the first of equals: the file's own axes come first
+        best = int(np.argmin(nearest))
+        if nearest[best] > (1 - TURN_MARGIN) * nearest[0]:
+            best = 0  # no turn clearly better: the file's own axes (a symmetric shape looks alike under several)
         return z[best], Orientation(*turns[best], chosen=True, distance=float(nearest[best]), as_is_distance=float(nearest[0]))
 
     def by_picture(self, image, k: int = 5, split: str | None = None) -> list[Match]:
