@@ -18,10 +18,16 @@ broken by name so that the order of the index does not matter):
 
 * :meth:`ShapeIndex.by_picture` – a PNG/JPG (framed like the renderings by
   :func:`tutorial_lib.svr.load_image`) or a grey array → the image encoder → z → nearest z;
-* :meth:`ShapeIndex.by_mesh` – a mesh file or ``trimesh.Trimesh`` → voxels → the voxel encoder
-  → nearest z (``by="z"``), or → its LFD → nearest LFD (``by="lfd"``);
+* :meth:`ShapeIndex.by_drawing` – a line drawing (file or array) → read by
+  :func:`tutorial_lib.sketches.drawing_input` → the sketch encoder → z → nearest z;
+* :meth:`ShapeIndex.by_mesh` – a mesh file or ``trimesh.Trimesh`` in its own axes → voxels,
+  turned by the best of 24 quarter turns unless its axes are given → the voxel encoder →
+  nearest z (``by="z"``), or → its LFD → nearest LFD (``by="lfd"``);
 * :meth:`ShapeIndex.by_sketch` – a silhouette or a closed line drawing (file or array) → one
-  Zernike + Fourier descriptor → nearest silhouette of each shape.
+  Zernike + Fourier descriptor → nearest silhouette of each shape (the 2003 paper's sketch search).
+
+:func:`search_file` (the CLI) tells a drawing from a picture by
+:func:`tutorial_lib.sketches.looks_like_drawing` unless told.
 
 The neighbours are exact (every row is compared): at a few thousand shapes that takes
 milliseconds for z. An approximate index (FAISS, annoy, HNSW) trades exactness for speed
