@@ -38,6 +38,15 @@ then searched against the training shapes by z with the automatic orientation (t
 by z told its axes (``--up/--front``, the upright result), by z as the file is, and by LFD as the
 file is; the same for the upright files (where the automatic choice must not lose anything).
 Reports rank-1 precision, how often the automatic choice was the true turn, and the query times.
+``--drawings`` (instead of the above): line drawings of every test shape made as the sketch
+encoder's training drawings are made (``sketches.hand_drawn_pictures``), from the test split's
+own stream of seeds, which no training drawing uses, ``--per-shape`` of each (the shipped
+model's evaluation uses the same ones); each saved as a PNG and searched against the training
+shapes by the sketch encoder (``search DRAWING --as sketch``), by the image encoder reading it
+as a picture (``--as picture``, what ``search`` did with every picture before), by its LFD
+silhouette (``--by lfd``, the 2003 paper's sketch search) and by the default (the automatic
+guess between the first two); then how often the guess calls those drawings drawings and the
+test shapes' renderings (``--renderings`` each) pictures.
 ``--holdout DIR`` scores the inputs nobody on the project made (``../shared/holdout``) as their
 files are, against the quick index, and nothing else. ``--search-mesh FILE`` runs
 ``python -m tutorial_lib search FILE --by …`` in a subprocess for each
@@ -83,7 +92,7 @@ from machine import add_options, best_of, machine_lines, setup, write_results  #
 from PIL import Image
 from tqdm.auto import tqdm
 
-from tutorial_lib import config, data, geometry, search, svr
+from tutorial_lib import config, data, geometry, search, sketches, svr
 
 
 def picture_queries(test_file: Path, views: int) -> tuple[torch.Tensor, np.ndarray]:
@@ -325,6 +334,53 @@ def print_orientation_table(index: search.ShapeIndex, folder: Path, limit: int |
     return table
 
 
+def drawing_table(index: search.ShapeIndex, folder: Path, per_shape: int, renderings: int, limit: int | None = None) -> dict:
+    """Drawings of the test shapes (the first ``limit``, or all) searched four ways, and the automatic guess (see the docstring)."""
+    test_file = data.split_path(folder, "test")
+    categories = data.read_split(test_file, ("categories",))["categories"][:limit]
+    right: dict[str, int] = {}
+    seconds: dict[str, list] = {}
+    guessed_drawings = queries = 0
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "drawing.png"
+        for row in tqdm(range(len(categories)), desc="test drawings"):
+            pictures, _ = sketches.hand_drawn_pictures(data.read_mesh(test_file, row), per_shape, sketches.drawing_seed(0, 1, row))
+            for picture in pictures:
+                Image.fromarray(picture).save(path)  # read back as a user's file is read
+                queries += 1
+                answers = {}
+                for method, run in (("sketch encoder (z)", lambda: index.by_drawing(path, k=1, split="train")),
+                                    ("image encoder (z)", lambda: index.by_picture(path, k=1, split="train")),
+                                    ("LFD sketch (2003)", lambda: index.by_sketch(path, k=1, split="train"))):  # fmt: skip
+                    started = time.perf_counter()
+                    answers[method] = run()[0].category
+                    seconds.setdefault(method, []).append(time.perf_counter() - started)
+                is_drawing = sketches.looks_like_drawing(path)
+                guessed_drawings += is_drawing
+                answers["default (automatic guess)"] = answers["sketch encoder (z)" if is_drawing else "image encoder (z)"]
+                for method, answer in answers.items():
+                    right[method] = right.get(method, 0) + (answer == categories[row])
+    pixels = data.read_pixels(test_file)[: len(categories), :renderings]
+    guessed_pictures = int(sum(not sketches.looks_like_drawing(p) for p in pixels.reshape(-1, *pixels.shape[-2:])))
+    table = {m: {"precision@1": n / queries, "right": n, "queries": queries,
+                 "median_ms": 1000 * statistics.median(seconds[m]) if m in seconds else None} for m, n in right.items()}  # fmt: skip
+    return {"methods": table, "per_shape": per_shape, "drawings_read_as_drawings": guessed_drawings, "drawings": queries,
+            "renderings_read_as_pictures": guessed_pictures, "renderings": int(pixels.shape[0] * pixels.shape[1])}  # fmt: skip
+
+
+def print_drawing_table(index: search.ShapeIndex, folder: Path, per_shape: int, renderings: int, limit: int | None = None) -> dict:
+    table = drawing_table(index, folder, per_shape, renderings, limit)
+    print(f"\n### Search by a line drawing: {table['drawings']} drawings of the test shapes ({per_shape} each, seeds no training "
+          "drawing uses), against the training shapes\n")  # fmt: skip
+    print("| method | precision@1 | right | median ms a query |\n| --- | ---: | ---: | ---: |")
+    for method, score in table["methods"].items():
+        ms = "" if score["median_ms"] is None else f"{score['median_ms']:.0f}"
+        print(f"| {method} | {score['precision@1']:.3f} | {score['right']}/{score['queries']} | {ms} |")
+    print(f"\nthe automatic guess: {table['drawings_read_as_drawings']}/{table['drawings']} drawings read as drawings; "
+          f"{table['renderings_read_as_pictures']}/{table['renderings']} renderings read as pictures")  # fmt: skip
+    return table
+
+
 def holdout_scores(index: search.ShapeIndex, root: Path) -> dict:
     """The held-out inputs (``root``/pictures, meshes, sketches, each with ``truth.txt``: ``STEM
     CATEGORY``), searched as their files are against the training shapes: how many of N have the
@@ -370,6 +426,9 @@ def main() -> None:
     parser.add_argument("--budgets", type=int, nargs="+", default=[20_000, 50_000, 100_000], help="with --query-meshes: face budgets")
     parser.add_argument("--search-mesh", default=None, metavar="FILE", help="only: search by this mesh file in a subprocess, its time and memory")
     parser.add_argument("--orientations", action="store_true", help="only: test meshes turned at random by quarter turns (see above)")
+    parser.add_argument("--drawings", action="store_true", help="only: line drawings of the test shapes searched four ways (see above)")
+    parser.add_argument("--per-shape", type=int, default=4, help="with --drawings: drawings of each test shape")
+    parser.add_argument("--renderings", type=int, default=4, help="with --drawings: renderings of each test shape for the guess")
     parser.add_argument("--holdout", default=None, metavar="DIR", help="only: score the held-out inputs of DIR (see holdout_scores) on the index")
     parser.add_argument("--by", nargs="+", default=["lfd", "z"], help="with --search-mesh: the search methods")
     args = parser.parse_args()
@@ -421,6 +480,11 @@ def main() -> None:
         index = search.ShapeIndex.load(search.index_path(profile), expected=search.profile_fingerprints(profile))
         read_seconds = time.perf_counter() - start
     index.profile = profile  # whose shipped image encoder and autoencoder the picture and mesh queries load
+    if args.drawings:
+        results["drawings"] = print_drawing_table(index, folder, args.per_shape, args.renderings)
+        print(f"- load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+        save(results, args, s)
+        return
     if args.orientations:
         results["orientations"] = print_orientation_table(index, folder)
         print(f"- load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
@@ -473,6 +537,7 @@ def main() -> None:
     if args.smoke:  # the query meshes and the turned meshes too, at toy size, so that one smoke run goes through every table
         loss_table(args.meshes, args.faces, args.budgets)
         results["orientations"] = print_orientation_table(index, folder, limit=2)
+        results["drawings"] = print_drawing_table(index, folder, per_shape=1, renderings=1, limit=3)
     print(f"- load average at the end: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     save(results, args, s)
 

@@ -75,15 +75,11 @@ SMOKE = {
          r"\| z by picture \| [01]\.\d{3} \| [01]\.\d{3} \| [01]\.\d{3} \| [01]\.\d{3} \| 78 \|",  # 2 views of each of the 39 test shapes
          r"\| LFD by shape \| [01]\.\d{3} \| [01]\.\d{3} \| [01]\.\d{3} \| [01]\.\d{3} \| 39 \|",
          r"\| 2,000 \| [\d,]+, [\d,]+ \| \d+\.\d\d \|",  # the query meshes simplified to 2,000 faces, and their LFD distance
-         r"\| turned files: z, automatic \(default\) \| [01]\.\d{3} \| [012]/2 \|"],  # two test meshes turned by a quarter turn
+         r"\| turned files: z, automatic \(default\) \| [01]\.\d{3} \| [012]/2 \|",  # two test meshes turned by a quarter turn
+         r"\| sketch encoder \(z\) \| [01]\.\d{3} \| [0-3]/3 \|",  # a drawing of each of three test shapes
+         r"\| LFD sketch \(2003\) \| [01]\.\d{3} \| [0-3]/3 \|",
+         r"the automatic guess: [0-3]/3 drawings read as drawings; [0-3]/3 renderings read as pictures"],
         ["search_quick.json"],
-    ),
-    "bench_sketch.py": (
-        ["--smoke"],
-        [r"\| sketch encoder \(z\) \| [01]\.\d{3} \| \d+/39 \|",  # one drawing of each of the 39 test shapes
-         r"\| default \(automatic guess\) \| [01]\.\d{3} \| \d+/39 \|",
-         r"the automatic guess: \d+/39 drawings read as drawings; \d+/39 renderings read as pictures"],
-        ["sketch_quick.json"],
     ),
 }  # fmt: skip
 
