@@ -615,3 +615,24 @@ def test_top_beyond_the_index_is_refused_before_the_search_runs(quick_root, tmp_
     assert not (tmp_path / "sheet.png").exists()
     assert main(["search", str(query), "--top", "6", "--by", "lfd", "--sheet", str(tmp_path / "sheet.png")]) == 0
     assert len(capsys.readouterr().out.strip().splitlines()) == 8 and (tmp_path / "sheet.png").is_file() and not partials(tmp_path)
+
+
+def test_a_pool_closed_on_the_way_out_of_an_exception_is_not_waited_for():
+    """safety.close_pool: a stopped command must not wait for its pool's manager thread, which can
+    wait forever for the rest of a result that an ended worker was sending; a normal end waits."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(max_workers=1)
+    pool.submit(time.sleep, 20)
+    started = time.perf_counter()
+    with pytest.raises(KeyboardInterrupt):
+        try:
+            raise KeyboardInterrupt
+        finally:
+            safety.close_pool(pool)
+    assert time.perf_counter() - started < 5 and safety.pool_threads_alive()
+    safety.end_workers()  # the sleeping worker, as the command's handler ends it
+    quick = ProcessPoolExecutor(max_workers=1)
+    done = quick.submit(abs, -3)
+    safety.close_pool(quick)  # no exception: waits, and the work is done
+    assert done.result(timeout=0) == 3

@@ -329,7 +329,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .safety import Stopped, end_workers, stop_on_signals
+    from .safety import Stopped, end_workers, pool_threads_alive, stop_on_signals
 
     argv = list(sys.argv[1:] if argv is None else argv)
     debug = "--debug" in argv
@@ -354,6 +354,13 @@ def main(argv: list[str] | None = None) -> int:
         end_workers()
         name = str(stop) if isinstance(stop, Stopped) and signum != 2 else "interrupted"
         print(f"{name}; run the same command again to continue", file=sys.stderr)
+        if pool_threads_alive():
+            # A worker pool's manager thread can wait forever for the rest of a result that an ended
+            # worker was sending; Python would wait for that thread at exit. Everything is cleaned up
+            # (the finally blocks ran, the workers are gone): end the process now.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(128 + signum)
         return 128 + signum
     except Exception as error:  # a user's mistake or a broken file: one line, not a traceback
         if debug:

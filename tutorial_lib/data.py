@@ -583,7 +583,7 @@ def _build_in(folder: Path, builder: dict, jobs: list[ShapeJob], views_per_shape
         finally:
             bar.close()  # before any error is printed: the error's line is not glued to the bar
             if pool is not None:
-                pool.shutdown(cancel_futures=True)
+                safety.close_pool(pool)
     bar.close()
 
     counts = {}

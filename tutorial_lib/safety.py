@@ -371,6 +371,24 @@ def end_workers(wait: float = 3.0) -> None:
         remove_stale_partials(folder)
 
 
+def close_pool(pool) -> None:
+    """Shut a ``ProcessPoolExecutor`` down from a ``finally``: normally, waiting for it; while an
+    exception is on its way out (a signal, Ctrl-C, an error), without waiting. A worker ended in
+    the middle of sending its result leaves the pool's manager thread waiting for the rest of the
+    message forever, so waiting for that thread would hang the command."""
+    if sys.exc_info()[0] is None:
+        pool.shutdown(cancel_futures=True)
+    else:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def pool_threads_alive() -> bool:
+    """Whether a worker pool's manager thread is still running in this process (see :func:`close_pool`)."""
+    import threading
+
+    return any(type(t).__name__ == "_ExecutorManagerThread" and t.is_alive() for t in threading.enumerate())
+
+
 def _parent_death_signal(signum: int) -> None:
     """Linux: deliver ``signum`` to this process when its parent ends (even by ``kill -9``)."""
     if not sys.platform.startswith("linux"):
@@ -406,7 +424,7 @@ def worker_setup() -> None:
 
 
 __all__ = [
-    "FolderLocked", "HDF5_RESERVE_BYTES", "LIVE_TEMPORARIES", "Stopped", "WriteError", "check_writable", "end_workers",
-    "hdf5_for_writing", "held_folders", "is_write_failure", "process_alive", "read_json", "remove_stale_partials",
+    "FolderLocked", "HDF5_RESERVE_BYTES", "LIVE_TEMPORARIES", "Stopped", "WriteError", "check_writable", "close_pool", "end_workers",
+    "hdf5_for_writing", "held_folders", "is_write_failure", "pool_threads_alive", "process_alive", "read_json", "remove_stale_partials",
     "stop_on_signals", "worker_setup", "write_json", "writer_lock",
 ]  # fmt: skip

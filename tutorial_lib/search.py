@@ -620,7 +620,7 @@ def build_index(folder: str | Path, autoencoder_model=None, codes: dict | None =
     finally:
         bar.close()
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            safety.close_pool(pool)
     index = ShapeIndex(columns["names"], columns["categories"], columns["splits"], np.concatenate(columns["z"]),
                        np.concatenate(columns["lfd"]), np.concatenate(columns["views"]), np.concatenate(columns["thumbnails"]),
                        meta={"format_version": FORMAT_VERSION, "lfd": _descriptor_settings(), **(meta or {})})  # fmt: skip

@@ -347,7 +347,7 @@ def ensure_drawings(split_file: str | Path, count: int, seed: int = 0, progress:
 
     from tqdm.auto import tqdm
 
-    from . import config, data, provenance
+    from . import config, data, provenance, safety
 
     split_file = Path(split_file)
     path = drawing_set_path(split_file, count, seed)
@@ -379,7 +379,7 @@ def ensure_drawings(split_file: str | Path, count: int, seed: int = 0, progress:
     finally:
         bar.close()
         if pool is not None:
-            pool.shutdown(cancel_futures=True)
+            safety.close_pool(pool)
     done = [provenance.read_arrays(part[task], ("pictures", "views"), "drawing set") for task in tasks]
     arrays = {key: np.concatenate([d[key] for d in done]) for key in ("pictures", "views")}
     with provenance.atomic_path(path) as tmp:
